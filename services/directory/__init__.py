@@ -1,0 +1,1 @@
+"""The directory service: Searchable mentor profiles, availability, capacity and responsiveness read models."""

@@ -1,0 +1,1 @@
+"""The evaluation service: Evaluation schedule, evaluations, surveys, participation reports and research data requests."""

@@ -1,0 +1,19 @@
+"""The evaluation service: its Flask app, event handlers and jobs.
+
+Its domain arrives with its own issue; until then it runs on the platform like every other service
+(OpenAPI document, health, readiness, metrics, worker with relay).
+"""
+from shared.app import create_service_app
+from shared.service import Service
+
+from services.evaluation.models import Base
+
+
+def create_app(overrides: dict | None = None):
+    return create_service_app(
+        "evaluation", [], title="MentorMeMed Evaluation",
+        description="Evaluation schedule, evaluations, surveys, participation reports and research data requests.", overrides=overrides,
+    )
+
+
+service = Service(name="evaluation", create_app=create_app, metadata=Base.metadata)

@@ -1,0 +1,1 @@
+"""The identity service: Institutions, people, credentials, invitations, admission criteria, eligibility, agreements and tokens."""

@@ -1,0 +1,1 @@
+"""The mentorship service: Mentorship requests, mentorships, the 3-mentee cap, deadlines and responsiveness."""

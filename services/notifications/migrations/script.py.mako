@@ -1,0 +1,1 @@
+../../../shared/templates/script.py.mako

@@ -1,0 +1,1 @@
+"""The training service: Training modules, progress, attestations and CME certificates."""

@@ -1,0 +1,4 @@
+"""Tables of the training service (the outbox, inbox and job_schedule come from shared/)."""
+from shared.db import declarative_base
+
+Base = declarative_base()

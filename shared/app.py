@@ -1,0 +1,151 @@
+"""The app factory every service uses: flask-smorest Api, problem+json errors, request ids, JSON logs,
+/healthz, /readyz, /metrics, a request body size limit and the service's database."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api, Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared import config, errors, logs
+from shared.db import Database
+from shared.events import broker
+from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger("mmm.http")
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_JSON_TYPES = re.compile(r"^application/([a-z0-9.+-]*\+)?json$")
+
+
+@dataclass
+class ServiceContext:
+    name: str
+    db: Database
+    verifier: Any = None
+
+
+def api_prefix(service: str) -> str:
+    return f"/api/v1/{service}"
+
+
+def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, description: str,
+                       overrides: dict | None = None) -> Flask:
+    logs.configure(name)
+    app = Flask(f"services.{name}")
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX=api_prefix(name),
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=int(config.env("MMM_MAX_BODY_BYTES", str(256 * 1024))),
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "servers": [{"url": "/", "description": "through the gateway or directly"}],
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)"},
+            }},
+        },
+        DATABASE_URL=config.database_url(name),
+    )
+    app.config.update(overrides or {})
+    api = Api(app)
+    errors.install(app)  # after Api(): replaces flask-smorest's JSON errors with problem+json
+    _document_problems(api)
+    for bp in blueprints:
+        api.register_blueprint(bp, url_prefix=api_prefix(name) + (bp.url_prefix or ""))
+    app.extensions["mmm"] = ServiceContext(name=name, db=Database(app.config["DATABASE_URL"]))
+    app.extensions["mmm_api"] = api
+    _install_request_context(app, name)
+    _install_probes(app)
+    return app
+
+
+def db_of(app: Flask) -> Database:
+    return app.extensions["mmm"].db
+
+
+def _document_problems(api: Api) -> None:
+    api.spec.components.schema("Problem", {
+        "type": "object",
+        "description": "RFC 9457 problem details",
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "instance": {"type": "string"}, "request_id": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "object", "properties": {
+                "pointer": {"type": "string"}, "parameter": {"type": "string"}, "detail": {"type": "string"},
+            }}},
+        },
+    })
+
+
+def _install_request_context(app: Flask, service: str) -> None:
+    @app.before_request
+    def _start():
+        incoming = request.headers.get("X-Request-Id", "")
+        rid = incoming if _SAFE_ID.match(incoming) else str(uuid.uuid4())
+        cid = request.headers.get("X-Correlation-Id", "")
+        g.request_id = rid
+        g.started = time.perf_counter()
+        logs.request_id.set(rid)
+        logs.correlation_id.set(cid if _SAFE_ID.match(cid) else rid)
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+            if not _JSON_TYPES.match(request.mimetype or ""):
+                raise errors.Problem(415, "unsupported-media-type", "Unsupported Media Type",
+                                     "Send the request body as application/json.")
+
+    @app.after_request
+    def _finish(response: Response):
+        rid = g.get("request_id")
+        if rid:
+            response.headers["X-Request-Id"] = rid
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        HTTP_REQUESTS.labels(service, request.method, endpoint, response.status_code).inc()
+        HTTP_LATENCY.labels(service, endpoint).observe(elapsed)
+        if endpoint not in ("/healthz", "/readyz", "/metrics"):
+            log.info("request", extra={"method": request.method, "path": request.path,
+                                       "status": response.status_code, "ms": round(elapsed * 1000, 1)})
+        return response
+
+    @app.teardown_request
+    def _clear(_exc):
+        logs.request_id.set(None)
+        logs.correlation_id.set(None)
+
+
+def _install_probes(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz():
+        return readiness(db_of(app))
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def readiness(database: Database) -> tuple[dict, int]:
+    checks = {}
+    try:
+        database.ping()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        broker.connect(heartbeat=0).close()
+        checks["broker"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["broker"] = f"unreachable: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return {"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503

@@ -1,0 +1,188 @@
+"""Verification of identity's EdDSA access tokens, and role and object-level access checks.
+
+Every service verifies tokens locally against identity's JWKS (one synchronous read-only HTTP call,
+cached; refreshed when a token names an unknown key id, at most once per JWKS_MIN_REFRESH seconds).
+The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `sub` and `role` are required.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jwt
+import requests
+from flask import current_app, g, request
+
+from shared import config
+from shared.errors import Problem
+
+log = logging.getLogger(__name__)
+
+ALGORITHM = "EdDSA"
+ROLES = ("mentee", "mentor", "institution_admin", "operator")
+
+
+def issuer() -> str:
+    return config.env("AUTH_ISSUER", "mentormemed-identity")
+
+
+def audience() -> str:
+    return config.env("AUTH_AUDIENCE", "mentormemed")
+
+
+def jwks_url() -> str:
+    return config.env("AUTH_JWKS_URL", config.service_url("identity") + "/api/v1/identity/.well-known/jwks.json")
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: uuid.UUID
+    role: str
+    institution_id: uuid.UUID | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+    def is_admin_of(self, institution_id: uuid.UUID | None) -> bool:
+        return self.role == "institution_admin" and institution_id is not None and self.institution_id == institution_id
+
+    def can_see_institution(self, institution_id: uuid.UUID | None) -> bool:
+        """Operators see every institution; anyone else only their own."""
+        return self.is_operator or (institution_id is not None and self.institution_id == institution_id)
+
+
+class JwksCache:
+    def __init__(self, loader: Callable[[], dict], min_refresh: float = 10.0):
+        self._loader = loader
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._loaded_at = 0.0
+        self._min_refresh = min_refresh
+        self._lock = threading.Lock()
+
+    def key(self, kid: str) -> jwt.PyJWK | None:
+        if kid not in self._keys and time.monotonic() - self._loaded_at >= self._min_refresh:
+            with self._lock:
+                if kid not in self._keys:
+                    self._refresh()
+        return self._keys.get(kid)
+
+    def _refresh(self) -> None:
+        try:
+            jwks = self._loader()
+        except Exception as exc:  # noqa: BLE001 - identity unreachable: keep the keys we have
+            log.warning("could not load JWKS", extra={"error": repr(exc)})
+            return
+        keys = {}
+        for item in jwks.get("keys", []):
+            if item.get("kty") == "OKP" and item.get("crv") == "Ed25519" and item.get("kid"):
+                keys[item["kid"]] = jwt.PyJWK(item, algorithm=ALGORITHM)
+        self._keys = keys
+        self._loaded_at = time.monotonic()
+
+
+def http_jwks_loader(url: str | None = None) -> Callable[[], dict]:
+    def load() -> dict:
+        response = requests.get(url or jwks_url(), timeout=3)
+        response.raise_for_status()
+        return response.json()
+
+    return load
+
+
+class TokenVerifier:
+    def __init__(self, loader: Callable[[], dict] | None = None, *, iss: str | None = None,
+                 aud: str | None = None, min_refresh: float | None = None):
+        self.jwks = JwksCache(loader or http_jwks_loader(),
+                              float(config.env("JWKS_MIN_REFRESH", "10")) if min_refresh is None else min_refresh)
+        self.iss = iss or issuer()
+        self.aud = aud or audience()
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise _unauthorized("The access token is malformed.") from None
+        if header.get("alg") != ALGORITHM:
+            raise _unauthorized("The access token's algorithm is not accepted.")
+        key = self.jwks.key(str(header.get("kid", "")))
+        if key is None:
+            raise _unauthorized("The access token is signed with an unknown key.")
+        try:
+            claims = jwt.decode(token, key.key, algorithms=[ALGORITHM], audience=self.aud, issuer=self.iss,
+                                options={"require": ["exp", "iss", "aud", "sub", "iat"]}, leeway=5)
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("The access token has expired.") from None
+        except jwt.PyJWTError as exc:
+            raise _unauthorized(f"The access token is invalid: {exc}.") from None
+        role = claims.get("role")
+        if role not in ROLES:
+            raise _unauthorized("The access token carries no valid role.")
+        try:
+            inst = uuid.UUID(claims["inst"]) if claims.get("inst") else None
+            return Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst)
+        except ValueError:
+            raise _unauthorized("The access token's subject is invalid.") from None
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", "Unauthorized", detail)
+
+
+def verifier() -> TokenVerifier:
+    ext = current_app.extensions["mmm"]
+    if ext.verifier is None:
+        ext.verifier = TokenVerifier(current_app.config.get("AUTH_JWKS_LOADER"))
+    return ext.verifier
+
+
+def current_principal() -> Principal:
+    principal = g.get("principal")
+    if principal is None:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("Sign in: send 'Authorization: Bearer <access token>'.")
+        principal = verifier().verify(token.strip())
+        g.principal = principal
+    return principal
+
+
+def require(*roles: str):
+    """Decorator: the caller must hold a valid token and, when roles are named, one of them."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            principal = current_principal()
+            if roles and principal.role not in roles:
+                raise Problem(403, "forbidden", "Forbidden", "Your role may not do this.")
+            return fn(*args, **kwargs)
+
+        # flask-smorest reads this to document the security requirement
+        apidoc = dict(getattr(fn, "_apidoc", {}))
+        manual = dict(apidoc.get("manual_doc", {}))
+        manual.setdefault("security", [{"bearerAuth": []}])
+        manual.setdefault("responses", {}).update({
+            "401": {"description": "Missing, expired or invalid access token"},
+            "403": {"description": "The caller's role may not do this"},
+        })
+        apidoc["manual_doc"] = manual
+        inner._apidoc = apidoc
+        return inner
+
+    return wrap
+
+
+def visible_or_404(condition: bool, what: str = "resource") -> None:
+    """Object-level check: an object the caller may not see does not exist for them."""
+    if not condition:
+        raise Problem(404, "not-found", "Not Found", f"No such {what}.")

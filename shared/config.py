@@ -1,0 +1,65 @@
+"""Configuration from environment variables, with safe local defaults."""
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+
+SERVICES = ("identity", "directory", "mentorship", "training", "evaluation", "notifications")
+
+# Local ports: API of service i on 8101+i, its worker's health/metrics server on 8201+i.
+API_PORTS = {name: 8101 + i for i, name in enumerate(SERVICES)}
+WORKER_PORTS = {name: 8201 + i for i, name in enumerate(SERVICES)}
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def amqp_url() -> str:
+    return env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+
+
+def broker_prefix() -> str:
+    """Prefix of every exchange and queue name, so that test runs never collide."""
+    return env("MMM_BROKER_PREFIX", "mmm")
+
+
+def postgres_url() -> str:
+    """Server URL used to create missing databases."""
+    return env("MMM_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def database_url(service: str) -> str:
+    explicit = env(f"{service.upper()}_DATABASE_URL")
+    if explicit:
+        return explicit
+    prefix = env("MMM_DATABASE_PREFIX", "mmm")
+    base = postgres_url().rsplit("/", 1)[0]
+    return f"{base}/{prefix}_{service}"
+
+
+def service_url(service: str) -> str:
+    """Internal base URL of a service's API (used for the rare synchronous read)."""
+    return env(f"{service.upper()}_URL", f"http://127.0.0.1:{API_PORTS[service]}")
+
+
+_ISO_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?=\d)(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?"
+    r"(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """ISO-8601 duration without years or months (ambiguous lengths): P14D, PT2S, P1DT12H, P2W."""
+    match = _ISO_DURATION.match(text.strip().upper())
+    if not match:
+        raise ValueError(f"not an ISO-8601 duration (weeks, days, hours, minutes, seconds): {text!r}")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)
+
+
+def duration(name: str, default: str) -> timedelta:
+    return parse_duration(env(name, default))

@@ -1,0 +1,120 @@
+"""RFC 9457 problem details for every error: never HTML, never a stack trace."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://mentormemed.org/problems/"
+
+
+class Problem(Exception):
+    """A refusal the client can act on: `raise Problem(409, "no-open-slot", "Mentor has no open slot")`."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str | None = None, **extra: Any):
+        super().__init__(detail or title)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+def not_found(what: str = "resource") -> Problem:
+    return Problem(404, "not-found", "Not Found", f"No such {what}.")
+
+
+def conflict(slug: str, detail: str, **extra: Any) -> Problem:
+    return Problem(409, slug, "Conflict", detail, **extra)
+
+
+def problem_response(status: int, title: str, detail: str | None = None, slug: str | None = None,
+                     headers: dict | None = None, **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug if slug else "about:blank",
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path if request else None
+    from shared.logs import request_id
+
+    if request_id.get():
+        body["request_id"] = request_id.get()
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    for k, v in (headers or {}).items():
+        response.headers[k] = v
+    return response
+
+
+def _pointers(messages: Any, base: str = "") -> list[dict[str, str]]:
+    """webargs/marshmallow messages → one {pointer, detail} per invalid field (JSON Pointer, RFC 6901)."""
+    out: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            token = str(key).replace("~", "~0").replace("/", "~1")
+            if key == "_schema":
+                out.extend(_pointers(value, base))
+            else:
+                out.extend(_pointers(value, f"{base}/{token}"))
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            for m in messages:
+                out.append({"pointer": "#" + base, "detail": m})
+        else:
+            for m in messages:
+                out.extend(_pointers(m, base))
+    else:
+        out.append({"pointer": "#" + base, "detail": str(messages)})
+    return out
+
+
+def _validation_problem(exc: HTTPException) -> Response:
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") or {}
+    errors: list[dict[str, str]] = []
+    for location, fields in messages.items():
+        if location == "json":
+            if fields == ["Invalid JSON body."] or fields == {"_schema": ["Invalid JSON body."]}:
+                return problem_response(422, "Malformed JSON", "The request body is not valid JSON.",
+                                        "malformed-json")
+            errors.extend(_pointers(fields))
+        else:  # query, headers, path: name the parameter rather than a pointer into a body
+            for item in _pointers(fields):
+                errors.append({"parameter": item["pointer"].lstrip("#/"), "detail": item["detail"],
+                               "in": location})
+    return problem_response(422, "Validation failed", "One or more fields are invalid.",
+                            "validation-error", errors=errors)
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return problem_response(exc.status, exc.title, exc.detail, exc.slug, **exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code in (400, 422) and getattr(exc, "data", None) and "messages" in exc.data:
+            return _validation_problem(exc)
+        headers = {}
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        if exc.code == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="mentormemed"'
+        detail = exc.description if isinstance(exc.description, str) else None
+        return problem_response(exc.code or 500, exc.name, detail, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _http(exc)
+        log.exception("unhandled error")
+        return problem_response(500, "Internal Server Error",
+                                "Something went wrong on our side; the request id identifies it in our logs.")

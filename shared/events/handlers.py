@@ -1,0 +1,42 @@
+"""Event handlers of a service, dispatched by event name."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import orm
+
+from shared.events import registry
+from shared.events.envelope import Event
+
+Handler = Callable[[orm.Session, Event], None]
+
+
+class PermanentError(Exception):
+    """Raised by a handler for an event it can never handle: the message goes to the dead-letter queue."""
+
+
+class Handlers:
+    """`handlers = Handlers()`, then `@handlers.on("MentorUnresponsive") def eject(session, event)`."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, Handler] = {}
+
+    def on(self, name: str) -> Callable[[Handler], Handler]:
+        et = registry.by_name(name)
+
+        def wrap(fn: Handler) -> Handler:
+            if et.type in self._by_type:
+                raise ValueError(f"two handlers for {name}")
+            self._by_type[et.type] = fn
+            return fn
+
+        return wrap
+
+    def routing_keys(self) -> list[str]:
+        return sorted(registry.by_type(t).routing_key for t in self._by_type)
+
+    def get(self, type_: str) -> Handler | None:
+        return self._by_type.get(type_)
+
+    def __bool__(self) -> bool:
+        return bool(self._by_type)

@@ -1,0 +1,57 @@
+"""Alembic, the same way for every service: `services/<svc>/migrations/` with a three-line env.py."""
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from shared import config, db
+
+log = logging.getLogger(__name__)
+
+
+def alembic_config(service: str, url: str | None = None) -> Config:
+    package = importlib.import_module(f"services.{service}")
+    location = Path(package.__file__).parent / "migrations"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(location))
+    cfg.set_main_option("sqlalchemy.url", (url or config.database_url(service)).replace("%", "%%"))
+    cfg.attributes["service"] = service
+    return cfg
+
+
+def upgrade(service: str, url: str | None = None) -> None:
+    """Create the service's database when missing and apply its migrations."""
+    url = url or config.database_url(service)
+    db.ensure_database(url)
+    command.upgrade(alembic_config(service, url), "head")
+
+
+def run_env(target_metadata: sa.MetaData) -> None:
+    """Body of every service's migrations/env.py (online mode only)."""
+    from alembic import context
+
+    cfg = context.config
+    engine = sa.create_engine(cfg.get_main_option("sqlalchemy.url"), poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def create_platform_tables() -> None:
+    """In a service's first migration: the outbox, inbox and job_schedule tables."""
+    from alembic import op
+
+    db.platform_metadata().create_all(op.get_bind())
+
+
+def drop_platform_tables() -> None:
+    from alembic import op
+
+    db.platform_metadata().drop_all(op.get_bind())
