@@ -1,0 +1,155 @@
+"""Test support: per-run databases and broker prefix, testcontainers where a Docker engine answers,
+test signing keys, and control of the broker for fault tests.
+
+Every test run gets a run id; its databases are `mmmt_<epoch>_<hex>_<service>` and its exchanges and
+queues start with `mmmt_<epoch>_<hex>`. Both are removed at the end of the run, and leftovers of runs
+that crashed more than MMM_TEST_STALE_HOURS ago (default 6) are removed at the start of the next.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared import config
+
+TEST_PREFIX = "mmmt_"
+
+
+def new_run_id() -> str:
+    return f"{TEST_PREFIX}{int(time.time())}_{secrets.token_hex(3)}"
+
+
+def docker_engine_answers() -> bool:
+    if os.environ.get("MMM_TEST_NO_CONTAINERS"):
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+        return True
+    except Exception:  # noqa: BLE001 - no engine: use the local servers
+        return False
+
+
+@dataclass
+class TestInfrastructure:
+    """Where the servers are for this run, and how to stop and start the broker."""
+
+    postgres_url: str
+    amqp_url: str
+    rabbit_container: object | None = None
+    containers: list = field(default_factory=list)
+
+    def stop_broker(self) -> None:
+        self._rabbitmqctl("stop_app")
+
+    def start_broker(self) -> None:
+        self._rabbitmqctl("start_app")
+        self._rabbitmqctl("await_startup")
+
+    def _rabbitmqctl(self, *args: str) -> None:
+        if self.rabbit_container is not None:
+            self.rabbit_container.exec(["rabbitmqctl", *args])
+            return
+        ctl = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+        subprocess.run([ctl, *args], check=True, capture_output=True, timeout=120)
+
+    def close(self) -> None:
+        for c in self.containers:
+            c.stop()
+
+
+def start_infrastructure() -> TestInfrastructure:
+    if docker_engine_answers():
+        from testcontainers.postgres import PostgresContainer
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        pg = PostgresContainer("postgres:15", driver="psycopg").start()
+        rabbit = RabbitMqContainer("rabbitmq:3.13").start()
+        amqp = f"amqp://guest:guest@{rabbit.get_container_host_ip()}:{rabbit.get_exposed_port(5672)}/%2F"
+        pg_url = pg.get_connection_url().rsplit("/", 1)[0] + "/postgres"
+        return TestInfrastructure(pg_url, amqp, rabbit_container=rabbit, containers=[pg, rabbit])
+    return TestInfrastructure(config.postgres_url(), config.amqp_url())
+
+
+def remove_stale(postgres_url: str, older_than: timedelta | None = None) -> None:
+    """Drop databases and broker objects of test runs that crashed long ago."""
+    hours = float(os.environ.get("MMM_TEST_STALE_HOURS", "6"))
+    cutoff = time.time() - (older_than or timedelta(hours=hours)).total_seconds()
+
+    def stale(name: str) -> bool:
+        try:
+            return int(name[len(TEST_PREFIX):].split("_", 1)[0]) < cutoff
+        except ValueError:
+            return False
+
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        names = conn.scalars(sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'mmmt\\_%'")).all()
+        for name in names:
+            if stale(name):
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+    ctl = shutil.which("rabbitmqctl")
+    if not ctl:
+        return
+    listed = []
+    for what in ("list_queues", "list_exchanges"):
+        out = subprocess.run([ctl, what, "name", "-q"], capture_output=True, text=True, timeout=60)
+        listed.append([n for n in out.stdout.split() if n.startswith(TEST_PREFIX) and stale(n)])
+    if any(listed):
+        from shared.events import broker
+
+        conn = broker.connect()
+        ch = conn.channel()
+        for q in listed[0]:
+            ch.queue_delete(q)
+        for x in listed[1]:
+            ch.exchange_delete(x)
+        conn.close()
+
+
+def drop_run_databases(postgres_url: str, run_id: str) -> None:
+    engine = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        names = conn.scalars(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                             {"p": run_id.replace("_", "\\_") + "%"}).all()
+        for name in names:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+class SigningKeys:
+    """An Ed25519 key pair for tests that need tokens without running identity."""
+
+    def __init__(self, kid: str | None = None):
+        self.private_key = Ed25519PrivateKey.generate()
+        self.kid = kid or secrets.token_hex(8)
+
+    @property
+    def jwks(self) -> dict:
+        jwk = jwt.algorithms.OKPAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
+        return {"keys": [{**jwk, "kid": self.kid, "alg": "EdDSA", "use": "sig"}]}
+
+    def mint(self, role: str, *, sub: uuid.UUID | None = None, inst: uuid.UUID | None = None,
+             ttl: timedelta = timedelta(minutes=15), **overrides) -> str:
+        now = datetime.now(timezone.utc)
+        claims = {
+            "iss": os.environ.get("AUTH_ISSUER", "mentormemed-identity"),
+            "aud": os.environ.get("AUTH_AUDIENCE", "mentormemed"),
+            "sub": str(sub or uuid.uuid4()), "role": role, "inst": str(inst) if inst else None,
+            "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8),
+        }
+        claims.update(overrides)
+        return jwt.encode({k: v for k, v in claims.items() if v is not None}, self.private_key,
+                          algorithm="EdDSA", headers={"kid": self.kid})
