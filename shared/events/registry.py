@@ -1,7 +1,10 @@
 """The registry of event types: name, owning service, version and the marshmallow schema of `data`."""
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from marshmallow import EXCLUDE, Schema, ValidationError
 
@@ -32,15 +35,25 @@ class EventType:
     def dump(self, data: dict) -> dict:
         """Serialise `data` to JSON types and validate it strictly (unknown fields refused)."""
         schema = self.schema()
-        payload = schema.dump(data)
-        errors = schema.validate(payload)
+        # Validate what the caller gave (as JSON would carry it) so that a wrong type or an unknown
+        # field is an error rather than something dump() silently coerces or drops.
+        as_json = json.loads(json.dumps(data, default=_json_default))
+        errors = schema.validate(as_json)
         if errors:
             raise ValidationError(errors)
-        return payload
+        return schema.dump(schema.load(as_json))
 
     def load(self, payload: dict) -> dict:
         """Validate consumed data; fields added by a newer publisher are ignored."""
         return self.schema(unknown=EXCLUDE).load(payload)
+
+
+def _json_default(value):
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 _by_name: dict[str, EventType] = {}

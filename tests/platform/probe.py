@@ -1,0 +1,68 @@
+"""A small service used only by the platform's tests: one event type and a handler whose effects
+can be counted, plus failure modes (a handler that always fails, a slow handler).
+
+Run as a worker process: `python -m tests.platform.probe` (honours MMM_* and AMQP_URL like any worker).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import sqlalchemy as sa
+from marshmallow import Schema, fields
+
+from shared import config, db
+from shared.events import Handlers, registry
+from shared.service import Service
+
+NAME = "probe"
+
+
+class ProbeHappened(Schema):
+    key = fields.String(required=True)
+    fail = fields.Boolean(load_default=False)
+
+
+registry.register(NAME, "ProbeHappened", ProbeHappened)
+
+metadata = db.platform_metadata()
+effects = sa.Table(
+    "probe_effects", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("key", sa.Text, nullable=False),  # deliberately not unique: duplicates must be visible
+    sa.Column("event_id", sa.Uuid, nullable=False),
+)
+
+handlers = Handlers()
+
+
+@handlers.on("ProbeHappened")
+def apply_effect(session, event) -> None:
+    if event.data["fail"]:
+        raise RuntimeError("this handler always fails for this event")
+    delay = float(os.environ.get("PROBE_HANDLER_SECONDS", "0"))
+    if delay:
+        time.sleep(delay)
+    session.execute(sa.insert(effects).values(key=event.data["key"], event_id=event.id))
+
+
+def _no_app(*_a, **_k):
+    raise NotImplementedError("the probe service has no HTTP API")
+
+
+service = Service(name=NAME, create_app=_no_app, metadata=metadata, handlers=handlers)
+
+
+def prepare_database() -> db.Database:
+    url = config.database_url(NAME)
+    db.ensure_database(url)
+    database = db.Database(url)
+    metadata.create_all(database.engine)
+    return database
+
+
+if __name__ == "__main__":
+    from shared import worker
+
+    prepare_database().dispose()
+    worker.run(service, probe_port=0)
