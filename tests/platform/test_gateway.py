@@ -1,0 +1,344 @@
+"""The API gateway: the real nginx on the rendered template, in front of a tiny local upstream.
+
+Upstreams: identity, directory, training, evaluation, notifications → a local HTTP server started here
+(problem+json 404s, an echo of what the gateway forwarded, a slow endpoint); mentorship → a closed port.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from shared import config, gateway
+
+try:
+    NGINX: str | None = gateway.nginx_binary()
+except gateway.GatewayError:
+    NGINX = None
+
+needs_nginx = pytest.mark.skipif(NGINX is None, reason="no nginx binary (on PATH or /usr/sbin/nginx); "
+                                                        "scripts/bootstrap.sh installs it")
+
+PROBLEM = "application/problem+json"
+UPSTREAM_PROBLEM = {"type": "https://mentormemed.org/problems/not-found", "title": "Not Found",
+                    "status": 404, "detail": "No such widget.", "instance": "/api/v1/identity/widgets/7",
+                    "from": "upstream"}
+SLOW_SECONDS = 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Upstream(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keepalive, as the gateway's upstream blocks expect
+
+    def _send(self, status: int, body: dict, ctype: str = "application/json") -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        if self.headers.get("X-Request-Id"):
+            self.send_header("X-Request-Id", self.headers["X-Request-Id"])
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = self.path.split("?", 1)[0]
+        if path.endswith("/widgets/7"):
+            self._send(404, UPSTREAM_PROBLEM, PROBLEM)
+        elif path.endswith("/slow"):
+            time.sleep(SLOW_SECONDS)
+            try:
+                self._send(200, {"slow": True})
+            except OSError:  # the gateway gave up first, as it should
+                self.close_connection = True
+        else:
+            self._send(200, {
+                "path": self.path, "method": self.command, "body_bytes": len(body),
+                "x_request_id": self.headers.get("X-Request-Id"),
+                "x_forwarded_for": self.headers.get("X-Forwarded-For"),
+                "x_forwarded_proto": self.headers.get("X-Forwarded-Proto"),
+            })
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle  # noqa: N815
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@dataclass
+class Gateway:
+    url: str
+    runtime: Path
+    conf: Path
+    access_log: Path
+
+    def access_lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.access_log.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def gw(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    if NGINX is None:
+        pytest.skip("no nginx binary")
+    runtime = tmp_path_factory.mktemp("gateway")
+    port = free_port()
+    values = gateway.local_values(runtime, listen=f"127.0.0.1:{port}")
+    for name in config.SERVICES:
+        values[f"{name.upper()}_UPSTREAM"] = upstream
+    values["MENTORSHIP_UPSTREAM"] = f"127.0.0.1:{free_port()}"  # nothing listens: 502
+    values.update(GATEWAY_UPSTREAM_TIMEOUT="1s", GATEWAY_SIGNIN_RATE="10r/m", GATEWAY_SIGNIN_BURST="2",
+                  GATEWAY_API_RATE="1000r/s", GATEWAY_API_BURST="1000")
+    conf = gateway.render(values, out=runtime / "nginx.conf")
+    gateway.check_config(runtime, conf)
+    access_log = runtime / "stdout.log"
+    with access_log.open("wb") as out, (runtime / "stderr.log").open("wb") as err:
+        proc = subprocess.Popen(gateway.nginx_command(runtime, conf), stdout=out, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("nginx did not start:\n" + (runtime / "stderr.log").read_text())
+        time.sleep(0.1)
+    yield Gateway(url=url, runtime=runtime, conf=conf, access_log=access_log)
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def assert_problem(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status
+    assert {"type", "title", "status", "detail", "instance", "request_id"} <= body.keys()
+    assert body["request_id"] == response.headers["X-Request-Id"]
+    return body
+
+
+# --- render(), without nginx -------------------------------------------------------------------------
+
+def test_render_refuses_an_unfilled_placeholder(tmp_path):
+    template = tmp_path / "t.template"
+    template.write_text("listen ${GATEWAY_LISTEN}; root ${WEB_ROOT}; set $x $request_id;\n")
+    with pytest.raises(gateway.GatewayError, match="WEB_ROOT"):
+        gateway.render({"GATEWAY_LISTEN": "8080"}, template, tmp_path / "out.conf")
+    assert not (tmp_path / "out.conf").exists()
+
+
+def test_render_replaces_only_upper_case_placeholders(tmp_path):
+    template = tmp_path / "t.template"
+    template.write_text("listen ${GATEWAY_LISTEN}; root ${WEB_ROOT}; set $x $request_id; ${lower}\n")
+    out = gateway.render({"GATEWAY_LISTEN": "8080", "WEB_ROOT": "/srv/web"}, template, tmp_path / "o.conf")
+    assert out.read_text() == "listen 8080; root /srv/web; set $x $request_id; ${lower}\n"
+
+
+@pytest.mark.parametrize("value", ["8080; include /etc/passwd", "a b", "x}", "$host", "a\nb", '"q"'])
+def test_render_refuses_values_that_could_break_out_of_a_directive(tmp_path, value):
+    template = tmp_path / "t.template"
+    template.write_text("listen ${GATEWAY_LISTEN};\n")
+    with pytest.raises(gateway.GatewayError, match="unsafe"):
+        gateway.render({"GATEWAY_LISTEN": value}, template, tmp_path / "o.conf")
+
+
+def test_local_values_fill_every_placeholder_of_the_template(tmp_path):
+    values = gateway.local_values(tmp_path)
+    assert gateway.placeholders() == set(values)
+    for name, port in config.API_PORTS.items():
+        assert values[f"{name.upper()}_UPSTREAM"] == f"127.0.0.1:{port}"
+    assert values["GATEWAY_LISTEN"] == "127.0.0.1:8080"
+
+
+def test_compose_gives_the_gateway_every_placeholder():
+    compose = (gateway.REPO_ROOT / "docker-compose.yml").read_text()
+    section = compose.split("\n  gateway:\n", 1)[1]
+    for name in gateway.placeholders():
+        assert re.search(rf"^\s+{name}: ", section, re.M), f"docker-compose.yml gateway lacks {name}"
+
+
+def test_template_has_no_placeholder_in_comments():
+    for line in gateway.TEMPLATE.read_text().splitlines():
+        if line.lstrip().startswith("#"):
+            assert not gateway.PLACEHOLDER.search(line), line
+
+
+# --- the running gateway --------------------------------------------------------------------------------
+
+@needs_nginx
+def test_nginx_accepts_the_rendered_config(gw):
+    gateway.check_config(gw.runtime, gw.conf)
+
+
+@needs_nginx
+def test_healthz_and_web_client(gw):
+    r = requests.get(gw.url + "/healthz", timeout=5)
+    assert r.status_code == 200 and r.json() == {"status": "ok", "service": "gateway"}
+    assert r.headers["X-Request-Id"]
+    r = requests.get(gw.url + "/", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    for name in config.SERVICES:
+        assert f'href="/api/v1/{name}/openapi.json"' in r.text
+
+
+@needs_nginx
+@pytest.mark.parametrize("path", ["/nope", "/api/v2/identity/x", "/api/v1/unknown/things", "/api/", "/index.htm", "/api/v1/unknown/openapi.json"])
+def test_unknown_path_is_a_problem_404(gw, path):
+    body = assert_problem(requests.get(gw.url + path, timeout=5), 404)
+    assert body["instance"] == path
+    assert body["type"].endswith("/not-found")
+
+
+@needs_nginx
+def test_unsafe_path_is_not_echoed_into_json(gw):
+    conn = http.client.HTTPConnection(gw.url.removeprefix("http://"), timeout=5)
+    conn.request("GET", '/x"y\\z')  # a raw quote and backslash, which requests would have encoded
+    r = conn.getresponse()
+    assert r.status == 404 and r.getheader("Content-Type").startswith(PROBLEM)
+    body = json.loads(r.read())
+    assert body["instance"] == ""
+    assert body["request_id"] == r.getheader("X-Request-Id")
+    conn.close()
+
+
+@needs_nginx
+def test_service_prefix_without_slash_redirects_relatively(gw):
+    r = requests.get(gw.url + "/api/v1/identity", allow_redirects=False, timeout=5)
+    assert r.status_code == 301 and r.headers["Location"] == "/api/v1/identity/"
+
+
+@needs_nginx
+def test_request_is_passed_through_with_ids_and_forwarding_headers(gw):
+    r = requests.get(gw.url + "/api/v1/identity/echo?q=1", headers={"X-Request-Id": "client-id.42"}, timeout=5)
+    assert r.status_code == 200
+    seen = r.json()
+    assert seen["path"] == "/api/v1/identity/echo?q=1"
+    assert seen["x_request_id"] == "client-id.42"
+    assert r.headers["X-Request-Id"] == "client-id.42"
+    assert seen["x_forwarded_for"] == "127.0.0.1"
+    assert seen["x_forwarded_proto"] == "http"
+    r = requests.get(gw.url + "/api/v1/training/echo", headers={"X-Forwarded-For": "10.1.2.3"}, timeout=5)
+    assert r.json()["x_forwarded_for"] == "10.1.2.3, 127.0.0.1"
+
+
+@needs_nginx
+def test_request_id_is_generated_when_absent_or_unsafe(gw):
+    r = requests.get(gw.url + "/api/v1/directory/echo", timeout=5)
+    generated = r.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+    assert r.json()["x_request_id"] == generated
+    r = requests.get(gw.url + "/api/v1/directory/echo", headers={"X-Request-Id": "bad id <script>"}, timeout=5)
+    assert re.fullmatch(r"[0-9a-f]{32}", r.headers["X-Request-Id"])
+    assert r.json()["x_request_id"] == r.headers["X-Request-Id"]
+
+
+@needs_nginx
+def test_one_request_id_header_only(gw):
+    """The upstream's X-Request-Id is hidden, the gateway's added: never two."""
+    r = requests.get(gw.url + "/api/v1/identity/echo", headers={"X-Request-Id": "one"}, timeout=5)
+    assert r.raw.headers.getlist("X-Request-Id") == ["one"]
+
+
+@needs_nginx
+def test_gateway_errors_echo_the_clients_request_id(gw):
+    r = requests.get(gw.url + "/nope", headers={"X-Request-Id": "abc-123"}, timeout=5)
+    assert assert_problem(r, 404)["request_id"] == "abc-123"
+
+
+@needs_nginx
+def test_service_problem_passes_through_unchanged(gw):
+    r = requests.get(gw.url + "/api/v1/identity/widgets/7", headers={"X-Request-Id": "svc-err"}, timeout=5)
+    assert r.status_code == 404
+    assert r.headers["Content-Type"] == PROBLEM
+    assert r.json() == UPSTREAM_PROBLEM
+    assert r.headers["X-Request-Id"] == "svc-err"
+
+
+@needs_nginx
+def test_body_over_the_limit_is_a_problem_413(gw):
+    r = requests.post(gw.url + "/api/v1/evaluation/echo", data=b"x" * (1024 * 1024 + 1),
+                      headers={"Content-Type": "application/json"}, timeout=10)
+    body = assert_problem(r, 413)
+    assert body["instance"] == "/api/v1/evaluation/echo"
+    r = requests.post(gw.url + "/api/v1/evaluation/echo", data=b"x" * (512 * 1024),
+                      headers={"Content-Type": "application/json"}, timeout=10)
+    assert r.status_code == 200 and r.json()["body_bytes"] == 512 * 1024
+
+
+@needs_nginx
+def test_upstream_down_is_a_problem_502(gw):
+    body = assert_problem(requests.get(gw.url + "/api/v1/mentorship/requests", timeout=10), 502)
+    assert body["service"] == "mentorship"
+    assert body["type"].endswith("/upstream-unavailable")
+
+
+@needs_nginx
+def test_slow_upstream_is_a_problem_504(gw):
+    started = time.monotonic()
+    body = assert_problem(requests.get(gw.url + "/api/v1/notifications/slow", timeout=10), 504)
+    assert time.monotonic() - started < SLOW_SECONDS
+    assert body["service"] == "notifications"
+
+
+@needs_nginx
+def test_sign_in_burst_is_rate_limited_with_a_problem_429(gw):
+    url = gw.url + "/api/v1/identity/auth/token"
+    # GET is not sign-in: never limited by the sign-in zone.
+    assert all(requests.get(url, timeout=5).status_code == 200 for _ in range(8))
+    responses = [requests.post(url, json={"email": "a@b.c", "password": "x"}, timeout=5) for _ in range(8)]
+    statuses = [r.status_code for r in responses]
+    assert statuses[:3] == [200, 200, 200], statuses  # 1 + burst 2
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited, statuses
+    assert assert_problem(limited[0], 429)["type"].endswith("/rate-limited")
+    # Other identity paths are not held back by the sign-in limit.
+    assert requests.post(gw.url + "/api/v1/identity/users", json={}, timeout=5).status_code == 200
+
+
+@needs_nginx
+def test_access_log_is_json_lines_with_the_request_id(gw):
+    requests.get(gw.url + "/api/v1/identity/echo", headers={"X-Request-Id": "logged-1"}, timeout=5)
+    requests.get(gw.url + "/missing", headers={"X-Request-Id": "logged-2"}, timeout=5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        by_id = {line["request_id"]: line for line in gw.access_lines()}
+        if {"logged-1", "logged-2"} <= by_id.keys():
+            break
+        time.sleep(0.1)
+    assert by_id["logged-1"]["status"] == 200 and by_id["logged-1"]["path"] == "/api/v1/identity/echo"
+    assert by_id["logged-1"]["upstream"]
+    assert by_id["logged-2"]["status"] == 404 and by_id["logged-2"]["service"] == "gateway"
