@@ -1,16 +1,48 @@
 """The identity service: its Flask app, event handlers and jobs."""
-from shared.app import create_service_app
+from __future__ import annotations
+
+from flask import g
+
+from services.identity import settings as settings_module
+from services.identity.api import BLUEPRINTS
+from services.identity.events import handlers
+from services.identity.jobs import jobs
+from services.identity.models import Base
+from services.identity.service import Context
+from services.identity.tokens import KeyRing, Passwords
+from shared.app import create_service_app, db_of
 from shared.service import Service
 
-from services.identity.models import Base
+
+def own_jwks_loader(app):
+    """identity verifies its own tokens against the keys in its own database (no HTTP call to itself)."""
+    def load() -> dict:
+        with db_of(app).unit_of_work() as session:
+            return KeyRing.jwks(session)
+
+    return load
 
 
 def create_app(overrides: dict | None = None):
-    return create_service_app(
-        "identity", [], title="MentorMeMed Identity",
-        description="Institutions, people, credentials, invitations, admission criteria, eligibility, agreements and tokens.",
+    app = create_service_app(
+        "identity", BLUEPRINTS, title="MentorMeMed Identity",
+        description="Institutions, people, credentials, invitations, admission criteria, eligibility, "
+                    "agreements and tokens.",
         overrides=overrides,
     )
+    if app.config.get("AUTH_JWKS_LOADER") is None:
+        app.config["AUTH_JWKS_LOADER"] = own_jwks_loader(app)
+    settings = settings_module.load(app.config)
+    app.extensions["identity"] = Context(settings=settings, passwords=Passwords(settings.argon2),
+                                         keyring=KeyRing(settings))
+
+    @app.after_request
+    def _retry_after(response):
+        if g.get("retry_after"):
+            response.headers["Retry-After"] = str(g.retry_after)
+        return response
+
+    return app
 
 
-service = Service(name="identity", create_app=create_app, metadata=Base.metadata)
+service = Service(name="identity", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)

@@ -1,0 +1,556 @@
+"""The identity HTTP surface: one MethodView per resource, thin. Authentication (`require`) is the
+outermost decorator so that it is checked before the body is validated; object-level access is
+checked in service.py (an object the caller may not see is a 404)."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Response, current_app, g, json
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from services.identity import schemas as s
+from services.identity import service
+from services.identity.models import Institution
+from services.identity.service import Actor, Context
+from shared.app import db_of
+from shared.auth import current_principal, require
+
+institutions = Blueprint("institutions", __name__, url_prefix="/institutions",
+                         description="Subscribing institutions, their R1 mentor minimum and compliance")
+invitations = Blueprint("invitations", __name__, url_prefix="/invitations",
+                        description="Single-use, expiring invitations: inspect and accept")
+nominations = Blueprint("nominations", __name__, url_prefix="/nominations",
+                        description="R2 nominations of colleagues by active mentors")
+mentees = Blueprint("mentees", __name__, url_prefix="/mentees",
+                    description="Mentee admission (R3, R4, R14), approval, exit (R17) and the sensitive profile")
+users = Blueprint("users", __name__, url_prefix="/users",
+                  description="People: read, deactivate, reinstate; mentor admission basis")
+me = Blueprint("me", __name__, url_prefix="/me", description="The signed-in user")
+agreements = Blueprint("agreements", __name__, url_prefix="/agreements",
+                       description="Versioned mentor and mentee agreements (R5)")
+auth = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in, refresh, sign-out")
+wellknown = Blueprint("wellknown", __name__, url_prefix="/.well-known", description="Public keys (JWKS)")
+keys = Blueprint("keys", __name__, url_prefix="/keys", description="Signing keys and their rotation")
+audit = Blueprint("audit", __name__, url_prefix="/audit", description="Audit log of sensitive reads (§6)")
+
+BLUEPRINTS = [institutions, invitations, nominations, mentees, users, me, agreements, auth, wellknown, keys, audit]
+
+
+def ctx() -> Context:
+    return current_app.extensions["identity"]
+
+
+def uow():
+    return db_of(current_app).unit_of_work()
+
+
+def actor(session, *, check_agreement: bool = True) -> Actor:
+    return service.load_actor(session, current_principal(), check_agreement=check_agreement)
+
+
+def request_id() -> str | None:
+    return g.get("request_id")
+
+
+def _json(payload, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _institution(a: Actor, inst: Institution) -> dict:
+    return (s.InstitutionAdminOut() if a.manages(inst.id) else s.InstitutionOut()).dump(inst)
+
+
+# --- institutions -----------------------------------------------------------------------------------------------
+
+@institutions.route("")
+class InstitutionCollection(MethodView):
+    @require()
+    @institutions.response(200, s.InstitutionAdminOut(many=True))
+    def get(self):
+        """Institutions the caller may see (operators: all; anyone else: their own)"""
+        with uow() as session:
+            a = actor(session)
+            return _json([_institution(a, i) for i in service.list_institutions(session, a)])
+
+    @require("operator")
+    @institutions.arguments(s.InstitutionCreate)
+    @institutions.response(201, s.InstitutionAdminOut)
+    def post(self, data):
+        """Subscribe an institution (InstitutionSubscribed)"""
+        with uow() as session:
+            return service.create_institution(session, actor(session), data)
+
+
+@institutions.route("/compliance")
+class ComplianceCollection(MethodView):
+    @require("operator")
+    @institutions.response(200, s.ComplianceOut(many=True))
+    def get(self):
+        """Every institution's active mentors against its R1 minimum"""
+        with uow() as session:
+            actor(session)
+            return service.all_compliance(session)
+
+
+@institutions.route("/<uuid:institution_id>")
+class InstitutionItem(MethodView):
+    @require()
+    @institutions.response(200, s.InstitutionAdminOut)
+    def get(self, institution_id: uuid.UUID):
+        """One institution (the enrollment code only for its admins and operators)"""
+        with uow() as session:
+            a = actor(session)
+            return _json(_institution(a, service.get_institution(session, a, institution_id)))
+
+    @require("operator")
+    @institutions.arguments(s.InstitutionUpdate)
+    @institutions.response(200, s.InstitutionAdminOut)
+    def patch(self, data, institution_id: uuid.UUID):
+        """Change an institution (InstitutionUpdated)"""
+        with uow() as session:
+            return service.update_institution(session, actor(session), institution_id, data)
+
+
+@institutions.route("/<uuid:institution_id>/compliance")
+class InstitutionCompliance(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.response(200, s.ComplianceOut)
+    def get(self, institution_id: uuid.UUID):
+        """Active mentors, the R1 minimum and the shortfall"""
+        with uow() as session:
+            return service.compliance(session, actor(session), institution_id)
+
+
+@institutions.route("/<uuid:institution_id>/enrollment-code")
+class EnrollmentCode(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.response(200, s.InstitutionAdminOut)
+    def post(self, institution_id: uuid.UUID):
+        """Replace the mentee enrollment code (the old one stops working)"""
+        with uow() as session:
+            return service.regenerate_enrollment_code(session, actor(session), institution_id)
+
+
+def _invite(institution_id: uuid.UUID, kind: str, data: dict) -> dict:
+    with uow() as session:
+        invitation, token = service.invite(session, ctx(), actor(session), institution_id, kind, **data)
+        out = s.InvitationCreated().dump(invitation)
+        out["token"] = token
+        return out
+
+
+@institutions.route("/<uuid:institution_id>/admin-invitations")
+class AdminInvitations(MethodView):
+    @require("operator")
+    @institutions.arguments(s.PersonInvite)
+    @institutions.response(201, s.InvitationCreated)
+    def post(self, data, institution_id: uuid.UUID):
+        """Invite an institution admin"""
+        return _json(_invite(institution_id, "institution_admin", data), 201)
+
+
+@institutions.route("/<uuid:institution_id>/mentor-invitations")
+class MentorInvitations(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.arguments(s.MentorInvite)
+    @institutions.response(201, s.InvitationCreated)
+    def post(self, data, institution_id: uuid.UUID):
+        """Invite a mentor on at least one R2 criterion, with an evidence note"""
+        return _json(_invite(institution_id, "mentor", data), 201)
+
+
+@institutions.route("/<uuid:institution_id>/mentee-invitations")
+class MenteeInvitations(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.arguments(s.PersonInvite)
+    @institutions.response(201, s.InvitationCreated)
+    def post(self, data, institution_id: uuid.UUID):
+        """Invite a mentee (who then gives a profile and attests eligibility, for approval)"""
+        return _json(_invite(institution_id, "mentee", data), 201)
+
+
+@institutions.route("/<uuid:institution_id>/invitations")
+class InstitutionInvitations(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.response(200, s.InvitationOut(many=True))
+    def get(self, institution_id: uuid.UUID):
+        """Invitations of an institution (tokens are never shown again)"""
+        with uow() as session:
+            return service.list_invitations(session, actor(session), institution_id)
+
+
+@institutions.route("/<uuid:institution_id>/mentee-applications")
+class MenteeApplications(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.response(200, s.UserOut(many=True))
+    def get(self, institution_id: uuid.UUID):
+        """Mentees waiting for the institution's decision"""
+        with uow() as session:
+            a = actor(session)
+            service.managed_institution(session, a, institution_id)
+            return service.list_users(session, a, {"institution_id": institution_id, "role": "mentee",
+                                                   "status": "pending", "limit": 500})
+
+
+# --- invitations ----------------------------------------------------------------------------------------------------
+
+@invitations.route("/inspect")
+class InvitationInspect(MethodView):
+    @invitations.arguments(s.TokenIn)
+    @invitations.response(200, s.InvitationInspected)
+    def post(self, data):
+        """What an invitation is for, and the agreement its acceptance accepts"""
+        with uow() as session:
+            return service.inspect_invitation(session, data["token"])
+
+
+@invitations.route("/accept")
+class InvitationAccept(MethodView):
+    @invitations.arguments(s.InvitationAccept)
+    @invitations.response(201, s.UserOut)
+    def post(self, data):
+        """Accept an invitation: set a password, accept the agreement; mentors are enrolled at once
+        (MentorEnrolled), mentees wait for their institution's approval"""
+        with uow() as session:
+            return service.accept_invitation(session, ctx(), data)
+
+
+@invitations.route("/<uuid:invitation_id>/revoke")
+class InvitationRevoke(MethodView):
+    @require("operator", "institution_admin")
+    @invitations.response(200, s.InvitationOut)
+    def post(self, invitation_id: uuid.UUID):
+        """Revoke a pending invitation"""
+        with uow() as session:
+            return service.revoke_invitation(session, actor(session), invitation_id)
+
+
+# --- nominations -------------------------------------------------------------------------------------------------------
+
+@nominations.route("")
+class NominationCollection(MethodView):
+    @require("mentor")
+    @nominations.arguments(s.NominationIn)
+    @nominations.response(201, s.NominationOut)
+    def post(self, data):
+        """An active mentor nominates a colleague (R2)"""
+        with uow() as session:
+            return service.nominate(session, actor(session), data["name"], data["email"], data["evidence"])
+
+    @require("mentor", "institution_admin", "operator")
+    @nominations.arguments(s.NominationQuery, location="query")
+    @nominations.response(200, s.NominationOut(many=True))
+    def get(self, query):
+        """Nominations: a mentor's own; an admin's institution's; operators all"""
+        with uow() as session:
+            return service.list_nominations(session, actor(session), query.get("institution_id"), query.get("status"))
+
+
+@nominations.route("/<uuid:nomination_id>/approve")
+class NominationApprove(MethodView):
+    @require("institution_admin", "operator")
+    @nominations.arguments(s.NoteIn)
+    @nominations.response(201, s.NominationApproved)
+    def post(self, data, nomination_id: uuid.UUID):
+        """Approve a nomination into a mentor invitation"""
+        with uow() as session:
+            nomination, invitation, token = service.approve_nomination(session, ctx(), actor(session),
+                                                                       nomination_id, data.get("note"))
+            inv = s.InvitationCreated().dump(invitation)
+            inv["token"] = token
+            return _json({"nomination": s.NominationOut().dump(nomination), "invitation": inv}, 201)
+
+
+@nominations.route("/<uuid:nomination_id>/decline")
+class NominationDecline(MethodView):
+    @require("institution_admin", "operator")
+    @nominations.arguments(s.NoteIn)
+    @nominations.response(200, s.NominationOut)
+    def post(self, data, nomination_id: uuid.UUID):
+        """Decline a nomination"""
+        with uow() as session:
+            return service.decline_nomination(session, actor(session), nomination_id, data.get("note"))
+
+
+# --- mentees ----------------------------------------------------------------------------------------------------------------
+
+@mentees.route("/registrations")
+class MenteeRegistrations(MethodView):
+    @mentees.arguments(s.MenteeRegistration)
+    @mentees.response(201, s.UserOut)
+    def post(self, data):
+        """Self-registration with the institution's enrollment code; waits for approval"""
+        with uow() as session:
+            return service.register_mentee(session, ctx(), data)
+
+
+@mentees.route("/<uuid:user_id>/approve")
+class MenteeApprove(MethodView):
+    @require("institution_admin", "operator")
+    @mentees.arguments(s.NoteIn)
+    @mentees.response(200, s.UserOut)
+    def post(self, data, user_id: uuid.UUID):
+        """Approve a mentee: enrolled (MenteeEnrolled)"""
+        with uow() as session:
+            return service.decide_mentee(session, actor(session), user_id, True, data.get("note"))
+
+
+@mentees.route("/<uuid:user_id>/decline")
+class MenteeDecline(MethodView):
+    @require("institution_admin", "operator")
+    @mentees.arguments(s.NoteIn)
+    @mentees.response(200, s.UserOut)
+    def post(self, data, user_id: uuid.UUID):
+        """Decline a mentee application"""
+        with uow() as session:
+            return service.decide_mentee(session, actor(session), user_id, False, data.get("note"))
+
+
+@mentees.route("/<uuid:user_id>/exit")
+class MenteeExit(MethodView):
+    @require("institution_admin", "operator")
+    @mentees.arguments(s.ExitIn)
+    @mentees.response(200, s.UserOut)
+    def post(self, data, user_id: uuid.UUID):
+        """Mark a mentee as exited: graduated or left (MenteeExited)"""
+        with uow() as session:
+            return service.exit_mentee(session, actor(session), user_id, data["reason"])
+
+
+@mentees.route("/<uuid:user_id>/profile")
+class MenteeProfile(MethodView):
+    @require()
+    @mentees.arguments(s.PurposeQuery, location="query")
+    @mentees.response(200, s.MenteeProfileOut)
+    def get(self, query, user_id: uuid.UUID):
+        """Sensitive: demographics, contact and eligibility basis. The mentee, their institution's
+        admins and operators only; every read is written to the audit log."""
+        with uow() as session:
+            user, profile = service.read_mentee_profile(session, actor(session), user_id, query.get("reason"),
+                                                        request_id())
+            return {"user_id": user.id, "institution_id": user.institution_id, "name": user.name,
+                    "email": user.email, "status": user.status, "demographics": profile.demographics,
+                    "contact": profile.contact, "eligibility": profile.eligibility,
+                    "attested_at": profile.attested_at, "admitted_via": profile.admitted_via,
+                    "decided_at": profile.decided_at}
+
+
+# --- me -----------------------------------------------------------------------------------------------------------------------
+
+@me.route("")
+class Me(MethodView):
+    @require()
+    @me.response(200, s.MeOut)
+    def get(self):
+        """The signed-in user and the state of their agreement"""
+        with uow() as session:
+            return service.me(session, actor(session, check_agreement=False))
+
+
+@me.route("/agreements")
+class MyAgreements(MethodView):
+    @require("mentor", "mentee")
+    @me.arguments(s.AgreementAcceptIn)
+    @me.response(201, s.AcceptanceOut)
+    def post(self, data):
+        """Accept the current version of your role's agreement"""
+        with uow() as session:
+            a = actor(session, check_agreement=False)
+            from services.identity.models import User
+            return service.accept_agreement(session, session.get(User, a.id), data["version"])
+
+
+@me.route("/profile")
+class MyProfile(MethodView):
+    @require("mentee")
+    @me.arguments(s.MenteeProfileUpdate)
+    @me.response(204)
+    def put(self, data):
+        """Update your own demographics and contact (eligibility is attested once, at admission)"""
+        with uow() as session:
+            service.update_own_profile(session, actor(session), data)
+
+
+# --- users -----------------------------------------------------------------------------------------------------------------------
+
+@users.route("")
+class UserCollection(MethodView):
+    @require("institution_admin", "operator")
+    @users.arguments(s.UserQuery, location="query")
+    @users.response(200, s.UserOut(many=True))
+    def get(self, query):
+        """People of the caller's institution (operators: of any institution)"""
+        with uow() as session:
+            return service.list_users(session, actor(session), query)
+
+
+@users.route("/<uuid:user_id>")
+class UserItem(MethodView):
+    @require()
+    @users.response(200, s.UserOut)
+    def get(self, user_id: uuid.UUID):
+        """One person: yourself; admins their institution's people; operators anyone"""
+        with uow() as session:
+            return service.get_user(session, actor(session), user_id)
+
+
+@users.route("/<uuid:user_id>/deactivate")
+class UserDeactivate(MethodView):
+    @require("institution_admin", "operator")
+    @users.arguments(s.ReasonIn)
+    @users.response(200, s.UserOut)
+    def post(self, data, user_id: uuid.UUID):
+        """Deactivate an account (UserDeactivated); its refresh tokens are revoked"""
+        with uow() as session:
+            return service.deactivate_user(session, actor(session), user_id, data["reason"])
+
+
+@users.route("/<uuid:user_id>/reinstate")
+class UserReinstate(MethodView):
+    @require("operator")
+    @users.arguments(s.ReasonIn)
+    @users.response(200, s.UserOut)
+    def post(self, data, user_id: uuid.UUID):
+        """Reinstate an ejected mentor (MentorReinstated)"""
+        with uow() as session:
+            return service.reinstate_mentor(session, actor(session), user_id, data["reason"])
+
+
+@users.route("/<uuid:user_id>/admission")
+class MentorAdmission(MethodView):
+    @require()
+    @users.arguments(s.PurposeQuery, location="query")
+    @users.response(200, s.MentorAdmissionOut)
+    def get(self, query, user_id: uuid.UUID):
+        """The R2 basis of a mentor's admission (audited read): the mentor, their admins, operators"""
+        with uow() as session:
+            user, admissions = service.read_mentor_admission(session, actor(session), user_id,
+                                                             query.get("reason"), request_id())
+            return {"user_id": user.id, "institution_id": user.institution_id, "admissions": admissions}
+
+
+# --- agreements ---------------------------------------------------------------------------------------------------------------------
+
+@agreements.route("/<any(mentor, mentee):role>")
+class AgreementVersions(MethodView):
+    @agreements.response(200, s.AgreementOut(many=True))
+    def get(self, role: str):
+        """Every version of a role's agreement, newest first"""
+        with uow() as session:
+            return service.list_agreements(session, role)
+
+    @require("operator")
+    @agreements.arguments(s.AgreementIn)
+    @agreements.response(201, s.AgreementOut)
+    def post(self, data, role: str):
+        """Publish a new version: users of the role must accept it before they act again"""
+        with uow() as session:
+            return service.publish_agreement(session, actor(session), role, data["title"], data["body"])
+
+
+@agreements.route("/<any(mentor, mentee):role>/current")
+class AgreementCurrent(MethodView):
+    @agreements.response(200, s.AgreementOut)
+    def get(self, role: str):
+        """The current version of a role's agreement"""
+        with uow() as session:
+            agreement = service.current_agreement(session, role)
+            if agreement is None:
+                from shared.errors import not_found
+                raise not_found("agreement")
+            return agreement
+
+
+# --- auth ----------------------------------------------------------------------------------------------------------------------------
+
+def _finish(result: service.SignInResult):
+    if result.refusal is not None:
+        if result.retry_after:
+            g.retry_after = result.retry_after
+        raise result.refusal
+    return result.body
+
+
+@auth.route("/token")
+class Token(MethodView):
+    @auth.arguments(s.SignIn)
+    @auth.response(200, s.TokensOut)
+    def post(self, data):
+        """Sign in with e-mail and password: an EdDSA access token (15 minutes) and a rotating refresh
+        token. When a newer agreement awaits acceptance the answer is 403 agreement-required: sign in
+        again with `accept_agreement_version`."""
+        with uow() as session:
+            result = service.sign_in(session, ctx(), data["email"], data["password"],
+                                     data.get("accept_agreement_version"))
+        return _finish(result)
+
+
+@auth.route("/refresh")
+class Refresh(MethodView):
+    @auth.arguments(s.RefreshIn)
+    @auth.response(200, s.TokensOut)
+    def post(self, data):
+        """Exchange a refresh token for new tokens; reusing an old one revokes its whole family"""
+        with uow() as session:
+            result = service.refresh(session, ctx(), data["refresh_token"], data.get("accept_agreement_version"))
+        return _finish(result)
+
+
+@auth.route("/signout")
+class SignOut(MethodView):
+    @auth.arguments(s.SignOutIn)
+    @auth.response(204)
+    def post(self, data):
+        """Sign out: the refresh token's family is revoked"""
+        with uow() as session:
+            service.sign_out(session, data["refresh_token"])
+
+
+@wellknown.route("/jwks.json")
+class Jwks(MethodView):
+    @wellknown.response(200, s.JwksOut)
+    def get(self):
+        """The public keys that verify access tokens (the active one and recently retired ones)"""
+        with uow() as session:
+            ctx().keyring.active(session)  # a fresh installation gets its first key here
+            body = ctx().keyring.jwks(session)
+        response = _json(body)
+        response.headers["Cache-Control"] = "public, max-age=60"
+        return response
+
+
+@keys.route("")
+class KeyCollection(MethodView):
+    @require("operator")
+    @keys.response(200, s.SigningKeyOut(many=True))
+    def get(self):
+        """Signing keys (public metadata only)"""
+        from services.identity.models import SigningKey
+        import sqlalchemy as sa
+        with uow() as session:
+            actor(session)
+            return list(session.scalars(sa.select(SigningKey).order_by(SigningKey.created_at.desc())))
+
+
+@keys.route("/rotate")
+class KeyRotate(MethodView):
+    @require("operator")
+    @keys.response(201, s.SigningKeyOut)
+    def post(self):
+        """Start a new signing key; the old one verifies its tokens until they expire"""
+        with uow() as session:
+            actor(session)
+            return ctx().keyring.rotate(session)
+
+
+@audit.route("/sensitive-reads")
+class SensitiveReads(MethodView):
+    @require("operator")
+    @audit.arguments(s.SensitiveReadQuery, location="query")
+    @audit.response(200, s.SensitiveReadOut(many=True))
+    def get(self, query):
+        """Who read whose sensitive record, when and why"""
+        with uow() as session:
+            actor(session)
+            return service.list_sensitive_reads(session, query)

@@ -1,0 +1,804 @@
+"""Use cases of the identity service. Each takes a session (one transaction), applies the rules of
+rules.py, changes state and records its events with shared.events.record_event in that transaction.
+
+Refusals are shared.errors.Problem; the API turns them into problem+json. Sensitive values (mentee
+demographics and eligibility, mentor admission basis) never appear in a Problem, a log or an event.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from services.identity import rules, tokens
+from services.identity.models import (
+    Agreement, AgreementAcceptance, Institution, Invitation, MenteeProfile, MentorAdmission, Nomination,
+    SensitiveRead, User,
+)
+from services.identity.settings import Settings
+from services.identity.tokens import KeyRing, Passwords, now
+from shared.auth import Principal
+from shared.errors import Problem, conflict, not_found
+from shared.events import record_event
+
+log = logging.getLogger(__name__)
+
+
+# --- context ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Context:
+    """What use cases need besides the session: configuration, the password hasher and the key ring."""
+    settings: Settings
+    passwords: Passwords
+    keyring: KeyRing
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller as the database knows them now (not as their token said up to 15 minutes ago)."""
+    id: uuid.UUID
+    role: str
+    institution_id: uuid.UUID | None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+    def is_admin_of(self, institution_id: uuid.UUID | None) -> bool:
+        return self.role == "institution_admin" and institution_id is not None \
+            and self.institution_id == institution_id
+
+    def manages(self, institution_id: uuid.UUID | None) -> bool:
+        """Operators manage every institution; an institution admin only their own."""
+        return self.is_operator or self.is_admin_of(institution_id)
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", "Unauthorized", detail)
+
+
+def load_actor(session: orm.Session, principal: Principal, *, check_agreement: bool = True) -> Actor:
+    user = session.get(User, principal.id)
+    if user is None or not rules.can_sign_in(user.status):
+        raise _unauthorized("This account is not active.")
+    if user.role != principal.role or user.institution_id != principal.institution_id:
+        raise _unauthorized("Your account has changed since this token was issued; sign in again.")
+    if check_agreement:
+        outstanding = agreement_outstanding(session, user)
+        if outstanding is not None:
+            raise agreement_required(outstanding)
+    return Actor(user.id, user.role, user.institution_id)
+
+
+def _rule(exc: rules.RuleViolation, status: int = 422) -> Problem:
+    if status == 422 and exc.field:
+        return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
+                       errors=[{"pointer": f"#/{exc.field}", "detail": exc.detail}])
+    return Problem(status, exc.slug, "Conflict" if status == 409 else "Unprocessable Content", exc.detail)
+
+
+def _field_error(field: str, detail: str, slug: str = "validation-error") -> Problem:
+    return Problem(422, slug, "Validation failed", "One or more fields are invalid.",
+                   errors=[{"pointer": f"#/{field}", "detail": detail}])
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+# --- institutions (R1) -----------------------------------------------------------------------------------------
+
+def _enrollment_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+
+
+def _institution_event(inst: Institution) -> dict:
+    return {"institution_id": inst.id, "name": inst.name, "kind": inst.kind, "class_size": inst.class_size,
+            "minimum_mentors": rules.minimum_mentors(inst.kind, inst.class_size),
+            "subscription_status": inst.subscription_status}
+
+
+def create_institution(session: orm.Session, actor: Actor, data: dict) -> Institution:
+    inst = Institution(
+        id=uuid.uuid4(), name=data["name"], kind=data["kind"], class_size=data["class_size"],
+        contact_name=data["contact"]["name"], contact_email=normalise_email(data["contact"]["email"]),
+        contact_phone=data["contact"].get("phone"),
+        subscription_status=data.get("subscription_status", "active"),
+        reward_policy=data.get("reward_policy") or {}, enrollment_code=_enrollment_code(),
+        created_at=now(), updated_at=now(),
+    )
+    session.add(inst)
+    session.flush()
+    record_event(session, "InstitutionSubscribed", _institution_event(inst), subject=f"institutions/{inst.id}")
+    return inst
+
+
+def get_institution(session: orm.Session, actor: Actor, institution_id: uuid.UUID) -> Institution:
+    inst = session.get(Institution, institution_id)
+    if inst is None or not (actor.is_operator or actor.institution_id == inst.id):
+        raise not_found("institution")
+    return inst
+
+
+def managed_institution(session: orm.Session, actor: Actor, institution_id: uuid.UUID,
+                        *, for_update: bool = False) -> Institution:
+    inst = session.get(Institution, institution_id, with_for_update=for_update)
+    if inst is None or not actor.manages(inst.id):
+        raise not_found("institution")
+    return inst
+
+
+def list_institutions(session: orm.Session, actor: Actor) -> list[Institution]:
+    query = sa.select(Institution).order_by(Institution.name, Institution.id)
+    if not actor.is_operator:
+        query = query.where(Institution.id == actor.institution_id)
+    return list(session.scalars(query))
+
+
+def update_institution(session: orm.Session, actor: Actor, institution_id: uuid.UUID, data: dict) -> Institution:
+    inst = session.get(Institution, institution_id, with_for_update=True)
+    if inst is None:
+        raise not_found("institution")
+    before = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
+    for field in ("name", "kind", "class_size", "subscription_status", "reward_policy"):
+        if field in data:
+            setattr(inst, field, data[field])
+    if "contact" in data:
+        inst.contact_name = data["contact"]["name"]
+        inst.contact_email = normalise_email(data["contact"]["email"])
+        inst.contact_phone = data["contact"].get("phone")
+    after = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
+    if before != after:
+        inst.updated_at = now()
+        record_event(session, "InstitutionUpdated", _institution_event(inst), subject=f"institutions/{inst.id}")
+    return inst
+
+
+def regenerate_enrollment_code(session: orm.Session, actor: Actor, institution_id: uuid.UUID) -> Institution:
+    inst = managed_institution(session, actor, institution_id, for_update=True)
+    inst.enrollment_code = _enrollment_code()
+    inst.updated_at = now()
+    return inst
+
+
+def active_mentor_counts(session: orm.Session, institution_ids: list[uuid.UUID] | None = None) -> dict:
+    query = (sa.select(User.institution_id, sa.func.count())
+             .where(User.role == "mentor", User.status == "active").group_by(User.institution_id))
+    if institution_ids is not None:
+        query = query.where(User.institution_id.in_(institution_ids))
+    return dict(session.execute(query).all())
+
+
+def compliance_of(inst: Institution, active: int) -> dict:
+    tier = rules.size_tier(inst.kind, inst.class_size)
+    return {"institution_id": inst.id, "name": inst.name, "kind": inst.kind, "class_size": inst.class_size,
+            "size_tier": tier.name, "minimum_mentors": tier.minimum_mentors, "active_mentors": active,
+            "shortfall": rules.shortfall(tier.minimum_mentors, active),
+            "subscription_status": inst.subscription_status}
+
+
+def compliance(session: orm.Session, actor: Actor, institution_id: uuid.UUID) -> dict:
+    inst = managed_institution(session, actor, institution_id)
+    return compliance_of(inst, active_mentor_counts(session, [inst.id]).get(inst.id, 0))
+
+
+def all_compliance(session: orm.Session) -> list[dict]:
+    counts = active_mentor_counts(session)
+    insts = session.scalars(sa.select(Institution).order_by(Institution.name, Institution.id))
+    return [compliance_of(i, counts.get(i.id, 0)) for i in insts]
+
+
+def _require_subscribed(inst: Institution) -> None:
+    if inst.subscription_status != "active":
+        raise conflict("institution-not-active",
+                       "The institution's subscription is not active: no one can be admitted.")
+
+
+# --- agreements (R5) --------------------------------------------------------------------------------------------
+
+def current_agreement(session: orm.Session, role: str) -> Agreement | None:
+    return session.scalars(sa.select(Agreement).where(Agreement.role == role)
+                           .order_by(Agreement.version.desc()).limit(1)).first()
+
+
+def list_agreements(session: orm.Session, role: str) -> list[Agreement]:
+    return list(session.scalars(sa.select(Agreement).where(Agreement.role == role)
+                                .order_by(Agreement.version.desc())))
+
+
+def publish_agreement(session: orm.Session, actor: Actor, role: str, title: str, body: str) -> Agreement:
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(7_301_002)))
+    latest = current_agreement(session, role)
+    agreement = Agreement(id=uuid.uuid4(), role=role, version=(latest.version + 1) if latest else 1,
+                          title=title, body=body, published_at=now(), published_by=actor.id)
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def accepted_version(session: orm.Session, user_id: uuid.UUID, role: str) -> int | None:
+    return session.scalar(sa.select(sa.func.max(AgreementAcceptance.version))
+                          .where(AgreementAcceptance.user_id == user_id, AgreementAcceptance.role == role))
+
+
+def agreement_outstanding(session: orm.Session, user: User) -> Agreement | None:
+    """The agreement the user must accept before acting again, or None."""
+    role = rules.agreement_role(user.role)
+    if role is None:
+        return None
+    current = current_agreement(session, role)
+    if current and rules.agreement_outstanding(current.version, accepted_version(session, user.id, role)):
+        return current
+    return None
+
+
+def agreement_required(agreement: Agreement) -> Problem:
+    return Problem(403, "agreement-required", "Agreement acceptance required",
+                   f"Accept version {agreement.version} of the {agreement.role} agreement to continue.",
+                   agreement={"role": agreement.role, "version": agreement.version, "title": agreement.title})
+
+
+def accept_agreement(session: orm.Session, user: User, version: int) -> AgreementAcceptance | None:
+    """Record acceptance of the current version of the user's agreement (idempotent)."""
+    role = rules.agreement_role(user.role)
+    if role is None:
+        raise conflict("no-agreement", "This role has no agreement to accept.")
+    current = current_agreement(session, role)
+    if current is None or current.version != version:
+        raise conflict("agreement-version-mismatch",
+                       "Only the current version of the agreement can be accepted.",
+                       current_version=current.version if current else None)
+    existing = session.scalars(sa.select(AgreementAcceptance).where(
+        AgreementAcceptance.user_id == user.id, AgreementAcceptance.role == role,
+        AgreementAcceptance.version == version)).first()
+    if existing:
+        return existing
+    acceptance = AgreementAcceptance(id=uuid.uuid4(), user_id=user.id, role=role, version=version, accepted_at=now())
+    session.add(acceptance)
+    return acceptance
+
+
+def _accept_on_admission(session: orm.Session, user: User, version: int | None) -> None:
+    role = rules.agreement_role(user.role)
+    if role is None:
+        return
+    current = current_agreement(session, role)
+    if current is None:
+        return
+    if version is None:
+        raise _field_error("accept_agreement_version",
+                           f"Accept the current {role} agreement (version {current.version}).")
+    accept_agreement(session, user, version)
+
+
+# --- invitations (R2, R3) ----------------------------------------------------------------------------------------
+
+def _existing_user(session: orm.Session, email: str) -> User | None:
+    return session.scalars(sa.select(User).where(User.email == email).with_for_update()).first()
+
+
+def _check_email_free(session: orm.Session, email: str, kind: str) -> None:
+    existing = _existing_user(session, email)
+    if existing is None:
+        return
+    if kind == "mentor" and rules.can_become_mentor(existing.role, existing.status):
+        return  # R17: an exited mentee stays on as a mentor
+    raise conflict("email-taken", "An account with this e-mail address already exists.")
+
+
+def _active_mentor(session: orm.Session, user_id: uuid.UUID | None, institution_id: uuid.UUID) -> bool:
+    if user_id is None:
+        return False
+    user = session.get(User, user_id)
+    return user is not None and user.role == "mentor" and user.status == "active" \
+        and user.institution_id == institution_id
+
+
+def invite(session: orm.Session, ctx: Context, actor: Actor, institution_id: uuid.UUID, kind: str, *,
+           email: str, name: str, criteria: list[str] | None = None, evidence: str | None = None,
+           nominated_by: uuid.UUID | None = None, nomination_id: uuid.UUID | None = None
+           ) -> tuple[Invitation, str]:
+    if kind == "institution_admin":
+        inst = session.get(Institution, institution_id)
+        if inst is None or not actor.is_operator:
+            raise not_found("institution")
+    else:
+        inst = managed_institution(session, actor, institution_id)
+    _require_subscribed(inst)
+    email = normalise_email(email)
+    _check_email_free(session, email, kind)
+    if kind == "mentor":
+        criteria = list(dict.fromkeys(criteria or []))
+        try:
+            rules.check_mentor_criteria(
+                criteria, evidence,
+                nominator_active=_active_mentor(session, nominated_by, inst.id) if nominated_by else None)
+        except rules.RuleViolation as exc:
+            raise _rule(exc) from None
+        if nominated_by and rules.NOMINATED_BY_MENTOR not in criteria:
+            raise _field_error("nominated_by", "Only a nomination by a current mentor names a nominator.")
+    token = tokens.opaque_token()
+    invitation = Invitation(
+        id=uuid.uuid4(), kind=kind, institution_id=inst.id, email=email, name=name, token_hash=tokens.sha256(token),
+        criteria=criteria if kind == "mentor" else None, evidence=evidence if kind == "mentor" else None,
+        nominated_by=nominated_by, nomination_id=nomination_id, invited_by=actor.id, created_at=now(),
+        expires_at=now() + ctx.settings.invitation_ttl,
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def invitation_state(inv: Invitation) -> str:
+    if inv.accepted_at:
+        return "accepted"
+    if inv.revoked_at:
+        return "revoked"
+    if inv.expires_at <= now():
+        return "expired"
+    return "pending"
+
+
+def list_invitations(session: orm.Session, actor: Actor, institution_id: uuid.UUID) -> list[Invitation]:
+    inst = managed_institution(session, actor, institution_id)
+    query = sa.select(Invitation).where(Invitation.institution_id == inst.id).order_by(Invitation.created_at.desc())
+    if not actor.is_operator:
+        query = query.where(Invitation.kind != "institution_admin")
+    return list(session.scalars(query))
+
+
+def revoke_invitation(session: orm.Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:
+    inv = session.get(Invitation, invitation_id, with_for_update=True)
+    if inv is None or not actor.manages(inv.institution_id) or (
+            inv.kind == "institution_admin" and not actor.is_operator):
+        raise not_found("invitation")
+    if invitation_state(inv) != "pending":
+        raise conflict("invitation-not-pending", "Only a pending invitation can be revoked.")
+    inv.revoked_at = now()
+    return inv
+
+
+def _usable_invitation(session: orm.Session, token: str, *, for_update: bool) -> Invitation:
+    query = sa.select(Invitation).where(Invitation.token_hash == tokens.sha256(token))
+    if for_update:
+        query = query.with_for_update()
+    inv = session.scalars(query).first()
+    if inv is None:
+        raise Problem(404, "invitation-unknown", "Not Found", "No such invitation.")
+    state = invitation_state(inv)
+    if state != "pending":
+        raise Problem(410, f"invitation-{state}", "Gone", f"This invitation has been {state}; ask for a new one."
+                      if state != "expired" else "This invitation has expired; ask for a new one.")
+    return inv
+
+
+def inspect_invitation(session: orm.Session, token: str) -> dict:
+    inv = _usable_invitation(session, token, for_update=False)
+    inst = session.get(Institution, inv.institution_id)
+    role = rules.agreement_role(inv.kind)
+    agreement = current_agreement(session, role) if role else None
+    return {"kind": inv.kind, "email": inv.email, "name": inv.name, "expires_at": inv.expires_at,
+            "institution": {"id": inst.id, "name": inst.name}, "agreement": agreement}
+
+
+def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
+    inv = _usable_invitation(session, data["token"], for_update=True)
+    inst = session.get(Institution, inv.institution_id)
+    _require_subscribed(inst)
+    if inv.kind == "mentee":
+        if data.get("profile") is None:
+            raise _field_error("profile", "A mentee gives a basic profile (demographics and contact).")
+        _check_eligibility(data)
+    elif data.get("profile") is not None or data.get("eligibility") is not None:
+        raise _field_error("profile", "Only a mentee gives a profile and an eligibility attestation.")
+    name = data.get("name") or inv.name
+    existing = _existing_user(session, inv.email)
+    if existing is not None and not (inv.kind == "mentor" and rules.can_become_mentor(existing.role, existing.status)):
+        raise conflict("email-taken", "An account with this e-mail address already exists.")
+    password_hash = ctx.passwords.hash(data["password"])
+    at = now()
+    if existing is not None:  # R17: the exited mentee becomes a mentor of the inviting institution
+        user = existing
+        user.role, user.institution_id, user.name = "mentor", inst.id, name
+        user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
+            "active", "admitted as a mentor after exit", at, inv.invited_by
+        user.password_hash, user.failed_signins, user.locked_until = password_hash, 0, None
+        tokens.revoke_user_tokens(session, user.id, "role changed")
+    else:
+        user = User(id=uuid.uuid4(), email=inv.email, name=name, role=inv.kind, institution_id=inst.id,
+                    status="pending" if inv.kind == "mentee" else "active", status_changed_at=at,
+                    status_changed_by=inv.invited_by, password_hash=password_hash, failed_signins=0, created_at=at)
+        session.add(user)
+    session.flush()
+    _accept_on_admission(session, user, data.get("accept_agreement_version"))
+    inv.accepted_at, inv.accepted_by = at, user.id
+    if inv.kind == "mentor":
+        session.add(MentorAdmission(id=uuid.uuid4(), user_id=user.id, institution_id=inst.id,
+                                    criteria=list(inv.criteria or []), evidence=inv.evidence or "",
+                                    nominated_by=inv.nominated_by, invited_by=inv.invited_by,
+                                    invitation_id=inv.id, admitted_at=at))
+        record_event(session, "MentorEnrolled", _member_event(user), subject=f"users/{user.id}")
+    elif inv.kind == "mentee":
+        _store_profile(session, user, data, via="invitation")
+    return user
+
+
+def _member_event(user: User) -> dict:
+    return {"user_id": user.id, "institution_id": user.institution_id, "name": user.name, "email": user.email}
+
+
+# --- nominations (R2) -------------------------------------------------------------------------------------------------
+
+def nominate(session: orm.Session, actor: Actor, name: str, email: str, evidence: str) -> Nomination:
+    if actor.role != "mentor":
+        raise Problem(403, "forbidden", "Forbidden", "Only an active mentor may nominate a colleague.")
+    inst = session.get(Institution, actor.institution_id)
+    _require_subscribed(inst)
+    email = normalise_email(email)
+    _check_email_free(session, email, "mentor")
+    nomination = Nomination(id=uuid.uuid4(), institution_id=inst.id, nominator_id=actor.id, name=name,
+                            email=email, evidence=evidence, status="pending", created_at=now())
+    session.add(nomination)
+    session.flush()
+    return nomination
+
+
+def list_nominations(session: orm.Session, actor: Actor, institution_id: uuid.UUID | None,
+                     status: str | None) -> list[Nomination]:
+    query = sa.select(Nomination).order_by(Nomination.created_at.desc())
+    if actor.role == "mentor":
+        query = query.where(Nomination.nominator_id == actor.id)
+    elif actor.is_operator:
+        if institution_id:
+            query = query.where(Nomination.institution_id == institution_id)
+    else:
+        if institution_id and institution_id != actor.institution_id:
+            raise not_found("institution")
+        query = query.where(Nomination.institution_id == actor.institution_id)
+    if status:
+        query = query.where(Nomination.status == status)
+    return list(session.scalars(query))
+
+
+def _managed_nomination(session: orm.Session, actor: Actor, nomination_id: uuid.UUID) -> Nomination:
+    nomination = session.get(Nomination, nomination_id, with_for_update=True)
+    if nomination is None or not actor.manages(nomination.institution_id):
+        raise not_found("nomination")
+    if nomination.status != "pending":
+        raise conflict("nomination-decided", "This nomination has already been decided.")
+    return nomination
+
+
+def approve_nomination(session: orm.Session, ctx: Context, actor: Actor, nomination_id: uuid.UUID,
+                       note: str | None) -> tuple[Nomination, Invitation, str]:
+    nomination = _managed_nomination(session, actor, nomination_id)
+    if not _active_mentor(session, nomination.nominator_id, nomination.institution_id):
+        raise conflict("nominator-not-active", "The nominating mentor is no longer an active mentor.")
+    invitation, token = invite(session, ctx, actor, nomination.institution_id, "mentor", email=nomination.email,
+                               name=nomination.name, criteria=[rules.NOMINATED_BY_MENTOR],
+                               evidence=nomination.evidence, nominated_by=nomination.nominator_id,
+                               nomination_id=nomination.id)
+    nomination.status, nomination.decided_by, nomination.decided_at = "approved", actor.id, now()
+    nomination.decision_note, nomination.invitation_id = note, invitation.id
+    return nomination, invitation, token
+
+
+def decline_nomination(session: orm.Session, actor: Actor, nomination_id: uuid.UUID, note: str | None) -> Nomination:
+    nomination = _managed_nomination(session, actor, nomination_id)
+    nomination.status, nomination.decided_by, nomination.decided_at = "declined", actor.id, now()
+    nomination.decision_note = note
+    return nomination
+
+
+# --- mentees (R3, R4, R14, R17) ----------------------------------------------------------------------------------------
+
+def _check_eligibility(data: dict) -> None:
+    try:
+        rules.check_eligibility(data.get("eligibility") or [], bool(data.get("attested")))
+    except rules.RuleViolation as exc:
+        raise _rule(exc) from None
+
+
+def _store_profile(session: orm.Session, user: User, data: dict, *, via: str) -> None:
+    profile = data["profile"]
+    session.add(MenteeProfile(user_id=user.id, demographics=profile.get("demographics") or {},
+                              contact=profile.get("contact") or {},
+                              eligibility=sorted(set(data["eligibility"])), attested_at=now(),
+                              admitted_via=via, updated_at=now()))
+
+
+def register_mentee(session: orm.Session, ctx: Context, data: dict) -> User:
+    inst = session.scalars(sa.select(Institution).where(
+        Institution.enrollment_code == data["enrollment_code"].strip().upper())).first()
+    if inst is None:
+        raise _field_error("enrollment_code", "Unknown enrollment code.")
+    _require_subscribed(inst)
+    _check_eligibility(data)
+    email = normalise_email(data["email"])
+    if _existing_user(session, email) is not None:
+        raise conflict("email-taken", "An account with this e-mail address already exists.")
+    user = User(id=uuid.uuid4(), email=email, name=data["name"], role="mentee", institution_id=inst.id,
+                status="pending", status_changed_at=now(), password_hash=ctx.passwords.hash(data["password"]),
+                failed_signins=0, created_at=now())
+    session.add(user)
+    session.flush()
+    _accept_on_admission(session, user, data.get("accept_agreement_version"))
+    _store_profile(session, user, data, via="enrollment_code")
+    return user
+
+
+def _managed_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, *, for_update: bool = True) -> User:
+    user = session.get(User, user_id, with_for_update=for_update)
+    if user is None or not (actor.is_operator or (actor.is_admin_of(user.institution_id))):
+        raise not_found("user")
+    return user
+
+
+def decide_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, approve: bool, note: str | None) -> User:
+    user = _managed_user(session, actor, user_id)
+    if not rules.can_decide_mentee(user.role, user.status):
+        raise conflict("not-pending", "Only a pending mentee application can be approved or declined.")
+    profile = session.get(MenteeProfile, user.id)
+    at = now()
+    user.status = "active" if approve else "declined"
+    user.status_reason, user.status_changed_at, user.status_changed_by = note, at, actor.id
+    if profile is not None:
+        profile.decided_by, profile.decided_at, profile.decision_note = actor.id, at, note
+    if approve:
+        record_event(session, "MenteeEnrolled", _member_event(user), subject=f"users/{user.id}")
+    return user
+
+
+def exit_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
+    user = _managed_user(session, actor, user_id)
+    if not rules.can_exit(user.role, user.status):
+        raise conflict("not-active-mentee", "Only an active mentee can exit.")
+    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "exited", reason, now(), actor.id
+    tokens.revoke_user_tokens(session, user.id, "exited")
+    record_event(session, "MenteeExited", {"user_id": user.id, "institution_id": user.institution_id,
+                                           "reason": reason}, subject=f"users/{user.id}")
+    return user
+
+
+def _audit(session: orm.Session, actor: Actor, subject: User, record: str, purpose: str,
+           request_id: str | None) -> None:
+    session.add(SensitiveRead(id=uuid.uuid4(), actor_id=actor.id, actor_role=actor.role, subject_id=subject.id,
+                              institution_id=subject.institution_id, record=record, purpose=purpose,
+                              request_id=request_id, read_at=now()))
+
+
+def _purpose(actor: Actor, subject: User, reason: str | None) -> str:
+    if actor.id == subject.id:
+        return reason or "own record"
+    if not reason:
+        raise Problem(422, "validation-error", "Validation failed", "Say why you read this record.",
+                      errors=[{"parameter": "reason", "in": "query",
+                               "detail": "Required when reading another person's record."}])
+    return reason
+
+
+def read_mentee_profile(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str | None,
+                        request_id: str | None) -> tuple[User, MenteeProfile]:
+    """§6: the mentee, their institution's admins and operators; every read is audited."""
+    user = session.get(User, user_id)
+    visible = user is not None and (user.id == actor.id or actor.manages(user.institution_id))
+    profile = session.get(MenteeProfile, user_id) if visible else None
+    if profile is None:
+        raise not_found("mentee profile")
+    _audit(session, actor, user, "mentee_profile", _purpose(actor, user, reason), request_id)
+    return user, profile
+
+
+def update_own_profile(session: orm.Session, actor: Actor, data: dict) -> None:
+    profile = session.get(MenteeProfile, actor.id, with_for_update=True)
+    if profile is None:
+        raise not_found("mentee profile")
+    if "demographics" in data:
+        profile.demographics = data["demographics"] or {}
+    if "contact" in data:
+        profile.contact = data["contact"] or {}
+    profile.updated_at = now()
+
+
+def read_mentor_admission(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str | None,
+                          request_id: str | None) -> tuple[User, list[MentorAdmission]]:
+    user = session.get(User, user_id)
+    visible = user is not None and (user.id == actor.id or actor.manages(user.institution_id))
+    admissions = list(session.scalars(sa.select(MentorAdmission).where(MentorAdmission.user_id == user_id)
+                                      .order_by(MentorAdmission.admitted_at))) if visible else []
+    if not admissions:
+        raise not_found("mentor admission")
+    _audit(session, actor, user, "mentor_admission", _purpose(actor, user, reason), request_id)
+    return user, admissions
+
+
+def list_sensitive_reads(session: orm.Session, filters: dict) -> list[SensitiveRead]:
+    query = sa.select(SensitiveRead).order_by(SensitiveRead.seq.desc())
+    for field in ("subject_id", "actor_id", "institution_id"):
+        if filters.get(field):
+            query = query.where(getattr(SensitiveRead, field) == filters[field])
+    if filters.get("since"):
+        query = query.where(SensitiveRead.read_at >= filters["since"])
+    return list(session.scalars(query.offset(filters.get("offset", 0)).limit(filters.get("limit", 100))))
+
+
+# --- users: read, deactivate, eject, reinstate (R12) ------------------------------------------------------------------
+
+def get_user(session: orm.Session, actor: Actor, user_id: uuid.UUID) -> User:
+    user = session.get(User, user_id)
+    if user is None or not (user.id == actor.id or actor.manages(user.institution_id)):
+        raise not_found("user")
+    return user
+
+
+def list_users(session: orm.Session, actor: Actor, filters: dict) -> list[User]:
+    query = sa.select(User).order_by(User.created_at, User.id)
+    if actor.is_operator:
+        if filters.get("institution_id"):
+            query = query.where(User.institution_id == filters["institution_id"])
+    else:
+        if filters.get("institution_id") and filters["institution_id"] != actor.institution_id:
+            raise not_found("institution")
+        query = query.where(User.institution_id == actor.institution_id)
+    for field in ("role", "status"):
+        if filters.get(field):
+            query = query.where(getattr(User, field) == filters[field])
+    return list(session.scalars(query.offset(filters.get("offset", 0)).limit(filters.get("limit", 100))))
+
+
+def deactivate_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
+    user = _managed_user(session, actor, user_id)
+    if user.id == actor.id:
+        raise conflict("cannot-deactivate-self", "You cannot deactivate your own account.")
+    if not rules.can_deactivate(user.status):
+        raise conflict("already-deactivated", "This account is already deactivated.")
+    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
+        "deactivated", reason, now(), actor.id
+    tokens.revoke_user_tokens(session, user.id, "deactivated")
+    record_event(session, "UserDeactivated", {"user_id": user.id, "institution_id": user.institution_id,
+                                              "role": user.role}, subject=f"users/{user.id}")
+    return user
+
+
+def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str) -> User | None:
+    """R12: an unresponsive mentor leaves the program; MentorEjected is recorded once."""
+    user = session.get(User, mentor_id, with_for_update=True)
+    if user is None or not rules.can_eject(user.role, user.status):
+        log.info("mentor not ejected: unknown or not an active mentor", extra={"user_id": str(mentor_id)})
+        return None
+    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "ejected", reason, now(), None
+    tokens.revoke_user_tokens(session, user.id, "ejected")
+    record_event(session, "MentorEjected", {"user_id": user.id, "institution_id": user.institution_id,
+                                            "reason": reason}, subject=f"users/{user.id}")
+    return user
+
+
+def reinstate_mentor(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
+    user = _managed_user(session, actor, user_id)
+    if not rules.can_reinstate(user.role, user.status):
+        raise conflict("not-ejected", "Only an ejected mentor can be reinstated.")
+    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "active", reason, now(), actor.id
+    record_event(session, "MentorReinstated", {"user_id": user.id, "institution_id": user.institution_id,
+                                               "reason": reason}, subject=f"users/{user.id}")
+    return user
+
+
+def create_operator(session: orm.Session, ctx: Context, email: str, name: str, password: str) -> User:
+    email = normalise_email(email)
+    if _existing_user(session, email) is not None:
+        raise conflict("email-taken", "An account with this e-mail address already exists.")
+    user = User(id=uuid.uuid4(), email=email, name=name, role="operator", institution_id=None, status="active",
+                status_changed_at=now(), password_hash=ctx.passwords.hash(password), failed_signins=0,
+                created_at=now())
+    session.add(user)
+    session.flush()
+    return user
+
+
+# --- sign-in ---------------------------------------------------------------------------------------------------
+
+@dataclass
+class SignInResult:
+    """Either tokens, or a refusal to raise after the transaction has committed (so that a failed
+    attempt is counted, and a reused refresh token's family stays revoked)."""
+    body: dict | None = None
+    refusal: Problem | None = None
+    retry_after: int | None = None
+
+
+def _tokens_for(session: orm.Session, ctx: Context, user: User, family_id: uuid.UUID | None = None) -> dict:
+    access, expires_in = tokens.issue_access_token(session, ctx.keyring, user_id=user.id, role=user.role,
+                                                   institution_id=user.institution_id)
+    refresh = tokens.issue_refresh_token(session, ctx.settings, user.id, family_id)
+    return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in,
+            "refresh_token": refresh.token, "refresh_expires_in": refresh.expires_in}
+
+
+def _agreement_gate(session: orm.Session, user: User, version: int | None) -> Problem | None:
+    outstanding = agreement_outstanding(session, user)
+    if outstanding is None:
+        return None
+    if version is None:
+        return agreement_required(outstanding)
+    accept_agreement(session, user, version)
+    return None
+
+
+_BAD_CREDENTIALS = "The e-mail address or the password is wrong."
+
+
+def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accept_version: int | None) -> SignInResult:
+    at = now()
+    user = session.scalars(sa.select(User).where(User.email == normalise_email(email))).first()
+    if user is not None and user.locked_until and user.locked_until > at:
+        wait = max(1, int((user.locked_until - at).total_seconds() + 0.999))
+        return SignInResult(refusal=Problem(429, "signin-locked", "Too Many Requests",
+                                            "Too many failed sign-ins; try again later.", retry_after=wait),
+                            retry_after=wait)
+    if not ctx.passwords.verify(user.password_hash if user else None, password):
+        if user is not None:
+            failures = session.scalar(sa.update(User).where(User.id == user.id)
+                                      .values(failed_signins=User.failed_signins + 1)
+                                      .returning(User.failed_signins))
+            until = rules.locked_until(failures, at, ctx.settings.lockout)
+            if until is not None:
+                session.execute(sa.update(User).where(User.id == user.id).values(locked_until=until))
+        return SignInResult(refusal=_unauthorized(_BAD_CREDENTIALS))
+    if user.failed_signins or user.locked_until:
+        session.execute(sa.update(User).where(User.id == user.id).values(failed_signins=0, locked_until=None))
+    if ctx.passwords.needs_rehash(user.password_hash):
+        user.password_hash = ctx.passwords.hash(password)
+    if not rules.can_sign_in(user.status):
+        return SignInResult(refusal=Problem(403, "account-not-active", "Forbidden",
+                                            f"This account is {user.status}.", status_of_account=user.status))
+    gate = _agreement_gate(session, user, accept_version)
+    if gate is not None:
+        return SignInResult(refusal=gate)
+    return SignInResult(body=_tokens_for(session, ctx, user))
+
+
+def refresh(session: orm.Session, ctx: Context, token: str, accept_version: int | None) -> SignInResult:
+    row = tokens.find_refresh_token(session, token)
+    invalid = _unauthorized("The refresh token is invalid, expired or revoked; sign in again.")
+    if row is None or row.revoked_at is not None or row.expires_at <= now():
+        return SignInResult(refusal=invalid)
+    if row.rotated_at is not None:
+        # Reuse of a rotated token: someone holds a copy. Revoke the whole family.
+        tokens.revoke_family(session, row.family_id, "reuse detected")
+        log.warning("refresh token reuse: family revoked", extra={"user_id": str(row.user_id)})
+        return SignInResult(refusal=invalid)
+    user = session.get(User, row.user_id)
+    if user is None or not rules.can_sign_in(user.status):
+        tokens.revoke_family(session, row.family_id, "account not active")
+        return SignInResult(refusal=invalid)
+    gate = _agreement_gate(session, user, accept_version)
+    if gate is not None:
+        return SignInResult(refusal=gate)
+    row.rotated_at = now()
+    return SignInResult(body=_tokens_for(session, ctx, user, row.family_id))
+
+
+def sign_out(session: orm.Session, token: str) -> None:
+    row = tokens.find_refresh_token(session, token)
+    if row is not None:
+        tokens.revoke_family(session, row.family_id, "signed out")
+
+
+def me(session: orm.Session, actor: Actor) -> dict:
+    user = session.get(User, actor.id)
+    role = rules.agreement_role(user.role)
+    current = current_agreement(session, role) if role else None
+    return {"user": user, "agreement": None if role is None else {
+        "role": role, "current_version": current.version if current else None,
+        "accepted_version": accepted_version(session, user.id, role)}}
+
+
+def status_time(user: User) -> datetime:
+    return user.status_changed_at

@@ -1,0 +1,62 @@
+"""The identity service's configuration: environment variables (or app config of the same name) with
+safe local defaults. Durations are ISO-8601."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from shared import config
+from services.identity.rules import LockoutPolicy
+
+
+@dataclass(frozen=True)
+class Argon2Params:
+    time_cost: int = 3
+    memory_cost: int = 65536  # KiB (64 MiB)
+    parallelism: int = 2
+    hash_len: int = 32
+    salt_len: int = 16
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str
+    audience: str
+    access_ttl: timedelta
+    refresh_ttl: timedelta
+    invitation_ttl: timedelta
+    key_rotation: timedelta
+    argon2: Argon2Params
+    lockout: LockoutPolicy
+    key_passphrase: str | None
+
+
+def load(overrides: dict | None = None) -> Settings:
+    o = overrides or {}
+
+    def get(name: str, default: str | None) -> str | None:
+        value = o.get(name)
+        return str(value) if value not in (None, "") else config.env(name, default)
+
+    def dur(name: str, default: str) -> timedelta:
+        return config.parse_duration(get(name, default))
+
+    return Settings(
+        issuer=get("AUTH_ISSUER", "mentormemed-identity"),
+        audience=get("AUTH_AUDIENCE", "mentormemed"),
+        access_ttl=dur("IDENTITY_ACCESS_TOKEN_TTL", "PT15M"),
+        refresh_ttl=dur("IDENTITY_REFRESH_TOKEN_TTL", "P30D"),
+        invitation_ttl=dur("IDENTITY_INVITATION_TTL", "P14D"),
+        key_rotation=dur("IDENTITY_KEY_ROTATION", "P30D"),
+        argon2=Argon2Params(
+            time_cost=int(get("IDENTITY_ARGON2_TIME_COST", "3")),
+            memory_cost=int(get("IDENTITY_ARGON2_MEMORY_KIB", "65536")),
+            parallelism=int(get("IDENTITY_ARGON2_PARALLELISM", "2")),
+        ),
+        lockout=LockoutPolicy(
+            free_attempts=int(get("IDENTITY_LOCKOUT_FREE_ATTEMPTS", "5")),
+            base=dur("IDENTITY_LOCKOUT_BASE", "PT30S"),
+            maximum=dur("IDENTITY_LOCKOUT_MAX", "PT15M"),
+        ),
+        key_passphrase=get("IDENTITY_KEY_PASSPHRASE", None),
+    )
