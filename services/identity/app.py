@@ -37,9 +37,12 @@ def create_app(overrides: dict | None = None):
                                          keyring=KeyRing(settings))
 
     @app.after_request
-    def _retry_after(response):
+    def _auth_headers(response):
+        # shared.errors gives Retry-After and WWW-Authenticate no way through a Problem: add them here.
         if g.get("retry_after"):
             response.headers["Retry-After"] = str(g.retry_after)
+        if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="mentormemed"'
         return response
 
     return app
