@@ -67,9 +67,12 @@ def run(service: Service, *, relays: int | None = None, probe_port: int | None =
         signal.signal(signal.SIGINT, _stop)
 
     threads: list[threading.Thread] = []
+    # Several consumers and relays per process overlap their waits on PostgreSQL and on the broker's
+    # confirms; the inbox and FOR UPDATE SKIP LOCKED make them safe side by side.
     if service.handlers:
-        consumer = Consumer(service.name, database, service.handlers)
-        threads.append(threading.Thread(target=consumer.run, args=(stop,), name="consumer"))
+        for i in range(int(config.env("MMM_CONSUMERS", "2"))):
+            consumer = Consumer(service.name, database, service.handlers)
+            threads.append(threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{i}"))
     for i in range(relays or int(config.env("MMM_RELAYS", "2"))):
         relay = OutboxRelay(database, service=service.name)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"relay-{i}"))

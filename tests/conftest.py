@@ -50,7 +50,7 @@ def signing_keys():
 def service_app(infrastructure, signing_keys):
     """`service_app("training")`: that service's app on this run's migrated database, test keys trusted."""
     from shared import migrations
-    from shared.service import load
+    from mmm.services import load
 
     apps = {}
 

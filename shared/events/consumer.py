@@ -32,6 +32,10 @@ REASON_HEADER = "x-mmm-dead-letter-reason"
 _INBOX = sa.text(
     "INSERT INTO inbox (event_id, event_type) VALUES (:id, :type) ON CONFLICT DO NOTHING RETURNING event_id"
 )
+_INBOX_MANY = sa.text(
+    "INSERT INTO inbox (event_id, event_type) SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
 _DB_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
@@ -100,19 +104,20 @@ class Consumer:
 
     # -- one batch, one transaction -------------------------------------------------------------------
     def handle_batch(self, channel, publisher, batch: list[_Message]) -> bool:
-        """Handle and acknowledge `batch`; False (nothing acknowledged) when the database is down."""
-        outcomes: list[tuple[_Message, str, str | None]] = []
-        session = self.db.sessions()
+        """Handle and acknowledge `batch`; False (nothing acknowledged) when the database is down.
+
+        Fast path: the whole batch in one transaction with one inbox insert. If any handler fails,
+        that transaction is rolled back and the batch is handled again message by message, each in
+        its own savepoint, so that one failure touches only its own message.
+        """
         try:
-            for message in batch:
-                outcomes.append(self._handle_one(session, message))
-            session.commit()
+            outcomes = self._fast_path(batch)
+            if outcomes is None:
+                outcomes = self._one_by_one(batch)
         except _DB_DOWN as exc:
-            session.rollback()
             log.warning("consumer: database unavailable, will retry the batch", extra={"error": repr(exc)})
             return False
         finally:
-            session.close()
             logs.correlation_id.set(None)
         for message, outcome, reason in outcomes:
             if outcome == "retry":
@@ -122,17 +127,62 @@ class Consumer:
             channel.basic_ack(message.delivery_tag)
         return True
 
-    def _handle_one(self, session, message: _Message) -> tuple[_Message, str, str | None]:
+    def _parse(self, message: _Message) -> tuple[envelope.Event | None, str | None]:
         try:
             event = envelope.parse(message.body)
         except envelope.InvalidMessage as exc:
             log.error("consumer: invalid message dead-lettered", extra={"reason": str(exc)})
             EVENTS_CONSUMED.labels(self.service, "invalid", "dead").inc()
-            return message, "dead", str(exc)
-        handler = self.handlers.get(event.type.type)
-        if handler is None:
+            return None, str(exc)
+        if self.handlers.get(event.type.type) is None:
             EVENTS_CONSUMED.labels(self.service, event.name, "dead").inc()
-            return message, "dead", f"{self.service} has no handler for {event.type.type}"
+            return None, f"{self.service} has no handler for {event.type.type}"
+        return event, None
+
+    def _fast_path(self, batch: list[_Message]) -> list[tuple[_Message, str, str | None]] | None:
+        parsed = [(m, *self._parse(m)) for m in batch]
+        events = [e for _, e, _ in parsed if e is not None]
+        handled: list[str] = []
+        with self.db.sessions() as session:
+            new_ids = set()
+            if events:
+                new_ids = set(session.scalars(_INBOX_MANY, {
+                    "ids": [e.id for e in events], "types": [e.type.type for e in events]}).all())
+            for event in events:
+                if event.id not in new_ids:
+                    handled.append("duplicate")
+                    continue
+                new_ids.discard(event.id)  # the same event twice in one batch: handle it once
+                logs.correlation_id.set(event.correlation_id)
+                try:
+                    self.handlers.get(event.type.type)(session, event)
+                except _DB_DOWN:
+                    raise
+                except Exception:  # noqa: BLE001 - redo the batch carefully, one savepoint each
+                    session.rollback()
+                    return None
+                handled.append("handled")
+            session.commit()
+        outcomes, results = [], iter(handled)
+        for message, event, reason in parsed:
+            if event is None:
+                outcomes.append((message, "dead", reason))
+            else:
+                EVENTS_CONSUMED.labels(self.service, event.name, next(results)).inc()
+                outcomes.append((message, "ok", None))
+        return outcomes
+
+    def _one_by_one(self, batch: list[_Message]) -> list[tuple[_Message, str, str | None]]:
+        with self.db.sessions() as session:
+            outcomes = [self._handle_one(session, message) for message in batch]
+            session.commit()
+        return outcomes
+
+    def _handle_one(self, session, message: _Message) -> tuple[_Message, str, str | None]:
+        event, reason = self._parse(message)
+        if event is None:
+            return message, "dead", reason
+        handler = self.handlers.get(event.type.type)
         logs.correlation_id.set(event.correlation_id)
         savepoint = session.begin_nested()
         try:

@@ -1,6 +1,7 @@
 """Recording events: in the caller's transaction, beside the state change that caused them."""
 from __future__ import annotations
 
+import json
 import uuid
 
 import sqlalchemy as sa
@@ -11,10 +12,10 @@ from shared.events import envelope, registry
 
 NOTIFY_CHANNEL = "mmm_outbox"
 
-_outbox = sa.table(
-    "outbox",
-    sa.column("id"), sa.column("event_type"), sa.column("routing_key"), sa.column("body"),
+_INSERT = sa.text(
+    "INSERT INTO outbox (id, event_type, routing_key, body) VALUES (:id, :type, :key, CAST(:body AS jsonb))"
 )
+_NOTIFY = sa.text(f"NOTIFY {NOTIFY_CHANNEL}")
 
 
 def record_event(session: orm.Session, name: str, data: dict, *, subject: str | None = None) -> uuid.UUID:
@@ -26,10 +27,11 @@ def record_event(session: orm.Session, name: str, data: dict, *, subject: str | 
     et = registry.by_name(name)
     body = envelope.build(name, data, subject=subject,
                           correlation_id=logs.correlation_id.get() or logs.request_id.get())
-    session.execute(sa.insert(_outbox).values(
-        id=uuid.UUID(body["id"]), event_type=et.type, routing_key=et.routing_key,
-        body=sa.cast(sa.literal(body, sa.JSON), sa.dialects.postgresql.JSONB),
-    ))
-    # Delivered to listening relays at commit, never for a rolled-back transaction.
-    session.execute(sa.text("SELECT pg_notify(:c, '')"), {"c": NOTIFY_CHANNEL})
-    return uuid.UUID(body["id"])
+    event_id = uuid.UUID(body["id"])
+    session.execute(_INSERT, {"id": event_id, "type": et.type, "key": et.routing_key, "body": json.dumps(body)})
+    # Wakes the relays at commit (never for a rolled-back transaction); once per transaction.
+    transaction = session.get_transaction()
+    if session.info.get("outbox_notified") is not transaction:
+        session.execute(_NOTIFY)
+        session.info["outbox_notified"] = transaction
+    return event_id

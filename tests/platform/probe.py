@@ -31,6 +31,7 @@ effects = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("key", sa.Text, nullable=False),  # deliberately not unique: duplicates must be visible
     sa.Column("event_id", sa.Uuid, nullable=False),
+    sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
 )
 
 handlers = Handlers()

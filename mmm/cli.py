@@ -1,0 +1,136 @@
+"""mmm — run the MentorMeMed platform.
+
+  mmm up [--demo]       check, migrate, declare topology, start gateway + 6 APIs + 6 workers (honcho)
+  mmm down              stop what `mmm up` started
+  mmm check             are PostgreSQL and RabbitMQ reachable?
+  mmm migrate [SVC...]  create missing databases, apply Alembic migrations
+  mmm topology [SVC...] declare the exchange and each service's queues
+  mmm api SVC           a service's API under gunicorn
+  mmm worker SVC        a service's worker (consumer, outbox relay, periodic jobs)
+  mmm demo              load the demo data through the gateway and print the logins
+  mmm create-operator   create an operator account (the first sign-in of a new platform)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from shared import config
+
+
+def _services(names: list[str]) -> list[str]:
+    for n in names:
+        if n not in config.SERVICES:
+            raise SystemExit(f"unknown service {n!r}; one of: {', '.join(config.SERVICES)}")
+    return names or list(config.SERVICES)
+
+
+def cmd_check(_args) -> int:
+    from mmm import preflight
+
+    found = preflight.problems()
+    for line in found:
+        print(f"mmm: {line}", file=sys.stderr)
+    if not found:
+        print("PostgreSQL and RabbitMQ are reachable.")
+    return 1 if found else 0
+
+
+def cmd_migrate(args) -> int:
+    from shared import migrations
+
+    for name in _services(args.services):
+        migrations.upgrade(name)
+        print(f"migrated {name} ({config.database_url(name).rsplit('/', 1)[-1]})")
+    return 0
+
+
+def cmd_topology(args) -> int:
+    from mmm.services import load
+    from shared.events import broker
+
+    for name in _services(args.services):
+        service = load(name)
+        broker.declare(name, service.handlers.routing_keys())
+        print(f"declared topology of {name}: {len(service.handlers.routing_keys())} bindings")
+    return 0
+
+
+def cmd_api(args) -> int:
+    name = _services([args.service])[0]
+    bind = config.env("API_BIND", f"127.0.0.1:{config.API_PORTS[name]}")
+    workers = config.env("API_WORKERS", "2")
+    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", workers,
+            "--threads", config.env("API_THREADS", "4"), "--worker-class", "gthread",
+            "--graceful-timeout", "20", "--timeout", "60", "--error-logfile", "-",
+            "--name", f"mmm-{name}-api", f"services.{name}.app:create_app()"]
+    os.execv(sys.executable, argv)
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from mmm.services import load
+    from shared import worker
+
+    worker.run(load(_services([args.service])[0]))
+    return 0
+
+
+def cmd_up(args) -> int:
+    from mmm import run
+
+    return run.up(demo=args.demo)
+
+
+def cmd_down(_args) -> int:
+    from mmm import run
+
+    return run.down()
+
+
+def cmd_demo(_args) -> int:
+    from mmm import run
+
+    return run.load_demo()
+
+
+def cmd_create_operator(args) -> int:
+    from services.identity import cli as identity_cli
+
+    return identity_cli.main(["create-operator", "--email", args.email, "--name", args.name]
+                             + (["--password", args.password] if args.password else []))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mmm", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check").set_defaults(fn=cmd_check)
+    for name, fn in (("migrate", cmd_migrate), ("topology", cmd_topology)):
+        p = sub.add_parser(name)
+        p.add_argument("services", nargs="*")
+        p.set_defaults(fn=fn)
+    for name, fn in (("api", cmd_api), ("worker", cmd_worker)):
+        p = sub.add_parser(name)
+        p.add_argument("service", choices=config.SERVICES)
+        p.set_defaults(fn=fn)
+    p = sub.add_parser("up")
+    p.add_argument("--demo", action="store_true", help="load the demo data once everything is ready")
+    p.set_defaults(fn=cmd_up)
+    sub.add_parser("down").set_defaults(fn=cmd_down)
+    sub.add_parser("demo").set_defaults(fn=cmd_demo)
+    p = sub.add_parser("create-operator")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--password", help="prompted for when omitted")
+    p.set_defaults(fn=cmd_create_operator)
+    p = sub.add_parser("announce", help=argparse.SUPPRESS)
+    p.add_argument("--demo", action="store_true")
+    p.set_defaults(fn=lambda a: __import__("mmm.run", fromlist=["announce"]).announce(demo=a.demo))
+    args = parser.parse_args(argv)
+    return args.fn(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
