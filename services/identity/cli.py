@@ -21,12 +21,15 @@ from shared.db import Database
 from shared.errors import Problem
 
 
-def create_operator(email: str, name: str, password: str, *, database: Database | None = None) -> dict:
+def create_operator(email: str, name: str, password: str, *, database: Database | None = None,
+                    context: service.Context | None = None) -> dict:
     """Create an operator account (the first one bootstraps the platform). Returns its id and e-mail."""
     if len(password) < 10:
         raise ValueError("the password must have at least 10 characters")
-    settings = settings_module.load()
-    ctx = service.Context(settings=settings, passwords=Passwords(settings.argon2), keyring=KeyRing(settings))
+    if context is None:
+        settings = settings_module.load()
+        context = service.Context(settings=settings, passwords=Passwords(settings.argon2), keyring=KeyRing(settings))
+    ctx = context
     db = database or Database.for_service("identity")
     try:
         with db.unit_of_work() as session:

@@ -80,7 +80,8 @@ class World:
             from services.identity.cli import create_operator
 
             email = unique_email("operator")
-            user = create_operator(email, "Olive Operator", PASSWORD, database=db_of(self.app))
+            user = create_operator(email, "Olive Operator", PASSWORD, database=db_of(self.app),
+                                   context=self.app.extensions["identity"])
             self._operator = {"id": user["id"], "email": email, "headers": self.headers(email)}
         return self._operator
 
