@@ -8,6 +8,7 @@ import uuid
 from flask import Response, current_app, g, json
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from services.identity import schemas as s
 from services.identity import service
@@ -239,7 +240,7 @@ class NominationCollection(MethodView):
             return service.nominate(session, actor(session), data["name"], data["email"], data["evidence"])
 
     @require("mentor", "institution_admin", "operator")
-    @nominations.arguments(s.NominationQuery, location="query")
+    @nominations.arguments(s.NominationQuery, location="query", unknown=RAISE)
     @nominations.response(200, s.NominationOut(many=True))
     def get(self, query):
         """Nominations: a mentor's own; an admin's institution's; operators all"""
@@ -321,7 +322,7 @@ class MenteeExit(MethodView):
 @mentees.route("/<uuid:user_id>/profile")
 class MenteeProfile(MethodView):
     @require()
-    @mentees.arguments(s.PurposeQuery, location="query")
+    @mentees.arguments(s.PurposeQuery, location="query", unknown=RAISE)
     @mentees.response(200, s.MenteeProfileOut)
     def get(self, query, user_id: uuid.UUID):
         """Sensitive: demographics, contact and eligibility basis. The mentee, their institution's
@@ -377,7 +378,7 @@ class MyProfile(MethodView):
 @users.route("")
 class UserCollection(MethodView):
     @require("institution_admin", "operator")
-    @users.arguments(s.UserQuery, location="query")
+    @users.arguments(s.UserQuery, location="query", unknown=RAISE)
     @users.response(200, s.UserOut(many=True))
     def get(self, query):
         """People of the caller's institution (operators: of any institution)"""
@@ -420,7 +421,7 @@ class UserReinstate(MethodView):
 @users.route("/<uuid:user_id>/admission")
 class MentorAdmission(MethodView):
     @require()
-    @users.arguments(s.PurposeQuery, location="query")
+    @users.arguments(s.PurposeQuery, location="query", unknown=RAISE)
     @users.response(200, s.MentorAdmissionOut)
     def get(self, query, user_id: uuid.UUID):
         """The R2 basis of a mentor's admission (audited read): the mentor, their admins, operators"""
@@ -547,7 +548,7 @@ class KeyRotate(MethodView):
 @audit.route("/sensitive-reads")
 class SensitiveReads(MethodView):
     @require("operator")
-    @audit.arguments(s.SensitiveReadQuery, location="query")
+    @audit.arguments(s.SensitiveReadQuery, location="query", unknown=RAISE)
     @audit.response(200, s.SensitiveReadOut(many=True))
     def get(self, query):
         """Who read whose sensitive record, when and why"""
