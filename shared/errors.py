@@ -97,7 +97,8 @@ def _validation_problem(exc: HTTPException) -> Response:
 def install(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
-        return problem_response(exc.status, exc.title, exc.detail, exc.slug, **exc.extra)
+        headers = {"WWW-Authenticate": 'Bearer realm="mentormemed"'} if exc.status == 401 else None
+        return problem_response(exc.status, exc.title, exc.detail, exc.slug, headers=headers, **exc.extra)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

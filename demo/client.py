@@ -1,0 +1,42 @@
+"""A small HTTP client for the demo loader: the gateway's base URL, JSON, problem+json errors raised."""
+from __future__ import annotations
+
+import time
+
+import requests
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+class Client:
+    def __init__(self, base: str):
+        self.base = base.rstrip("/")
+        self.http = requests.Session()
+
+    def request(self, method: str, path: str, *, token: str | None = None, expect: tuple[int, ...] = (200, 201, 204),
+                **kwargs):
+        headers = kwargs.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        for attempt in range(30):
+            response = self.http.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+            if response.status_code != 429:  # the gateway rate-limits sign-in: wait and try again
+                break
+            time.sleep(min(2 + attempt, 6))
+        if response.status_code not in expect:
+            raise DemoError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
+        return response.json() if response.content and "json" in response.headers.get("Content-Type", "") else None
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, **kw):
+        return self.request("POST", path, **kw)
+
+    def put(self, path, **kw):
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path, **kw):
+        return self.request("PATCH", path, **kw)
