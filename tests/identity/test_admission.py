@@ -129,7 +129,7 @@ def test_nomination_by_an_active_mentor_becomes_an_invitation(world, identity_db
     approved = world.post(f"/nominations/{nom['id']}/approve", {"note": "welcome"}, admin["headers"],
                           expect=201).get_json()
     assert approved["nomination"]["status"] == "approved"
-    user = world.accept(approved["invitation"]["token"], accept_agreement_version=1)
+    user = world.accept(approved["invitation"]["token"], accept_agreement_version=world.agreement_version("mentor"))
     assert user["role"] == "mentor"
     adm = world.get(f"/users/{user['id']}/admission", world.operator["headers"], expect=200, reason="audit").get_json()
     assert adm["admissions"][0]["criteria"] == ["nominated_by_current_mentor"]
@@ -175,7 +175,7 @@ def test_mentee_by_invitation_and_decline(world, identity_db):
     admin = world.admin(inst)
     inv = world.post(f"/institutions/{inst['id']}/mentee-invitations", {"email": unique_email(), "name": "Ima"},
                      admin["headers"], expect=201).get_json()
-    user = world.accept(inv["token"], accept_agreement_version=1, profile=world.mentee_profile(),
+    user = world.accept(inv["token"], accept_agreement_version=world.agreement_version("mentee"), profile=world.mentee_profile(),
                         eligibility=["urim", "economically_disadvantaged"], attested=True)
     assert user["status"] == "pending"
     declined = world.post(f"/mentees/{user['id']}/decline", {"note": "not enrolled here"}, admin["headers"],

@@ -77,7 +77,7 @@ def test_sensitive_values_reach_no_event_log_or_error(world, identity_db, caplog
     inv = world.post(f"/institutions/{inst['id']}/mentor-invitations",
                      {"email": unique_email(), "name": "M", "criteria": ["low_ses_upbringing", "urim_identity"],
                       "evidence": marker_evidence}, admin["headers"], expect=201).get_json()
-    mentor = world.accept(inv["token"], accept_agreement_version=1)
+    mentor = world.accept(inv["token"], accept_agreement_version=world.agreement_version("mentor"))
     world.get(f"/users/{mentor['id']}/admission", admin["headers"], expect=200, reason="check")
     # error answers do not echo what was sent
     bad = world.registration(inst, eligibility=[marker_race])
