@@ -1,0 +1,134 @@
+"""Demo data of the identity service, created through the public API (through the gateway).
+
+    logins = demo.identity.load(client, operator_email, operator_password)
+
+`client` is a requests.Session-like object with a `base` attribute (the gateway's URL, for example
+http://127.0.0.1:8080). The operator is created first by the bootstrap command
+(`python -m services.identity.cli create-operator ...`). The loader adds one institution of each R1
+size tier and an HBCU, each with an admin, mentors (who accept their invitations and the mentor
+agreement) and mentees (one self-registered with the enrollment code, one invited; both approved).
+It returns every login (e-mail and password) so that the caller can print them. Running it again
+finds the institutions by name and only returns the logins.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+PREFIX = "/api/v1/identity"
+DEMO_PASSWORD = "mentormemed-demo-2025"
+
+INSTITUTIONS = [
+    {"slug": "lakeside", "name": "Lakeside School of Medicine", "kind": "academic", "class_size": 42,
+     "reward_policy": {"cme_credit": {"offered": True, "details": "CME for every training module"},
+                       "promotion_recognition": {"offered": True, "details": "Counted as teaching service"}}},
+    {"slug": "riverside", "name": "Riverside College of Medicine", "kind": "academic", "class_size": 96,
+     "reward_policy": {"dedicated_fte": {"offered": True, "details": "0.05 FTE for 3 mentees"},
+                       "dei_credentialing_recognition": {"offered": True, "details": "DEI certificate track"}}},
+    {"slug": "metro", "name": "Metropolitan University School of Medicine", "kind": "academic", "class_size": 180,
+     "reward_policy": {"financial_compensation": {"offered": True, "details": "$1,000 stipend per year"},
+                       "cme_credit": {"offered": True}}},
+    {"slug": "harbor", "name": "Harbor City HBCU College of Medicine", "kind": "hbcu", "class_size": 110,
+     "reward_policy": {"promotion_recognition": {"offered": True, "details": "Mentoring in promotion dossiers"}}},
+]
+
+MENTORS = [
+    ("Dr. Alicia Moreno", ["urim_identity", "first_generation"], "Self-identified; first in family to attend college"),
+    ("Dr. Kwame Mensah", ["high_teaching_evaluations"], "Clerkship teaching evaluations 4.9/5 (2022-2024)"),
+    ("Dr. Priya Raman", ["teaching_award"], "Golden Apple teaching award, 2023"),
+]
+
+MENTEES = [
+    ("Jordan Ellis", ["first_generation"], {"race_ethnicity": ["Black or African American"],
+                                            "training_stage": "medical_student"}),
+    ("Sofia Alvarez", ["urim", "economically_disadvantaged"], {"race_ethnicity": ["Hispanic or Latino"],
+                                                              "hispanic_or_latino": True,
+                                                              "training_stage": "medical_student"}),
+]
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def _call(client, method: str, path: str, expect: tuple[int, ...], token: str | None = None,
+          body: dict | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.request(method, client.base.rstrip("/") + PREFIX + path, json=body, headers=headers, timeout=30)
+    if response.status_code not in expect:
+        raise DemoError(f"{method} {path}: {response.status_code} {response.text[:300]}")
+    return response.json() if response.content else None
+
+
+def _sign_in(client, email: str, password: str) -> str:
+    return _call(client, "POST", "/auth/token", (200,), body={"email": email, "password": password})["access_token"]
+
+
+def _login(email: str, name: str, role: str, institution: str | None) -> dict:
+    return {"email": email, "password": DEMO_PASSWORD, "name": name, "role": role, "institution": institution}
+
+
+def load(client, operator_email: str, operator_password: str) -> dict:
+    op = _sign_in(client, operator_email, operator_password)
+    existing = {i["name"]: i for i in _call(client, "GET", "/institutions", (200,), op)}
+    mentor_version = _call(client, "GET", "/agreements/mentor/current", (200,))["version"]
+    mentee_version = _call(client, "GET", "/agreements/mentee/current", (200,))["version"]
+    logins: list[dict] = [{"email": operator_email, "password": operator_password, "name": "operator",
+                           "role": "operator", "institution": None}]
+    institutions = []
+    for spec in INSTITUTIONS:
+        domain = f"{spec['slug']}.demo.mentormemed.org"
+        admin_email = f"admin@{domain}"
+        mentor_emails = [f"mentor{n + 1}@{domain}" for n in range(len(MENTORS))]
+        mentee_emails = [f"mentee{n + 1}@{domain}" for n in range(len(MENTEES))]
+        inst = existing.get(spec["name"])
+        if inst is None:
+            inst = _call(client, "POST", "/institutions", (201,), op, {
+                "name": spec["name"], "kind": spec["kind"], "class_size": spec["class_size"],
+                "contact": {"name": "Office of Student Affairs", "email": f"contact@{domain}"},
+                "reward_policy": spec["reward_policy"]})
+            # its admin
+            inv = _call(client, "POST", f"/institutions/{inst['id']}/admin-invitations", (201,), op,
+                        {"email": admin_email, "name": f"{spec['name']} Admin"})
+            _call(client, "POST", "/invitations/accept", (201,), body={"token": inv["token"], "password": DEMO_PASSWORD})
+            admin = _sign_in(client, admin_email, DEMO_PASSWORD)
+            # mentors: invited on an R2 criterion with evidence; each accepts
+            for email, (name, criteria, evidence) in zip(mentor_emails, MENTORS):
+                inv = _call(client, "POST", f"/institutions/{inst['id']}/mentor-invitations", (201,), admin,
+                            {"email": email, "name": name, "criteria": criteria, "evidence": evidence})
+                _call(client, "POST", "/invitations/accept", (201,), body={
+                    "token": inv["token"], "password": DEMO_PASSWORD, "accept_agreement_version": mentor_version})
+            # mentees: one self-registered with the enrollment code, one invited; both approved
+            code = _call(client, "GET", f"/institutions/{inst['id']}", (200,), admin)["enrollment_code"]
+            for n, (email, (name, eligibility, demographics)) in enumerate(zip(mentee_emails, MENTEES)):
+                profile = {"demographics": demographics, "contact": {"phone": "+1 555 0100"}}
+                if n == 0:
+                    user = _call(client, "POST", "/mentees/registrations", (201,), body={
+                        "enrollment_code": code, "email": email, "name": name, "password": DEMO_PASSWORD,
+                        "accept_agreement_version": mentee_version, "profile": profile,
+                        "eligibility": eligibility, "attested": True})
+                else:
+                    inv = _call(client, "POST", f"/institutions/{inst['id']}/mentee-invitations", (201,), admin,
+                                {"email": email, "name": name})
+                    user = _call(client, "POST", "/invitations/accept", (201,), body={
+                        "token": inv["token"], "password": DEMO_PASSWORD, "accept_agreement_version": mentee_version,
+                        "profile": profile, "eligibility": eligibility, "attested": True})
+                _call(client, "POST", f"/mentees/{user['id']}/approve", (200,), admin, {"note": "demo"})
+        compliance = _call(client, "GET", f"/institutions/{inst['id']}/compliance", (200,), op)
+        institutions.append({"id": inst["id"], "name": spec["name"], "kind": spec["kind"],
+                             "class_size": spec["class_size"], "minimum_mentors": compliance["minimum_mentors"],
+                             "active_mentors": compliance["active_mentors"]})
+        logins.append(_login(admin_email, f"{spec['name']} Admin", "institution_admin", spec["name"]))
+        logins += [_login(e, m[0], "mentor", spec["name"]) for e, m in zip(mentor_emails, MENTORS)]
+        logins += [_login(e, m[0], "mentee", spec["name"]) for e, m in zip(mentee_emails, MENTEES)]
+    return {"institutions": institutions, "logins": logins}
+
+
+if __name__ == "__main__":  # python -m demo.identity http://127.0.0.1:8080 operator@example.org 'password'
+    import json
+    import sys
+
+    import requests
+
+    session = requests.Session()
+    session.base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080"
+    print(json.dumps(load(session, sys.argv[2], sys.argv[3]), indent=2))
