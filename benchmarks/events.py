@@ -2,7 +2,8 @@
 
 Runs a real worker process (consumer + relays) of the test probe service on its own database and
 broker prefix, then:
-  1. throughput: commits N events as fast as it can (transactions of 50) and measures events handled
+  1. throughput: commits N events as fast as it can (transactions of 50, from --producers threads, as
+     several API processes would) and measures events handled
      per second from the first commit to the last handled effect;
   2. latency: commits one event per transaction at a fixed rate (200/s) and measures commit-to-handled
      latency (commit returned in the producer → handler's effect row written), p50/p95/p99.
@@ -36,12 +37,15 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--relays", type=int, default=int(os.environ.get("MMM_RELAYS", "2")))
+    parser.add_argument("--consumers", type=int, default=int(os.environ.get("MMM_CONSUMERS", "2")))
+    parser.add_argument("--producers", type=int, default=2, help="threads committing events, like API processes")
     args = parser.parse_args()
 
     from shared import testing
 
     run_id = testing.new_run_id()
-    os.environ.update(MMM_DATABASE_PREFIX=run_id, MMM_BROKER_PREFIX=run_id, MMM_RELAYS=str(args.relays))
+    os.environ.update(MMM_DATABASE_PREFIX=run_id, MMM_BROKER_PREFIX=run_id, MMM_RELAYS=str(args.relays),
+                      MMM_CONSUMERS=str(args.consumers))
 
     import sqlalchemy as sa
 
@@ -54,7 +58,8 @@ def main() -> int:
     broker.declare(probe.NAME, probe.handlers.routing_keys())
     worker = support.start_worker()
     result: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                    "relays": args.relays, "confirms": True, "inbox": True}
+                    "relays": args.relays, "consumers": args.consumers, "producers": args.producers,
+                    "confirms": True, "inbox": True}
     try:
         support.commit_events(database, ["warm-up"])
         support.wait_until(lambda: support.effect_counts(database).get("warm-up"), 60, what="worker up")
@@ -62,9 +67,12 @@ def main() -> int:
         # 1. throughput
         keys = [f"t{i}" for i in range(args.events)]
         start = time.time()
-        producer = threading.Thread(target=support.commit_events, args=(database, keys), kwargs={"per_transaction": 50})
-        producer.start()
-        producer.join()
+        producers = [threading.Thread(target=support.commit_events, args=(database, keys[i::args.producers]),
+                                      kwargs={"per_transaction": 50}) for i in range(args.producers)]
+        for p in producers:
+            p.start()
+        for p in producers:
+            p.join()
         produced = time.time() - start
         with database.engine.connect() as c:
             def handled() -> int:

@@ -22,6 +22,7 @@ from shared.db import Database
 from shared.events import broker
 from shared.events.envelope import CONTENT_TYPE
 from shared.events.outbox import NOTIFY_CHANNEL
+from shared.events.publisher import ACK, NACK, UNROUTABLE, ConfirmingPublisher
 from shared.metrics import OUTBOX_PUBLISHED, OUTBOX_UNROUTABLE
 
 log = logging.getLogger(__name__)
@@ -48,63 +49,53 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.service = service
-        self._conn: pika.BlockingConnection | None = None
-        self._channel = None
+        self._publisher: ConfirmingPublisher | None = None
 
     # -- broker ----------------------------------------------------------------------------------
-    def _channel_or_connect(self):
-        if self._channel is None or not self._channel.is_open:
+    def _publisher_or_connect(self) -> ConfirmingPublisher:
+        if self._publisher is None or not self._publisher.is_open:
             self._close_broker()
-            self._conn = broker.connect()
-            ch = self._conn.channel()
-            broker.declare_exchange(ch, self.names)
-            ch.confirm_delivery()
-            self._channel = ch
-        return self._channel
+            conn = broker.connect()
+            try:
+                broker.declare_exchange(conn.channel(), self.names)
+            finally:
+                conn.close()
+            self._publisher = ConfirmingPublisher()
+        return self._publisher
 
     def _close_broker(self) -> None:
-        try:
-            if self._conn is not None and self._conn.is_open:
-                self._conn.close()
-        except Exception:  # noqa: BLE001 - already broken; nothing to release
-            pass
-        self._conn = self._channel = None
+        if self._publisher is not None:
+            self._publisher.close()
+        self._publisher = None
 
     # -- one batch ---------------------------------------------------------------------------------
     def publish_pending(self) -> int:
         """Publish one batch of pending events; returns how many rows were claimed."""
-        channel = self._channel_or_connect()
+        publisher = self._publisher_or_connect()
         with self.db.engine.begin() as conn:
             rows = conn.execute(_CLAIM, {"n": self.batch_size}).all()
-            sent, unroutable, failure = [], [], None
-            for row in rows:
-                props = pika.BasicProperties(
+            if not rows:
+                return 0
+            now = int(time.time())
+            outcomes = publisher.publish(self.names.exchange, [
+                (row.routing_key, row.body.encode(), pika.BasicProperties(
                     content_type=CONTENT_TYPE, delivery_mode=pika.DeliveryMode.Persistent,
                     message_id=str(row.id), type=row.event_type, correlation_id=row.correlation_id,
-                    timestamp=int(time.time()),
-                )
-                try:
-                    channel.basic_publish(self.names.exchange, row.routing_key, row.body.encode(),
-                                          props, mandatory=True)
-                    sent.append(row.id)
-                except amqp_errors.UnroutableError:
-                    unroutable.append(row.id)
-                    log.warning("event unroutable", extra={"event_id": str(row.id), "routing_key": row.routing_key})
-                except amqp_errors.NackError as exc:
-                    failure = exc
-                    conn.execute(_MARK_FAILED, {"ids": [row.id], "err": "nacked by broker"})
-                    break
-                except AMQP_ERRORS as exc:
-                    failure = exc
-                    break
+                    timestamp=now))
+                for row in rows
+            ])
+            sent = [row.id for row, o in zip(rows, outcomes) if o == ACK]
+            unroutable = [row.id for row, o in zip(rows, outcomes) if o == UNROUTABLE]
+            nacked = [row.id for row, o in zip(rows, outcomes) if o == NACK]
             if sent:
                 conn.execute(_MARK_SENT, {"ids": sent})
                 OUTBOX_PUBLISHED.labels(self.service).inc(len(sent))
             if unroutable:
+                log.warning("events unroutable: no queue bound", extra={"count": len(unroutable)})
                 conn.execute(_MARK_UNROUTABLE, {"ids": unroutable})
                 OUTBOX_UNROUTABLE.labels(self.service).inc(len(unroutable))
-        if failure is not None:
-            raise failure
+            if nacked:  # the broker refused them: they stay pending and are tried again
+                conn.execute(_MARK_FAILED, {"ids": nacked, "err": "nacked by broker"})
         return len(rows)
 
     # -- loop --------------------------------------------------------------------------------------
@@ -142,9 +133,7 @@ class OutboxRelay:
         return conn
 
     def _wait(self, listener: psycopg.Connection, stop: threading.Event) -> None:
-        # Wake on the first NOTIFY (an event committed) or after idle_wait, whichever comes first;
-        # keep the broker connection's heartbeats flowing meanwhile.
+        # Wake on the first NOTIFY (an event committed) or after idle_wait, whichever comes first.
+        # (The publisher's own I/O thread keeps the broker connection's heartbeats flowing.)
         for _ in listener.notifies(timeout=self.idle_wait, stop_after=1):
             pass
-        if self._conn is not None and self._conn.is_open:
-            self._conn.process_data_events(time_limit=0)
