@@ -133,7 +133,12 @@ class OutboxRelay:
         return conn
 
     def _wait(self, listener: psycopg.Connection, stop: threading.Event) -> None:
-        # Wake on the first NOTIFY (an event committed) or after idle_wait, whichever comes first.
-        # (The publisher's own I/O thread keeps the broker connection's heartbeats flowing.)
-        for _ in listener.notifies(timeout=self.idle_wait, stop_after=1):
-            pass
+        # Wake on the first NOTIFY (an event committed) or after idle_wait, whichever comes first,
+        # looking at `stop` every second. (The publisher's I/O thread keeps the broker heartbeats.)
+        deadline = time.monotonic() + self.idle_wait
+        while not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for _ in listener.notifies(timeout=min(remaining, 1.0), stop_after=1):
+                return

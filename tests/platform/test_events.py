@@ -196,3 +196,32 @@ def test_sigterm_finishes_in_flight_work_and_loses_nothing(probe_db, names):
         stop_worker(worker)
     counts = effect_counts(probe_db)
     assert len(counts) == len(keys) and set(counts.values()) == {1}
+
+
+def test_relay_is_woken_by_the_commit_not_by_its_poll(probe_db, observer):
+    import time
+
+    loops = InProcess()
+    loops.start(OutboxRelay(probe_db, idle_wait=30.0, service="probe").run)
+    try:
+        time.sleep(1.0)  # the relay is now asleep on LISTEN with a 30 s poll
+        started = time.monotonic()
+        commit_events(probe_db, ["wake-up"])
+        wait_until(lambda: queue_depth(observer) == 1, 10, interval=0.01, what="the event published")
+        assert time.monotonic() - started < 2.0
+    finally:
+        loops.close()
+
+
+def test_an_event_no_queue_is_bound_for_is_marked_unroutable(probe_db, names):
+    from shared.events.publisher import ACK, UNROUTABLE, ConfirmingPublisher
+
+    publisher = ConfirmingPublisher()
+    try:
+        props = lambda: pika.BasicProperties(message_id=str(uuid.uuid4()))  # noqa: E731
+        outcomes = publisher.publish(names.exchange, [("nobody.Listens.v1", b"{}", props()),
+                                                      (ROUTING_KEY, b"{}", props())])
+    finally:
+        publisher.close()
+    assert outcomes == [UNROUTABLE, ACK]
+    drain(names.queue(probe.NAME))
