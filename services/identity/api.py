@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from flask import Response, current_app, g, json
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -12,10 +13,11 @@ from marshmallow import RAISE
 
 from services.identity import schemas as s
 from services.identity import service
-from services.identity.models import Institution
+from services.identity.models import Institution, SigningKey, User
 from services.identity.service import Actor, Context
 from shared.app import db_of
 from shared.auth import current_principal, require
+from shared.errors import not_found
 
 institutions = Blueprint("institutions", __name__, url_prefix="/institutions",
                          description="Subscribing institutions, their R1 mentor minimum and compliance")
@@ -358,7 +360,6 @@ class MyAgreements(MethodView):
         """Accept the current version of your role's agreement"""
         with uow() as session:
             a = actor(session, check_agreement=False)
-            from services.identity.models import User
             return service.accept_agreement(session, session.get(User, a.id), data["version"])
 
 
@@ -458,7 +459,6 @@ class AgreementCurrent(MethodView):
         with uow() as session:
             agreement = service.current_agreement(session, role)
             if agreement is None:
-                from shared.errors import not_found
                 raise not_found("agreement")
             return agreement
 
@@ -527,8 +527,6 @@ class KeyCollection(MethodView):
     @keys.response(200, s.SigningKeyOut(many=True))
     def get(self):
         """Signing keys (public metadata only)"""
-        from services.identity.models import SigningKey
-        import sqlalchemy as sa
         with uow() as session:
             actor(session)
             return list(session.scalars(sa.select(SigningKey).order_by(SigningKey.created_at.desc())))

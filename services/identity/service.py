@@ -92,6 +92,16 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _add_user(session: orm.Session, user: User) -> None:
+    """Insert a user; two concurrent admissions of one e-mail address: the second gets a 409."""
+    session.add(user)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise conflict("email-taken", "An account with this e-mail address already exists.") from None
+
+
 # --- institutions (R1) -----------------------------------------------------------------------------------------
 
 def _enrollment_code() -> str:
@@ -415,7 +425,7 @@ def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
         user = User(id=uuid.uuid4(), email=inv.email, name=name, role=inv.kind, institution_id=inst.id,
                     status="pending" if inv.kind == "mentee" else "active", status_changed_at=at,
                     status_changed_by=inv.invited_by, password_hash=password_hash, failed_signins=0, created_at=at)
-        session.add(user)
+        _add_user(session, user)
     session.flush()
     _accept_on_admission(session, user, data.get("accept_agreement_version"))
     inv.accepted_at, inv.accepted_by = at, user.id
@@ -527,8 +537,7 @@ def register_mentee(session: orm.Session, ctx: Context, data: dict) -> User:
     user = User(id=uuid.uuid4(), email=email, name=data["name"], role="mentee", institution_id=inst.id,
                 status="pending", status_changed_at=now(), password_hash=ctx.passwords.hash(data["password"]),
                 failed_signins=0, created_at=now())
-    session.add(user)
-    session.flush()
+    _add_user(session, user)
     _accept_on_admission(session, user, data.get("accept_agreement_version"))
     _store_profile(session, user, data, via="enrollment_code")
     return user
@@ -697,8 +706,7 @@ def create_operator(session: orm.Session, ctx: Context, email: str, name: str, p
     user = User(id=uuid.uuid4(), email=email, name=name, role="operator", institution_id=None, status="active",
                 status_changed_at=now(), password_hash=ctx.passwords.hash(password), failed_signins=0,
                 created_at=now())
-    session.add(user)
-    session.flush()
+    _add_user(session, user)
     return user
 
 

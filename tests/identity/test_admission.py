@@ -273,3 +273,35 @@ def test_deactivation_by_admin_or_operator(world, identity_db):
     world.post(f"/users/{mentee['id']}/deactivate", {"reason": "again"}, admin["headers"], expect=409)
     world.post(f"/users/{admin['id']}/deactivate", {"reason": "left"}, world.operator["headers"], expect=200)
     world.get("/me", admin["headers"], expect=401)
+
+
+def test_two_registrations_of_one_email_at_once_give_201_and_409(world, identity_app):
+    import threading
+
+    inst = world.institution()
+    body = world.registration(inst)
+    results = []
+    barrier = threading.Barrier(4)
+
+    def register():
+        c = identity_app.test_client()
+        barrier.wait()
+        results.append(c.post("/api/v1/identity/mentees/registrations", json=body).status_code)
+
+    threads = [threading.Thread(target=register) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [201, 409, 409, 409]
+
+
+def test_the_openapi_document_is_served_and_complete(client):
+    spec = client.get("/api/v1/identity/openapi.json").get_json()
+    paths = spec["paths"]
+    for path in ("/api/v1/identity/auth/token", "/api/v1/identity/.well-known/jwks.json",
+                 "/api/v1/identity/institutions/{institution_id}/compliance", "/api/v1/identity/me",
+                 "/api/v1/identity/invitations/accept", "/api/v1/identity/mentees/registrations"):
+        assert path in paths, path
+    assert paths["/api/v1/identity/institutions"]["post"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in paths["/api/v1/identity/auth/token"]["post"]
