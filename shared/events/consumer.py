@@ -110,10 +110,11 @@ class Consumer:
         that transaction is rolled back and the batch is handled again message by message, each in
         its own savepoint, so that one failure touches only its own message.
         """
+        parsed = [(message, *self._parse(message)) for message in batch]
         try:
-            outcomes = self._fast_path(batch)
+            outcomes = self._fast_path(parsed)
             if outcomes is None:
-                outcomes = self._one_by_one(batch)
+                outcomes = self._one_by_one(parsed)
         except _DB_DOWN as exc:
             log.warning("consumer: database unavailable, will retry the batch", extra={"error": repr(exc)})
             return False
@@ -139,8 +140,7 @@ class Consumer:
             return None, f"{self.service} has no handler for {event.type.type}"
         return event, None
 
-    def _fast_path(self, batch: list[_Message]) -> list[tuple[_Message, str, str | None]] | None:
-        parsed = [(m, *self._parse(m)) for m in batch]
+    def _fast_path(self, parsed) -> list[tuple[_Message, str, str | None]] | None:
         events = [e for _, e, _ in parsed if e is not None]
         handled: list[str] = []
         with self.db.sessions() as session:
@@ -172,14 +172,14 @@ class Consumer:
                 outcomes.append((message, "ok", None))
         return outcomes
 
-    def _one_by_one(self, batch: list[_Message]) -> list[tuple[_Message, str, str | None]]:
+    def _one_by_one(self, parsed) -> list[tuple[_Message, str, str | None]]:
         with self.db.sessions() as session:
-            outcomes = [self._handle_one(session, message) for message in batch]
+            outcomes = [self._handle_one(session, *item) for item in parsed]
             session.commit()
         return outcomes
 
-    def _handle_one(self, session, message: _Message) -> tuple[_Message, str, str | None]:
-        event, reason = self._parse(message)
+    def _handle_one(self, session, message: _Message, event: envelope.Event | None,
+                    reason: str | None) -> tuple[_Message, str, str | None]:
         if event is None:
             return message, "dead", reason
         handler = self.handlers.get(event.type.type)
