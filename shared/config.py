@@ -7,9 +7,11 @@ from datetime import timedelta
 
 SERVICES = ("identity", "directory", "mentorship", "training", "evaluation", "notifications")
 
-# Local ports: API of service i on 8101+i, its worker's health/metrics server on 8201+i.
-API_PORTS = {name: 8101 + i for i, name in enumerate(SERVICES)}
-WORKER_PORTS = {name: 8201 + i for i, name in enumerate(SERVICES)}
+# Local ports: API of service i on BASE+1+i, its worker's health/metrics server on BASE+101+i
+# (BASE = MMM_PORT_BASE, 8100 by default), so that a second platform (a test run) can run beside one.
+_PORT_BASE = int(os.environ.get("MMM_PORT_BASE") or 8100)
+API_PORTS = {name: _PORT_BASE + 1 + i for i, name in enumerate(SERVICES)}
+WORKER_PORTS = {name: _PORT_BASE + 101 + i for i, name in enumerate(SERVICES)}
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -63,3 +63,61 @@ def service_app(infrastructure, signing_keys):
         return apps[name]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def platform(infrastructure, tmp_path_factory):
+    """The whole platform as `mmm up` starts it (gateway, six APIs, six workers), on this run's
+    databases and broker prefix and on ports of its own. Yields the gateway's base URL."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    def free_base() -> int:
+        for base in range(20000 + (os.getpid() % 200) * 200, 60000, 200):
+            ports = [base + 1 + i for i in range(6)] + [base + 101 + i for i in range(6)] + [base + 180]
+            ok = True
+            for port in ports:
+                with socket.socket() as s:
+                    try:
+                        s.bind(("127.0.0.1", port))
+                    except OSError:
+                        ok = False
+                        break
+            if ok:
+                return base
+        raise RuntimeError("no free ports for the platform")
+
+    base = free_base()
+    run_dir = tmp_path_factory.mktemp("platform")
+    env = {**os.environ, "MMM_PORT_BASE": str(base), "MMM_GATEWAY_LISTEN": f"127.0.0.1:{base + 180}",
+           "MMM_RUN_DIR": str(run_dir), "API_WORKERS": "1", "GATEWAY_SIGNIN_RATE": "600r/m",
+           "GATEWAY_SIGNIN_BURST": "100", "PYTHONUNBUFFERED": "1"}
+    env.pop("PYTEST_CURRENT_TEST", None)
+    log = open(run_dir / "platform.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "up"], cwd=Path(__file__).parents[1], env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{base + 180}"
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            text = (run_dir / "platform.log").read_text()
+            if "MentorMeMed is running." in text:
+                break
+            if proc.poll() is not None or "not ready after" in text or time.monotonic() > deadline:
+                raise RuntimeError(f"the platform did not start:\n{text[-5000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log.close()

@@ -1,0 +1,28 @@
+"""The whole platform started as `make up` starts it, exercised through the gateway."""
+from __future__ import annotations
+
+import requests
+
+from shared import config
+
+PROBLEM = "application/problem+json"
+
+
+def test_every_service_answers_through_the_gateway(platform):
+    for name in config.SERVICES:
+        r = requests.get(f"{platform}/api/v1/{name}/openapi.json", timeout=10)
+        assert r.status_code == 200 and r.json()["openapi"].startswith("3.1"), name
+        assert r.headers["X-Request-Id"]
+
+
+def test_errors_from_services_and_from_the_gateway_are_problems(platform):
+    gateway_404 = requests.get(f"{platform}/no/such/page", timeout=10)
+    service_404 = requests.get(f"{platform}/api/v1/training/no-such-thing", headers={"X-Request-Id": "t-1"},
+                               timeout=10)
+    service_405 = requests.delete(f"{platform}/api/v1/directory/openapi.json", timeout=10)
+    too_big = requests.post(f"{platform}/api/v1/identity/auth/token", data=b"x" * (2 * 1024 * 1024),
+                            headers={"Content-Type": "application/json"}, timeout=10)
+    for r, status in ((gateway_404, 404), (service_404, 404), (service_405, 405), (too_big, 413)):
+        assert r.status_code == status and r.headers["Content-Type"].startswith(PROBLEM), (r.url, r.text)
+        assert r.json()["status"] == status
+    assert service_404.headers["X-Request-Id"] == "t-1" and service_404.json()["request_id"] == "t-1"

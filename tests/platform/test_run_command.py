@@ -1,0 +1,36 @@
+"""The run command's preflight: it names what is missing, where, and how to start it."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_up_refuses_to_start_when_the_broker_and_database_are_unreachable(tmp_path):
+    pg, amqp = _free_port(), _free_port()
+    env = {**os.environ, "MMM_POSTGRES_URL": f"postgresql+psycopg://postgres@127.0.0.1:{pg}/postgres",
+           "AMQP_URL": f"amqp://guest:guest@127.0.0.1:{amqp}/%2F", "MMM_RUN_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "mmm.cli", "up"], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert f"PostgreSQL is not reachable at 127.0.0.1:{pg}" in result.stderr
+    assert f"RabbitMQ is not reachable at 127.0.0.1:{amqp}" in result.stderr
+    assert "pg_ctlcluster" in result.stderr and "rabbitmq-server -detached" in result.stderr
+    assert not (tmp_path / "Procfile").exists()
+
+
+def test_check_passes_against_this_runs_servers(infrastructure):
+    result = subprocess.run([sys.executable, "-m", "mmm.cli", "check"], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
