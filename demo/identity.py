@@ -1,9 +1,11 @@
 """Demo data of the identity service, created through the public API (through the gateway).
 
-    logins = demo.identity.load(client, operator_email, operator_password)
+    demo.identity.load(client, logins)          # the platform loader (demo/loader.py)
+    result = demo.identity.load(session, operator_email, operator_password)
 
-`client` is a requests.Session-like object with a `base` attribute (the gateway's URL, for example
-http://127.0.0.1:8080). The operator is created first by the bootstrap command
+`client` is demo.client.Client, or a requests.Session-like object with a `base` attribute (the
+gateway's URL, for example http://127.0.0.1:8080). With the platform loader, `logins` holds the
+operator's login under "operator" and receives every new login (name → email, password, role). The operator is created first by the bootstrap command
 (`python -m services.identity.cli create-operator ...`). The loader adds one institution of each R1
 size tier and an HBCU, each with an admin, mentors (who accept their invitations and the mentor
 agreement) and mentees (one self-registered with the enrollment code, one invited; both approved).
@@ -12,6 +14,7 @@ finds the institutions by name and only returns the logins.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 PREFIX = "/api/v1/identity"
@@ -52,8 +55,15 @@ class DemoError(RuntimeError):
 
 def _call(client, method: str, path: str, expect: tuple[int, ...], token: str | None = None,
           body: dict | None = None) -> Any:
+    if hasattr(client, "http"):  # demo.client.Client: raises DemoError itself, waits out rate limits
+        return client.request(method, PREFIX + path, token=token, expect=expect, json=body)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.request(method, client.base.rstrip("/") + PREFIX + path, json=body, headers=headers, timeout=30)
+    for attempt in range(30):
+        response = client.request(method, client.base.rstrip("/") + PREFIX + path, json=body, headers=headers,
+                                  timeout=30)
+        if response.status_code != 429:  # the gateway rate-limits sign-in
+            break
+        time.sleep(min(2 + attempt, 6))
     if response.status_code not in expect:
         raise DemoError(f"{method} {path}: {response.status_code} {response.text[:300]}")
     return response.json() if response.content else None
@@ -67,7 +77,14 @@ def _login(email: str, name: str, role: str, institution: str | None) -> dict:
     return {"email": email, "password": DEMO_PASSWORD, "name": name, "role": role, "institution": institution}
 
 
-def load(client, operator_email: str, operator_password: str) -> dict:
+def load(client, logins_or_email: dict | str, operator_password: str | None = None) -> dict:
+    """Create the identity demo data; returns {"institutions": [...], "logins": [...]} and, when given
+    the platform loader's `logins` dict, adds every login to it."""
+    shared_logins = logins_or_email if isinstance(logins_or_email, dict) else None
+    if shared_logins is not None:
+        operator_email, operator_password = shared_logins["operator"]["email"], shared_logins["operator"]["password"]
+    else:
+        operator_email = logins_or_email
     op = _sign_in(client, operator_email, operator_password)
     existing = {i["name"]: i for i in _call(client, "GET", "/institutions", (200,), op)}
     mentor_version = _call(client, "GET", "/agreements/mentor/current", (200,))["version"]
@@ -120,6 +137,10 @@ def load(client, operator_email: str, operator_password: str) -> dict:
         logins.append(_login(admin_email, f"{spec['name']} Admin", "institution_admin", spec["name"]))
         logins += [_login(e, m[0], "mentor", spec["name"]) for e, m in zip(mentor_emails, MENTORS)]
         logins += [_login(e, m[0], "mentee", spec["name"]) for e, m in zip(mentee_emails, MENTEES)]
+    if shared_logins is not None:
+        for login in logins[1:]:
+            key = f"{login['institution'].split()[0].lower()} {login['email'].split('@')[0]}"
+            shared_logins[key] = {"email": login["email"], "password": login["password"], "role": login["role"]}
     return {"institutions": institutions, "logins": logins}
 
 
