@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from marshmallow import Schema, fields
 
 from shared import config, db
-from shared.events import Handlers, registry
+from shared.events import Handlers, record_event, registry
 from shared.service import Service
 
 NAME = "probe"
@@ -23,7 +23,12 @@ class ProbeHappened(Schema):
     fail = fields.Boolean(load_default=False)
 
 
+class ProbeFollowed(Schema):
+    key = fields.String(required=True)
+
+
 registry.register(NAME, "ProbeHappened", ProbeHappened)
+registry.register(NAME, "ProbeFollowed", ProbeFollowed)
 
 metadata = db.platform_metadata()
 effects = sa.Table(
@@ -45,6 +50,8 @@ def apply_effect(session, event) -> None:
     if delay:
         time.sleep(delay)
     session.execute(sa.insert(effects).values(key=event.data["key"], event_id=event.id))
+    if event.data["key"].startswith("chain"):  # an effect that is itself an event
+        record_event(session, "ProbeFollowed", {"key": event.data["key"]})
 
 
 def _no_app(*_a, **_k):

@@ -225,3 +225,31 @@ def test_an_event_no_queue_is_bound_for_is_marked_unroutable(probe_db, names):
         publisher.close()
     assert outcomes == [UNROUTABLE, ACK]
     drain(names.queue(probe.NAME))
+
+
+def test_correlation_id_travels_from_request_to_handler_to_the_next_event(probe_db, names):
+    from shared import logs
+
+    followed = f"{names.prefix}.followed.{uuid.uuid4().hex[:6]}"
+    conn = broker.connect()
+    ch = conn.channel()
+    ch.queue_declare(followed)
+    ch.queue_bind(followed, names.exchange, "probe.ProbeFollowed.v1")
+    conn.close()
+    token = logs.correlation_id.set("req-42")  # as the app factory sets it from an HTTP request
+    try:
+        commit_events(probe_db, ["chain-1"])
+    finally:
+        logs.correlation_id.reset(token)
+    loops = InProcess()
+    loops.start(OutboxRelay(probe_db, service="probe").run)
+    loops.start(Consumer(probe.NAME, probe_db, probe.handlers).run)
+    try:
+        wait_until(lambda: queue_depth(followed) == 1, 20, what="the follow-up event")
+    finally:
+        loops.close()
+    (props, body), = drain(followed)
+    assert json.loads(body)["correlationid"] == "req-42" and props.correlation_id == "req-42"
+    conn = broker.connect()
+    conn.channel().queue_delete(followed)
+    conn.close()
