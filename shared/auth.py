@@ -1,7 +1,8 @@
 """Verification of identity's EdDSA access tokens, and role and object-level access checks.
 
 Every service verifies tokens locally against identity's JWKS (one synchronous read-only HTTP call,
-cached; refreshed when a token names an unknown key id, at most once per JWKS_MIN_REFRESH seconds).
+cached for at most JWKS_MAX_AGE; refreshed when a token names an unknown key id, at most once per
+JWKS_MIN_REFRESH seconds).
 The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `sub` and `role` are required.
 """
 from __future__ import annotations
@@ -52,21 +53,29 @@ class Principal:
     def is_admin_of(self, institution_id: uuid.UUID | None) -> bool:
         return self.role == "institution_admin" and institution_id is not None and self.institution_id == institution_id
 
+    def manages(self, institution_id: uuid.UUID | None) -> bool:
+        """Operators manage every institution; an institution admin only their own."""
+        return self.is_operator or self.is_admin_of(institution_id)
+
     def can_see_institution(self, institution_id: uuid.UUID | None) -> bool:
         """Operators see every institution; anyone else only their own."""
         return self.is_operator or (institution_id is not None and self.institution_id == institution_id)
 
 
 class JwksCache:
-    def __init__(self, loader: Callable[[], dict], min_refresh: float = 10.0):
+    def __init__(self, loader: Callable[[], dict], min_refresh: float = 10.0, max_age: float = 300.0):
         self._loader = loader
+        self._max_age = max_age
         self._keys: dict[str, jwt.PyJWK] = {}
         self._loaded_at = 0.0
         self._min_refresh = min_refresh
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> jwt.PyJWK | None:
-        if kid not in self._keys and time.monotonic() - self._loaded_at >= self._min_refresh:
+        age = time.monotonic() - self._loaded_at
+        # Reload when a token names an unknown key (rotation), and at least every max_age seconds so
+        # that a key identity withdrew stops being trusted.
+        if (kid not in self._keys and age >= self._min_refresh) or age >= self._max_age:
             with self._lock:
                 if kid not in self._keys:
                     self._refresh()
@@ -99,7 +108,8 @@ class TokenVerifier:
     def __init__(self, loader: Callable[[], dict] | None = None, *, iss: str | None = None,
                  aud: str | None = None, min_refresh: float | None = None):
         self.jwks = JwksCache(loader or http_jwks_loader(),
-                              float(config.env("JWKS_MIN_REFRESH", "10")) if min_refresh is None else min_refresh)
+                              float(config.env("JWKS_MIN_REFRESH", "10")) if min_refresh is None else min_refresh,
+                              config.duration("JWKS_MAX_AGE", "PT5M").total_seconds())
         self.iss = iss or issuer()
         self.aud = aud or audience()
 

@@ -20,9 +20,18 @@ from shared import config
 log = logging.getLogger(__name__)
 
 
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 def platform_metadata(metadata: sa.MetaData | None = None) -> sa.MetaData:
     """Add the outbox, inbox and job_schedule tables to `metadata` (a new one when None)."""
-    md = metadata if metadata is not None else sa.MetaData()
+    md = metadata if metadata is not None else sa.MetaData(naming_convention=NAMING_CONVENTION)
     if "outbox" in md.tables:
         return md
     sa.Table(
@@ -60,13 +69,7 @@ class Base(orm.DeclarativeBase):
 
 def declarative_base() -> type[orm.DeclarativeBase]:
     """A fresh typed declarative base whose metadata already holds the platform tables."""
-    metadata = platform_metadata(sa.MetaData(naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }))
+    metadata = platform_metadata(sa.MetaData(naming_convention=NAMING_CONVENTION))
 
     class ServiceBase(orm.DeclarativeBase):
         pass

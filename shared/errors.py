@@ -16,8 +16,10 @@ PROBLEM_BASE = "https://mentormemed.org/problems/"
 class Problem(Exception):
     """A refusal the client can act on: `raise Problem(409, "no-open-slot", "Mentor has no open slot")`."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str | None = None, **extra: Any):
+    def __init__(self, status: int, slug: str, title: str, detail: str | None = None, *,
+                 headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail or title)
+        self.headers = dict(headers or {})
         self.status = status
         self.slug = slug
         self.title = title
@@ -97,7 +99,9 @@ def _validation_problem(exc: HTTPException) -> Response:
 def install(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
-        headers = {"WWW-Authenticate": 'Bearer realm="mentormemed"'} if exc.status == 401 else None
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="mentormemed"')
         return problem_response(exc.status, exc.title, exc.detail, exc.slug, headers=headers, **exc.extra)
 
     @app.errorhandler(HTTPException)

@@ -467,8 +467,6 @@ class AgreementCurrent(MethodView):
 
 def _finish(result: service.SignInResult):
     if result.refusal is not None:
-        if result.retry_after:
-            g.retry_after = result.retry_after
         raise result.refusal
     return result.body
 

@@ -1,8 +1,6 @@
 """The identity service: its Flask app, event handlers and jobs."""
 from __future__ import annotations
 
-from flask import g
-
 from services.identity import settings as settings_module
 from services.identity.api import BLUEPRINTS
 from services.identity.events import handlers
@@ -35,15 +33,6 @@ def create_app(overrides: dict | None = None):
     settings = settings_module.load(app.config)
     app.extensions["identity"] = Context(settings=settings, passwords=Passwords(settings.argon2),
                                          keyring=KeyRing(settings))
-
-    @app.after_request
-    def _auth_headers(response):
-        # shared.errors gives Retry-After and WWW-Authenticate no way through a Problem: add them here.
-        if g.get("retry_after"):
-            response.headers["Retry-After"] = str(g.retry_after)
-        if response.status_code == 401 and "WWW-Authenticate" not in response.headers:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="mentormemed"'
-        return response
 
     return app
 

@@ -39,24 +39,8 @@ class Context:
     keyring: KeyRing
 
 
-@dataclass(frozen=True)
-class Actor:
-    """The caller as the database knows them now (not as their token said up to 15 minutes ago)."""
-    id: uuid.UUID
-    role: str
-    institution_id: uuid.UUID | None
-
-    @property
-    def is_operator(self) -> bool:
-        return self.role == "operator"
-
-    def is_admin_of(self, institution_id: uuid.UUID | None) -> bool:
-        return self.role == "institution_admin" and institution_id is not None \
-            and self.institution_id == institution_id
-
-    def manages(self, institution_id: uuid.UUID | None) -> bool:
-        """Operators manage every institution; an institution admin only their own."""
-        return self.is_operator or self.is_admin_of(institution_id)
+# The caller as the database knows them now (not as their token said up to 15 minutes ago).
+Actor = Principal
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -718,7 +702,6 @@ class SignInResult:
     attempt is counted, and a reused refresh token's family stays revoked)."""
     body: dict | None = None
     refusal: Problem | None = None
-    retry_after: int | None = None
 
 
 def _tokens_for(session: orm.Session, ctx: Context, user: User, family_id: uuid.UUID | None = None) -> dict:
@@ -748,8 +731,8 @@ def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accep
     if user is not None and user.locked_until and user.locked_until > at:
         wait = max(1, int((user.locked_until - at).total_seconds() + 0.999))
         return SignInResult(refusal=Problem(429, "signin-locked", "Too Many Requests",
-                                            "Too many failed sign-ins; try again later.", retry_after=wait),
-                            retry_after=wait)
+                                            "Too many failed sign-ins; try again later.", retry_after=wait,
+                                            headers={"Retry-After": str(wait)}))
     if not ctx.passwords.verify(user.password_hash if user else None, password):
         if user is not None:
             failures = session.scalar(sa.update(User).where(User.id == user.id)

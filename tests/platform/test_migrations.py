@@ -1,0 +1,13 @@
+"""Each service's Alembic migrations create exactly what its models describe."""
+from __future__ import annotations
+
+import pytest
+from alembic import command
+
+from shared import config, migrations
+
+
+@pytest.mark.parametrize("service", config.SERVICES)
+def test_migrations_match_the_models(infrastructure, service):
+    migrations.upgrade(service)
+    command.check(migrations.alembic_config(service))  # raises when autogenerate finds a difference
