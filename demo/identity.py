@@ -1,12 +1,12 @@
 """Demo data of the identity service, created through the public API (through the gateway).
 
     demo.identity.load(client, logins)          # the platform loader (demo/loader.py)
-    result = demo.identity.load(session, operator_email, operator_password)
+    result = demo.identity.load(client, operator_email, operator_password)
 
-`client` is demo.client.Client, or a requests.Session-like object with a `base` attribute (the
-gateway's URL, for example http://127.0.0.1:8080). With the platform loader, `logins` holds the
-operator's login under "operator" and receives every new login (name → email, password, role). The operator is created first by the bootstrap command
-(`python -m services.identity.cli create-operator ...`). The loader adds one institution of each R1
+`client` is a demo.client.Client on the gateway's URL (for example http://127.0.0.1:8080). With the
+platform loader, `logins` holds the operator's login under "operator" and receives every new login
+(name → email, password, role). The operator is created first by the bootstrap command
+(`mmm create-operator ...`). The loader adds one institution of each R1
 size tier and an HBCU, each with an admin, mentors (who accept their invitations and the mentor
 agreement) and mentees (one self-registered with the enrollment code, one invited; both approved).
 It returns every login (e-mail and password) so that the caller can print them. Running it again
@@ -14,8 +14,9 @@ finds the institutions by name and only returns the logins.
 """
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from demo.client import Client
 
 PREFIX = "/api/v1/identity"
 DEMO_PASSWORD = "mentormemed-demo-2025"
@@ -49,24 +50,9 @@ MENTEES = [
 ]
 
 
-class DemoError(RuntimeError):
-    pass
-
-
-def _call(client, method: str, path: str, expect: tuple[int, ...], token: str | None = None,
+def _call(client: Client, method: str, path: str, expect: tuple[int, ...], token: str | None = None,
           body: dict | None = None) -> Any:
-    if hasattr(client, "http"):  # demo.client.Client: raises DemoError itself, waits out rate limits
-        return client.request(method, PREFIX + path, token=token, expect=expect, json=body)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    for attempt in range(30):
-        response = client.request(method, client.base.rstrip("/") + PREFIX + path, json=body, headers=headers,
-                                  timeout=30)
-        if response.status_code != 429:  # the gateway rate-limits sign-in
-            break
-        time.sleep(min(2 + attempt, 6))
-    if response.status_code not in expect:
-        raise DemoError(f"{method} {path}: {response.status_code} {response.text[:300]}")
-    return response.json() if response.content else None
+    return client.request(method, PREFIX + path, token=token, expect=expect, json=body)
 
 
 def _sign_in(client, email: str, password: str) -> str:
@@ -148,8 +134,5 @@ if __name__ == "__main__":  # python -m demo.identity http://127.0.0.1:8080 oper
     import json
     import sys
 
-    import requests
-
-    session = requests.Session()
-    session.base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080"
-    print(json.dumps(load(session, sys.argv[2], sys.argv[3]), indent=2))
+    client = Client(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080")
+    print(json.dumps(load(client, sys.argv[2], sys.argv[3]), indent=2))
