@@ -1,6 +1,7 @@
 """The registry of event types: name, owning service, version and the marshmallow schema of `data`."""
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -33,19 +34,29 @@ class EventType:
         return f"/services/{self.service}"
 
     def dump(self, data: dict) -> dict:
-        """Serialise `data` to JSON types and validate it strictly (unknown fields refused)."""
-        schema = self.schema()
+        """`data` as JSON types (UUIDs and datetimes as ISO strings), validated strictly: a wrong type
+        or an unknown field is an error."""
+        schema = self._strict
         # Validate what the caller gave (as JSON would carry it) so that a wrong type or an unknown
         # field is an error rather than something dump() silently coerces or drops.
         as_json = json.loads(json.dumps(data, default=_json_default))
         errors = schema.validate(as_json)
         if errors:
             raise ValidationError(errors)
-        return schema.dump(schema.load(as_json))
+        return as_json
 
     def load(self, payload: dict) -> dict:
         """Validate consumed data; fields added by a newer publisher are ignored."""
-        return self.schema(unknown=EXCLUDE).load(payload)
+        return self._lenient.load(payload)
+
+    # Schema instances hold no per-call state: one of each per event type saves building one per event.
+    @functools.cached_property
+    def _strict(self) -> Schema:
+        return self.schema()
+
+    @functools.cached_property
+    def _lenient(self) -> Schema:
+        return self.schema(unknown=EXCLUDE)
 
 
 def _json_default(value):
