@@ -95,3 +95,124 @@ class MentorUnresponsive(_Data):
     strikes = fields.Integer(required=True)
     window_days = fields.Integer(required=True)
     expired_request_ids = fields.List(fields.UUID(), required=True)
+
+
+
+class _Request(_Data):
+    request_id = fields.UUID(required=True)
+    mentee_id = fields.UUID(required=True)
+    mentor_id = fields.UUID(required=True)
+
+
+@event("mentorship")
+class RequestCreated(_Request):
+    mentee_institution_id = fields.UUID(required=True)
+    mentor_institution_id = fields.UUID(required=True)
+    created_at = fields.DateTime(required=True)
+    respond_by = fields.DateTime(required=True)
+
+
+@event("mentorship")
+class RequestReminderDue(_Request):
+    respond_by = fields.DateTime(required=True)
+
+
+@event("mentorship")
+class RequestAccepted(_Request):
+    mentorship_id = fields.UUID(required=True)
+    created_at = fields.DateTime(required=True)
+    responded_at = fields.DateTime(required=True)
+
+
+@event("mentorship")
+class RequestDeclined(_Request):
+    reason = fields.String(required=True)
+    # True when the platform declined it (the mentor reached capacity, or was ejected): not the
+    # mentor's answer, so it does not count in their responsiveness.
+    automatic = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    responded_at = fields.DateTime(required=True)
+
+
+@event("mentorship")
+class RequestWithdrawn(_Request):
+    withdrawn_at = fields.DateTime(required=True)
+
+
+@event("mentorship")
+class RequestExpired(_Request):
+    created_at = fields.DateTime(required=True)
+    respond_by = fields.DateTime(required=True)
+
+
+class _Mentorship(_Data):
+    mentorship_id = fields.UUID(required=True)
+    mentor_id = fields.UUID(required=True)
+    mentee_id = fields.UUID(required=True)
+    mentor_institution_id = fields.UUID(required=True)
+    mentee_institution_id = fields.UUID(required=True)
+
+
+@event("mentorship")
+class MentorshipStarted(_Mentorship):
+    request_id = fields.UUID(required=True)
+    started_at = fields.DateTime(required=True)
+
+
+@event("mentorship")
+class MentorshipConcluded(_Mentorship):
+    reason = fields.String(required=True)
+    concluded_by = fields.String(required=True, validate=validate.OneOf(["mentor", "mentee", "platform"]))
+    started_at = fields.DateTime(required=True)
+    concluded_at = fields.DateTime(required=True)
+
+
+# --- training -------------------------------------------------------------------------------------
+
+TRACKS = ("mentor", "mentee")
+
+
+@event("training")
+class TrainingModuleCompleted(_Data):
+    user_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    track = fields.String(required=True, validate=validate.OneOf(TRACKS))
+    module_id = fields.UUID(required=True)
+    module_version = fields.Integer(required=True)
+    completed_at = fields.DateTime(required=True)
+
+
+@event("training")
+class TrainingCompleted(_Data):
+    user_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    track = fields.String(required=True, validate=validate.OneOf(TRACKS))
+    curriculum_version = fields.Integer(required=True)
+    completed_at = fields.DateTime(required=True)
+
+
+@event("training")
+class CmeCreditAwarded(_Data):
+    user_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    module_id = fields.UUID(required=True)
+    module_version = fields.Integer(required=True)
+    credit_hours = fields.Decimal(required=True, as_string=True)
+    certificate_code = fields.String(required=True)
+    awarded_at = fields.DateTime(required=True)
+
+
+# --- directory ------------------------------------------------------------------------------------
+
+@event("directory")
+class MentorProfilePublished(_Data):
+    mentor_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(["local", "national"]))
+
+
+@event("directory")
+class MentorProfileUnpublished(_Data):
+    mentor_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["mentor", "ejected", "deactivated"]))

@@ -6,6 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, ValidationError
 
@@ -64,6 +65,8 @@ def _json_default(value):
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
