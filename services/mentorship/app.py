@@ -1,19 +1,24 @@
-"""The mentorship service: its Flask app, event handlers and jobs.
+"""The mentorship service: its Flask app, event handlers and jobs."""
+from __future__ import annotations
 
-Its domain arrives with its own issue; until then it runs on the platform like every other service
-(OpenAPI document, health, readiness, metrics, worker with relay).
-"""
+from services.mentorship import settings as settings_module
+from services.mentorship.api import BLUEPRINTS
+from services.mentorship.events import handlers
+from services.mentorship.jobs import jobs
+from services.mentorship.models import Base
 from shared.app import create_service_app
 from shared.service import Service
 
-from services.mentorship.models import Base
-
 
 def create_app(overrides: dict | None = None):
-    return create_service_app(
-        "mentorship", [], title="MentorMeMed Mentorship",
-        description="Mentorship requests, mentorships, the 3-mentee cap, deadlines and responsiveness.", overrides=overrides,
+    app = create_service_app(
+        "mentorship", BLUEPRINTS, title="MentorMeMed Mentorship",
+        description="Mentorship requests and their deadlines, mentorships, the 3-mentee cap and mentors' "
+                    "responsiveness.",
+        overrides=overrides,
     )
+    app.extensions["mentorship"] = settings_module.load(app.config)
+    return app
 
 
-service = Service(name="mentorship", create_app=create_app, metadata=Base.metadata)
+service = Service(name="mentorship", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)

@@ -1,0 +1,489 @@
+"""Use cases of the mentorship service. Each takes a session (one transaction), applies the rules of
+rules.py, changes state and records its events with shared.events.record_event in that transaction.
+
+Locking, the one order every transaction follows so that they never deadlock: a mentor's `members`
+row (SELECT ... FOR UPDATE) before any of that mentor's requests or mentorships, mentors in id order
+when there are several. Accepting holds the mentor's row while it moves the capacity ledger with a
+conditional UPDATE (active_mentees < 3, and a CHECK constraint behind it): the cap (R11) holds with any
+number of API processes and worker replicas racing.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.dialects.postgresql import insert
+
+from services.mentorship import rules
+from services.mentorship.models import MAX_ACTIVE_MENTEES, Member, Mentorship, MentorshipRequest
+from services.mentorship.settings import Settings
+from shared.auth import Principal, visible_or_404
+from shared.errors import Problem, conflict, not_found
+from shared.events import record_event
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _forbidden(slug: str, detail: str) -> Problem:
+    return Problem(403, slug, "Forbidden", detail)
+
+
+# --- members (known from events) ---------------------------------------------------------------------------
+
+def lock_member(session: orm.Session, user_id: uuid.UUID, *, shared: bool = False) -> Member | None:
+    stmt = sa.select(Member).where(Member.user_id == user_id)
+    stmt = stmt.with_for_update(read=shared)
+    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+
+
+def lock_mentors(session: orm.Session, mentor_ids: Iterable[uuid.UUID]) -> None:
+    """Lock several mentors' rows, in id order (the platform-wide lock order)."""
+    for mid in sorted(set(mentor_ids)):
+        lock_member(session, mid)
+
+
+def member_for_event(session: orm.Session, user_id: uuid.UUID, role: str, institution_id: uuid.UUID) -> Member:
+    """The member's row, created when this is the first event about them, locked for the handler."""
+    session.execute(insert(Member).values(
+        user_id=user_id, role=role, institution_id=institution_id, status="pending",
+    ).on_conflict_do_nothing(index_elements=["user_id"]))
+    return lock_member(session, user_id)
+
+
+def contact(member: Member | None) -> dict | None:
+    if member is None or member.name is None:
+        return None
+    return {"user_id": member.user_id, "name": member.name, "email": member.email}
+
+
+# --- requests -------------------------------------------------------------------------------------------
+
+def _request_event(req: MentorshipRequest) -> dict:
+    return {"request_id": req.id, "mentee_id": req.mentee_id, "mentor_id": req.mentor_id}
+
+
+def _refuse(refusal: rules.Refusal | None) -> None:
+    if refusal is not None:
+        raise Problem(refusal.status, refusal.slug, "Conflict" if refusal.status == 409 else "Refused",
+                      refusal.detail)
+
+
+def create_request(session: orm.Session, settings: Settings, actor: Principal, data: dict,
+                   idempotency_key: str | None = None) -> tuple[MentorshipRequest, bool]:
+    """A mentee asks a mentor (RequestCreated). Returns (request, created); a retried POST with the same
+    Idempotency-Key returns the first request and created=False."""
+    if idempotency_key is not None:
+        first = _by_idempotency_key(session, actor.id, idempotency_key)
+        if first is not None:
+            return _same_request(first, data), False
+    mentee = session.get(Member, actor.id)
+    if mentee is None or mentee.role != "mentee":
+        _refuse(rules.mentee_refusal("pending", False, False))
+    _refuse(rules.mentee_refusal(mentee.status, mentee.enrolled_at is not None, mentee.trained_at is not None))
+    # FOR SHARE: waits for an accept that is moving this mentor's capacity, so that a request is never
+    # created for a mentor who has just reached the cap.
+    mentor = lock_member(session, data["mentor_id"], shared=True)
+    if mentor is None or mentor.role != "mentor":
+        raise not_found("mentor")
+    _refuse(rules.mentor_refusal(
+        status=mentor.status, enrolled=mentor.enrolled_at is not None, trained=mentor.trained_at is not None,
+        published=mentor.published, scope=mentor.scope, mentor_institution=mentor.institution_id,
+        mentee_institution=mentee.institution_id, active_mentees=mentor.active_mentees))
+    if _active_mentorship(session, mentor.user_id, mentee.user_id) is not None:
+        raise conflict("mentorship-already-active", "You already have an active mentorship with this mentor.")
+    if _open_request(session, mentor.user_id, mentee.user_id) is not None:
+        raise conflict("request-already-open", "You already have an open request to this mentor.")
+    created = now()
+    respond_by, remind_at = rules.deadlines(created, settings.respond_by, settings.remind_after)
+    req = MentorshipRequest(
+        id=uuid.uuid4(), mentee_id=mentee.user_id, mentor_id=mentor.user_id,
+        mentee_institution_id=mentee.institution_id, mentor_institution_id=mentor.institution_id,
+        message=data["message"], goals=list(data["goals"]), status=rules.OPEN, created_at=created,
+        respond_by=respond_by, remind_at=remind_at, idempotency_key=idempotency_key,
+    )
+    session.add(req)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        # a concurrent POST: the same Idempotency-Key (return the first), or another request to this mentor
+        session.expunge(req)
+        if idempotency_key is not None:
+            first = _by_idempotency_key(session, actor.id, idempotency_key)
+            if first is not None:
+                return _same_request(first, data), False
+        raise conflict("request-already-open", "You already have an open request to this mentor.") from None
+    record_event(session, "RequestCreated", {
+        **_request_event(req), "mentee_institution_id": req.mentee_institution_id,
+        "mentor_institution_id": req.mentor_institution_id, "created_at": req.created_at,
+        "respond_by": req.respond_by}, subject=f"requests/{req.id}")
+    return req, True
+
+
+def _by_idempotency_key(session: orm.Session, mentee_id: uuid.UUID, key: str) -> MentorshipRequest | None:
+    return session.execute(sa.select(MentorshipRequest).where(
+        MentorshipRequest.mentee_id == mentee_id, MentorshipRequest.idempotency_key == key)).scalar_one_or_none()
+
+
+def _same_request(first: MentorshipRequest, data: dict) -> MentorshipRequest:
+    if first.mentor_id != data["mentor_id"]:
+        raise Problem(422, "idempotency-key-reused", "Idempotency key reused",
+                      "This Idempotency-Key was used for a request to another mentor; use a new key.")
+    return first
+
+
+def _open_request(session, mentor_id, mentee_id) -> MentorshipRequest | None:
+    return session.execute(sa.select(MentorshipRequest).where(
+        MentorshipRequest.mentor_id == mentor_id, MentorshipRequest.mentee_id == mentee_id,
+        MentorshipRequest.status == rules.OPEN)).scalar_one_or_none()
+
+
+def _active_mentorship(session, mentor_id, mentee_id) -> Mentorship | None:
+    return session.execute(sa.select(Mentorship).where(
+        Mentorship.mentor_id == mentor_id, Mentorship.mentee_id == mentee_id,
+        Mentorship.status == "active")).scalar_one_or_none()
+
+
+def _visible_request(session: orm.Session, actor: Principal, request_id: uuid.UUID) -> MentorshipRequest:
+    req = session.get(MentorshipRequest, request_id)
+    visible_or_404(req is not None and (actor.is_operator or actor.id in (req.mentee_id, req.mentor_id)), "request")
+    return req
+
+
+def get_request(session: orm.Session, actor: Principal, request_id: uuid.UUID) -> MentorshipRequest:
+    return _visible_request(session, actor, request_id)
+
+
+def _answerable(session: orm.Session, actor: Principal, request_id: uuid.UUID) -> tuple[Member, MentorshipRequest]:
+    """The request, locked after its mentor's row (the lock order), for its mentor to answer."""
+    req = session.get(MentorshipRequest, request_id)
+    visible_or_404(req is not None and actor.id in (req.mentee_id, req.mentor_id), "request")
+    if actor.id != req.mentor_id:
+        raise _forbidden("only-mentor-answers", "Only the requested mentor answers a request.")
+    mentor = lock_member(session, req.mentor_id)
+    req = _lock_open(session, req)
+    return mentor, req
+
+
+def _lock_open(session: orm.Session, req: MentorshipRequest) -> MentorshipRequest:
+    session.refresh(req, with_for_update=True)
+    if not rules.can_close(req.status):
+        raise conflict("request-not-open", f"This request is {req.status}; it can no longer change.",
+                       request_status=req.status)
+    return req
+
+
+def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID) -> tuple[MentorshipRequest, Mentorship]:
+    """The mentor accepts: RequestAccepted + MentorshipStarted, only while they have fewer than 3 active
+    mentees; reaching 3 declines their other open requests ("at capacity", not counted against them)."""
+    mentor, req = _answerable(session, actor, request_id)
+    if mentor.status != "active":
+        raise conflict("mentor-not-active", "You are not an active mentor of the program.")
+    mentee = session.get(Member, req.mentee_id)
+    if mentee is None or mentee.status != "active":
+        raise conflict("mentee-not-active", "This mentee is no longer in the program.")
+    active = session.execute(
+        sa.update(Member)
+        .where(Member.user_id == mentor.user_id, Member.active_mentees < MAX_ACTIVE_MENTEES)
+        .values(active_mentees=Member.active_mentees + 1)
+        .returning(Member.active_mentees)
+        .execution_options(synchronize_session="fetch")
+    ).scalar_one_or_none()
+    if active is None:
+        raise conflict("mentor-no-open-slot", f"You already have {MAX_ACTIVE_MENTEES} active mentees (R11).")
+    at = now()
+    req.status, req.closed_at = "accepted", at
+    ms = Mentorship(id=uuid.uuid4(), request_id=req.id, mentee_id=req.mentee_id, mentor_id=req.mentor_id,
+                    mentee_institution_id=req.mentee_institution_id,
+                    mentor_institution_id=req.mentor_institution_id, status="active", started_at=at)
+    session.add(ms)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise conflict("mentorship-already-active", "You already mentor this mentee.") from None
+    record_event(session, "RequestAccepted", {**_request_event(req), "mentorship_id": ms.id,
+                                              "created_at": req.created_at, "responded_at": at},
+                 subject=f"requests/{req.id}")
+    record_event(session, "MentorshipStarted", {**_mentorship_event(ms), "request_id": req.id, "started_at": at},
+                 subject=f"mentorships/{ms.id}")
+    if not rules.has_open_slot(active):
+        _decline_open(session, mentor.user_id, rules.AT_CAPACITY)
+    return req, ms
+
+
+def _close(req: MentorshipRequest, status: str, at: datetime) -> None:
+    assert rules.can_close(req.status), req.status
+    req.status, req.closed_at = status, at
+
+
+def _decline(session: orm.Session, req: MentorshipRequest, reason: str, automatic: bool) -> None:
+    at = now()
+    _close(req, "declined", at)
+    req.decline_reason, req.declined_automatically = reason, automatic
+    record_event(session, "RequestDeclined", {**_request_event(req), "reason": reason, "automatic": automatic,
+                                              "created_at": req.created_at, "responded_at": at},
+                 subject=f"requests/{req.id}")
+
+
+def _open_requests_locked(session: orm.Session, **where) -> list[MentorshipRequest]:
+    stmt = sa.select(MentorshipRequest).where(MentorshipRequest.status == rules.OPEN).filter_by(**where)
+    return list(session.execute(stmt.order_by(MentorshipRequest.created_at).with_for_update()
+                                .execution_options(populate_existing=True)).scalars())
+
+
+def _decline_open(session: orm.Session, mentor_id: uuid.UUID, reason: str) -> int:
+    """The platform declines a mentor's open requests (capacity reached, mentor ejected): RequestDeclined
+    with automatic=true tells each mentee, and it is not counted against the mentor. The caller holds
+    the mentor's row."""
+    reqs = _open_requests_locked(session, mentor_id=mentor_id)
+    for req in reqs:
+        _decline(session, req, reason, automatic=True)
+    return len(reqs)
+
+
+def decline_request(session: orm.Session, actor: Principal, request_id: uuid.UUID, reason: str) -> MentorshipRequest:
+    _, req = _answerable(session, actor, request_id)
+    _decline(session, req, reason, automatic=False)
+    return req
+
+
+def _withdraw(session: orm.Session, req: MentorshipRequest) -> None:
+    at = now()
+    _close(req, "withdrawn", at)
+    record_event(session, "RequestWithdrawn", {**_request_event(req), "withdrawn_at": at},
+                 subject=f"requests/{req.id}")
+
+
+def withdraw_request(session: orm.Session, actor: Principal, request_id: uuid.UUID) -> MentorshipRequest:
+    req = session.get(MentorshipRequest, request_id)
+    visible_or_404(req is not None and actor.id in (req.mentee_id, req.mentor_id), "request")
+    if actor.id != req.mentee_id:
+        raise _forbidden("only-mentee-withdraws", "Only the mentee who made a request withdraws it.")
+    lock_member(session, req.mentor_id)
+    req = _lock_open(session, req)
+    _withdraw(session, req)
+    return req
+
+
+def set_deadline(session: orm.Session, actor: Principal, request_id: uuid.UUID, respond_by: datetime) -> MentorshipRequest:
+    """An operator moves an open request's deadline (a mentor on leave, a program exception); a deadline
+    already past expires the request at the expiry job's next run."""
+    req = _visible_request(session, actor, request_id)
+    lock_member(session, req.mentor_id)
+    req = _lock_open(session, req)
+    if respond_by < req.created_at:
+        raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
+                      errors=[{"pointer": "#/respond_by", "detail": "Must not be before the request was made."}])
+    req.respond_by = respond_by
+    req.remind_at = min(req.remind_at, respond_by)
+    return req
+
+
+def list_requests(session: orm.Session, actor: Principal, query: dict) -> list[MentorshipRequest]:
+    """A mentee's requests (newest first); a mentor's requests, the open ones ordered by deadline."""
+    stmt = sa.select(MentorshipRequest)
+    status = query.get("status")
+    if actor.role == "mentor":
+        stmt = stmt.where(MentorshipRequest.mentor_id == actor.id)
+        status = status or rules.OPEN
+    else:
+        stmt = stmt.where(MentorshipRequest.mentee_id == actor.id)
+    if status:
+        stmt = stmt.where(MentorshipRequest.status == status)
+    order = (MentorshipRequest.respond_by.asc(),) if status == rules.OPEN else (MentorshipRequest.created_at.desc(),)
+    stmt = stmt.order_by(*order, MentorshipRequest.id).limit(query.get("limit", 100)).offset(query.get("offset", 0))
+    return list(session.execute(stmt).scalars())
+
+
+# --- mentorships ------------------------------------------------------------------------------------------
+
+def _mentorship_event(ms: Mentorship) -> dict:
+    return {"mentorship_id": ms.id, "mentor_id": ms.mentor_id, "mentee_id": ms.mentee_id,
+            "mentor_institution_id": ms.mentor_institution_id, "mentee_institution_id": ms.mentee_institution_id}
+
+
+def _conclude(session: orm.Session, ms: Mentorship, by: str, reason: str) -> None:
+    """Conclude an active mentorship (MentorshipConcluded) and free the mentor's slot. The caller holds
+    the mentor's row and the mentorship's."""
+    assert rules.can_conclude(ms.status), ms.status
+    at = now()
+    ms.status, ms.concluded_at, ms.concluded_by, ms.conclusion_reason = "concluded", at, by, reason
+    session.execute(sa.update(Member).where(Member.user_id == ms.mentor_id)
+                    .values(active_mentees=Member.active_mentees - 1)
+                    .execution_options(synchronize_session="fetch"))
+    record_event(session, "MentorshipConcluded", {**_mentorship_event(ms), "reason": reason, "concluded_by": by,
+                                                  "started_at": ms.started_at, "concluded_at": at},
+                 subject=f"mentorships/{ms.id}")
+
+
+def _visible_mentorship(session: orm.Session, actor: Principal, mentorship_id: uuid.UUID) -> Mentorship:
+    ms = session.get(Mentorship, mentorship_id)
+    visible_or_404(ms is not None and (actor.is_operator or actor.id in (ms.mentee_id, ms.mentor_id)), "mentorship")
+    return ms
+
+
+def get_mentorship(session: orm.Session, actor: Principal, mentorship_id: uuid.UUID) -> Mentorship:
+    return _visible_mentorship(session, actor, mentorship_id)
+
+
+def conclude_mentorship(session: orm.Session, actor: Principal, mentorship_id: uuid.UUID, reason: str) -> Mentorship:
+    ms = session.get(Mentorship, mentorship_id)
+    visible_or_404(ms is not None and actor.id in (ms.mentee_id, ms.mentor_id), "mentorship")
+    lock_member(session, ms.mentor_id)
+    session.refresh(ms, with_for_update=True)
+    if not rules.can_conclude(ms.status):
+        raise conflict("mentorship-not-active", "This mentorship has already concluded.")
+    _conclude(session, ms, "mentor" if actor.id == ms.mentor_id else "mentee", reason)
+    return ms
+
+
+def list_mentorships(session: orm.Session, actor: Principal, query: dict) -> list[Mentorship]:
+    column = Mentorship.mentor_id if actor.role == "mentor" else Mentorship.mentee_id
+    stmt = sa.select(Mentorship).where(column == actor.id)
+    if query.get("status"):
+        stmt = stmt.where(Mentorship.status == query["status"])
+    stmt = stmt.order_by(Mentorship.started_at.desc(), Mentorship.id)
+    return list(session.execute(stmt.limit(query.get("limit", 100)).offset(query.get("offset", 0))).scalars())
+
+
+# --- contact (after acceptance only) ----------------------------------------------------------------------
+
+def contacts(session: orm.Session, actor: Principal, mentor_id: uuid.UUID, mentee_id: uuid.UUID,
+             accepted: bool) -> dict:
+    """Each side sees the other's name and e-mail once the request is accepted; before, neither."""
+    out = {"mentor_contact": None, "mentee_contact": None}
+    if accepted:
+        if actor.is_operator or actor.id == mentee_id:
+            out["mentor_contact"] = contact(session.get(Member, mentor_id))
+        if actor.is_operator or actor.id == mentor_id:
+            out["mentee_contact"] = contact(session.get(Member, mentee_id))
+    return out
+
+
+# --- institution counts ------------------------------------------------------------------------------------
+
+def institution_counts(session: orm.Session, actor: Principal, institution_id: uuid.UUID) -> dict:
+    """Counts only: requests and mentorships of the institution's mentees and of its mentors."""
+    visible_or_404(actor.manages(institution_id), "institution")
+
+    def by_status(model, column) -> dict:
+        rows = session.execute(sa.select(model.status, sa.func.count()).where(column == institution_id)
+                               .group_by(model.status)).all()
+        return dict(rows)
+
+    def side(req_col, ms_col) -> dict:
+        reqs = by_status(MentorshipRequest, req_col)
+        mss = by_status(Mentorship, ms_col)
+        return {"requests": {s: reqs.get(s, 0) for s in rules.REQUEST_STATES},
+                "mentorships": {s: mss.get(s, 0) for s in rules.MENTORSHIP_STATES}}
+
+    mentors = session.execute(sa.select(
+        sa.func.count().filter(Member.status == "active"),
+        sa.func.count().filter(Member.status == "active", Member.active_mentees >= MAX_ACTIVE_MENTEES),
+    ).where(Member.institution_id == institution_id, Member.role == "mentor")).one()
+    return {"institution_id": institution_id,
+            "mentees": side(MentorshipRequest.mentee_institution_id, Mentorship.mentee_institution_id),
+            "mentors": {**side(MentorshipRequest.mentor_institution_id, Mentorship.mentor_institution_id),
+                        "active_mentors": mentors[0], "mentors_at_capacity": mentors[1]}}
+
+
+# --- the platform's side: ejection, exit, deactivation -----------------------------------------------------
+
+def close_mentor(session: orm.Session, mentor: Member, reason: str) -> None:
+    """A mentor leaves the program: their open requests are declined (the mentees told) and their active
+    mentorships concluded by the platform. The caller holds the mentor's row."""
+    _decline_open(session, mentor.user_id, reason)
+    for ms in _active_mentorships_locked(session, mentor_id=mentor.user_id):
+        _conclude(session, ms, "platform", reason)
+
+
+def close_mentee(session: orm.Session, mentee: Member, reason: str) -> None:
+    """A mentee leaves: their open requests are withdrawn and their active mentorships concluded."""
+    mentor_ids = session.execute(
+        sa.select(MentorshipRequest.mentor_id).where(MentorshipRequest.mentee_id == mentee.user_id,
+                                                     MentorshipRequest.status == rules.OPEN)
+        .union(sa.select(Mentorship.mentor_id).where(Mentorship.mentee_id == mentee.user_id,
+                                                     Mentorship.status == "active"))).scalars().all()
+    lock_mentors(session, mentor_ids)
+    for req in _open_requests_locked(session, mentee_id=mentee.user_id):
+        _withdraw(session, req)
+    for ms in _active_mentorships_locked(session, mentee_id=mentee.user_id):
+        _conclude(session, ms, "platform", reason)
+
+
+def _active_mentorships_locked(session: orm.Session, **where) -> list[Mentorship]:
+    stmt = sa.select(Mentorship).where(Mentorship.status == "active").filter_by(**where)
+    return list(session.execute(stmt.order_by(Mentorship.started_at).with_for_update()
+                                .execution_options(populate_existing=True)).scalars())
+
+
+# --- deadlines and responsiveness (R12): called by the jobs ------------------------------------------------
+
+def remind_due(session: orm.Session, at: datetime, limit: int = 500) -> int:
+    """RequestReminderDue once per open request whose reminder time has come (before its deadline)."""
+    reqs = session.execute(
+        sa.select(MentorshipRequest).where(
+            MentorshipRequest.status == rules.OPEN, MentorshipRequest.reminded_at.is_(None),
+            MentorshipRequest.remind_at <= at, MentorshipRequest.respond_by > at)
+        .order_by(MentorshipRequest.remind_at).limit(limit)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars().all()
+    for req in reqs:
+        req.reminded_at = at
+        record_event(session, "RequestReminderDue", {**_request_event(req), "respond_by": req.respond_by},
+                     subject=f"requests/{req.id}")
+    return len(reqs)
+
+
+def mentors_with_due_requests(session: orm.Session, at: datetime, limit: int = 500) -> list[uuid.UUID]:
+    return list(session.execute(
+        sa.select(MentorshipRequest.mentor_id).where(MentorshipRequest.status == rules.OPEN,
+                                                     MentorshipRequest.respond_by <= at)
+        .group_by(MentorshipRequest.mentor_id).order_by(sa.func.min(MentorshipRequest.respond_by))
+        .limit(limit)).scalars())
+
+
+def expire_due_of(session: orm.Session, settings: Settings, mentor_id: uuid.UUID, at: datetime) -> int:
+    """Expire a mentor's open requests past their deadline (RequestExpired, once each: the mentor's row is
+    locked first, so a second replica finds them expired), then count the strikes and report the mentor
+    unresponsive once (MentorUnresponsive) when they reach the threshold."""
+    mentor = lock_member(session, mentor_id)
+    reqs = session.execute(
+        sa.select(MentorshipRequest).where(MentorshipRequest.mentor_id == mentor_id,
+                                           MentorshipRequest.status == rules.OPEN,
+                                           MentorshipRequest.respond_by <= at)
+        .order_by(MentorshipRequest.respond_by)
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars().all()
+    for req in reqs:
+        _close(req, "expired", at)
+        record_event(session, "RequestExpired", {**_request_event(req), "created_at": req.created_at,
+                                                 "respond_by": req.respond_by}, subject=f"requests/{req.id}")
+    if reqs and mentor is not None:
+        _check_responsiveness(session, settings, mentor, at)
+    return len(reqs)
+
+
+def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Member, at: datetime) -> None:
+    if mentor.unresponsive_reported_at is not None or mentor.status != "active":
+        return
+    start = rules.strike_window_start(at, settings.strike_window, mentor.strikes_since)
+    strikes = session.execute(
+        sa.select(MentorshipRequest.id).where(MentorshipRequest.mentor_id == mentor.user_id,
+                                              MentorshipRequest.status == "expired",
+                                              MentorshipRequest.closed_at > start)
+        .order_by(MentorshipRequest.closed_at)).scalars().all()
+    if not rules.is_unresponsive(len(strikes), settings.strikes):
+        return
+    mentor.unresponsive_reported_at = at
+    record_event(session, "MentorUnresponsive", {
+        "mentor_id": mentor.user_id, "institution_id": mentor.institution_id, "strikes": len(strikes),
+        "window_days": max(1, round(settings.strike_window.total_seconds() / 86400)),
+        "expired_request_ids": list(strikes)}, subject=f"mentors/{mentor.user_id}")
