@@ -1,19 +1,39 @@
-"""The directory service: its Flask app, event handlers and jobs.
+"""The directory service: its Flask app, event handlers and jobs."""
+from __future__ import annotations
 
-Its domain arrives with its own issue; until then it runs on the platform like every other service
-(OpenAPI document, health, readiness, metrics, worker with relay).
-"""
-from shared.app import create_service_app
+import sqlalchemy as sa
+
+from services.directory import rules
+from services.directory.api import BLUEPRINTS
+from services.directory.events import handlers
+from services.directory.models import Base
+from services.directory.search import SearchCache
+from shared import config
+from shared.app import create_service_app, db_of
 from shared.service import Service
 
-from services.directory.models import Base
+DESCRIPTION = ("Searchable mentor profiles (R8, R9, R10): mentors fill and publish their profile; mentees search "
+               "by free text and filters with facet counts, ranked by text relevance, open slots, availability "
+               "and measured responsiveness.\n\nRanking:\n" + rules.__doc__.split("-------------")[1])
 
 
 def create_app(overrides: dict | None = None):
-    return create_service_app(
-        "directory", [], title="MentorMeMed Directory",
-        description="Searchable mentor profiles, availability, capacity and responsiveness read models.", overrides=overrides,
-    )
+    app = create_service_app("directory", BLUEPRINTS, title="MentorMeMed Directory", description=DESCRIPTION,
+                             overrides=overrides)
+    entries = int(app.config.get("DIRECTORY_SEARCH_CACHE_ENTRIES", config.env("DIRECTORY_SEARCH_CACHE_ENTRIES",
+                                                                                "4096")))
+    app.extensions["directory"] = SearchCache(entries)
+    threshold = float(app.config.get("DIRECTORY_NAME_SIMILARITY", config.env("DIRECTORY_NAME_SIMILARITY", "0.4")))
+
+    @sa.event.listens_for(db_of(app).engine, "connect")
+    def _name_similarity(dbapi_connection, _record):
+        # typo-tolerant name matching: the `<%` operator's threshold (pg_trgm's default 0.6 misses
+        # ordinary typos such as transposed letters)
+        with dbapi_connection.cursor() as cur:
+            cur.execute(f"SET pg_trgm.word_similarity_threshold = {threshold:.2f}")
+        dbapi_connection.commit()
+
+    return app
 
 
-service = Service(name="directory", create_app=create_app, metadata=Base.metadata)
+service = Service(name="directory", create_app=create_app, metadata=Base.metadata, handlers=handlers)

@@ -1,4 +1,138 @@
-"""Tables of the directory service (the outbox, inbox and job_schedule come from shared/)."""
+"""Tables of the directory service (the outbox, inbox and job_schedule come from shared/).
+
+- `mentor_profiles`: one row per mentor known from identity's events, with the profile the mentor
+  fills, the publication state, and the read models search ranks on (active mentees, responsiveness,
+  `rank_boost`). `search_vector` is kept by a database trigger (migration 0002) from the text fields.
+- `mentorships`: mentorships seen in MentorshipStarted/Concluded (the active-mentee count's source).
+- `request_outcomes`: accepted, declined and expired requests (the responsiveness score's source).
+- `search_state`: one row whose `version` moves with every change that can alter a search result;
+  search caches are keyed by it.
+A mentor's shared background is self-identified; only the items the mentor chose to show are stored.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.dialects import postgresql as pg
+
+from services.directory import rules
 from shared.db import declarative_base
 
 Base = declarative_base()
+
+UUID = pg.UUID(as_uuid=True)
+TEXTS = pg.ARRAY(sa.Text)
+PUBLISHED = sa.text("published")
+
+
+def _now():
+    return sa.func.now()
+
+
+class MentorProfile(Base):
+    __tablename__ = "mentor_profiles"
+
+    user_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, primary_key=True)
+    institution_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, index=True)
+    enrolled_name: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    status: orm.Mapped[str] = orm.mapped_column(sa.Text, server_default="active")
+    status_changed_at: orm.Mapped[datetime | None] = orm.mapped_column(sa.DateTime(timezone=True))
+    trained: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, server_default=sa.false())
+    published: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, server_default=sa.false())
+    published_at: orm.Mapped[datetime | None] = orm.mapped_column(sa.DateTime(timezone=True))
+
+    display_name: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    pronouns: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    academic_rank: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    specialties: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")
+    subspecialty: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    clinical_interests: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")
+    research_interests: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")
+    education_interests: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")
+    interest_tags: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")  # lower-cased union
+    languages: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")
+    city: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    state: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    career_highlights: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    bio: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    shared_background: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")  # shown items only
+    scope: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    accepting_new_mentees: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, server_default=sa.true())
+    hours_per_month: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    meeting_modes: orm.Mapped[list[str]] = orm.mapped_column(TEXTS, server_default="{}")
+    time_windows: orm.Mapped[list[dict]] = orm.mapped_column(pg.JSONB, server_default="[]")
+    timezone: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+
+    active_mentees: orm.Mapped[int] = orm.mapped_column(sa.Integer, server_default="0")
+    open_slots: orm.Mapped[int] = orm.mapped_column(sa.Integer, server_default="3")
+    requests_considered: orm.Mapped[int] = orm.mapped_column(sa.Integer, server_default="0")
+    response_rate: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
+    median_response_hours: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
+    responsiveness: orm.Mapped[float] = orm.mapped_column(sa.Float, server_default="0.5")
+    rank_boost: orm.Mapped[float] = orm.mapped_column(sa.Float, server_default="0")
+    search_vector: orm.Mapped[str | None] = orm.mapped_column(pg.TSVECTOR)
+
+    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
+    updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
+
+    def fields(self) -> dict:
+        return {f: getattr(self, f) for f in rules.REQUIRED_FIELDS + rules.OPTIONAL_FIELDS}
+
+    @property
+    def missing_fields(self) -> list[str]:
+        return rules.missing_fields(self.fields())
+
+    @property
+    def completeness(self) -> int:
+        return rules.completeness(self.fields())
+
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('active', 'ejected', 'deactivated')", name="status"),
+        sa.CheckConstraint("scope IS NULL OR scope IN ('local', 'national')", name="scope"),
+        sa.CheckConstraint("active_mentees >= 0", name="active_mentees"),
+        sa.CheckConstraint("NOT published OR (status = 'active' AND trained)", name="published_needs_active_trained"),
+        # search: every index is partial on published profiles
+        sa.Index("ix_mentor_profiles_search_vector", "search_vector", postgresql_using="gin",
+                 postgresql_where=PUBLISHED),
+        sa.Index("ix_mentor_profiles_display_name_trgm", "display_name", postgresql_using="gin",
+                 postgresql_ops={"display_name": "gin_trgm_ops"}, postgresql_where=PUBLISHED),
+        sa.Index("ix_mentor_profiles_rank", sa.text("rank_boost DESC"), "user_id", postgresql_where=PUBLISHED),
+        sa.Index("ix_mentor_profiles_filters", "specialties", "languages", "meeting_modes", "interest_tags",
+                 "shared_background", postgresql_using="gin", postgresql_where=PUBLISHED),
+        sa.Index("ix_mentor_profiles_state", "state", postgresql_where=PUBLISHED),
+    )
+
+
+class Mentorship(Base):
+    __tablename__ = "mentorships"
+
+    mentorship_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, primary_key=True)
+    mentor_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, index=True)
+    mentee_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID)
+    active: orm.Mapped[bool] = orm.mapped_column(sa.Boolean)
+    updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
+
+
+class RequestOutcome(Base):
+    __tablename__ = "request_outcomes"
+
+    request_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, primary_key=True)
+    mentor_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID)
+    outcome: orm.Mapped[str] = orm.mapped_column(sa.Text)  # accepted | declined | expired
+    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True))
+    responded_at: orm.Mapped[datetime | None] = orm.mapped_column(sa.DateTime(timezone=True))
+
+    __table_args__ = (
+        sa.CheckConstraint("outcome IN ('accepted', 'declined', 'expired')", name="outcome"),
+        sa.Index("ix_request_outcomes_mentor_created", "mentor_id", sa.text("created_at DESC")),
+    )
+
+
+class SearchState(Base):
+    __tablename__ = "search_state"
+
+    id: orm.Mapped[int] = orm.mapped_column(sa.Integer, primary_key=True)
+    version: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, server_default="0")
