@@ -1,19 +1,27 @@
-"""The training service: its Flask app, event handlers and jobs.
+"""The training service: mentor and mentee training modules, knowledge checks, attestations, the
+training gate (TrainingCompleted, R6) and CME certificates (R7).
 
-Its domain arrives with its own issue; until then it runs on the platform like every other service
-(OpenAPI document, health, readiness, metrics, worker with relay).
+- The starter curriculum is data (services/training/curriculum/) loaded once by the data migration
+  training_0003, i.e. by `mmm migrate`, which `mmm up` runs before anything starts.
+- Learners are known only from MentorEnrolled / MenteeEnrolled (events.py).
+- Completion rules, including what happens when operators add a required module later: rules.py.
+- No periodic jobs and no synchronous calls to other services (besides the shared JWKS fetch).
 """
+from __future__ import annotations
+
+from services.training.api import BLUEPRINTS
+from services.training.events import handlers
+from services.training.models import Base
 from shared.app import create_service_app
 from shared.service import Service
-
-from services.training.models import Base
 
 
 def create_app(overrides: dict | None = None):
     return create_service_app(
-        "training", [], title="MentorMeMed Training",
-        description="Training modules, progress, attestations and CME certificates.", overrides=overrides,
+        "training", BLUEPRINTS, title="MentorMeMed Training",
+        description="Training modules, knowledge checks, attestations, the training gate and CME certificates.",
+        overrides=overrides,
     )
 
 
-service = Service(name="training", create_app=create_app, metadata=Base.metadata)
+service = Service(name="training", create_app=create_app, metadata=Base.metadata, handlers=handlers)

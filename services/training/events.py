@@ -1,0 +1,23 @@
+"""Events training consumes: MentorEnrolled and MenteeEnrolled tell it each learner's track, institution
+and name. (The events it publishes — TrainingModuleCompleted, TrainingCompleted, CmeCreditAwarded —
+have their data schemas in shared/events/contracts.py; service.py records them.)"""
+from __future__ import annotations
+
+from sqlalchemy import orm
+
+from services.training import service
+from shared.events import Event, Handlers
+
+handlers = Handlers()
+
+
+@handlers.on("MentorEnrolled")
+def mentor_enrolled(session: orm.Session, event: Event) -> None:
+    """A mentor may take the mentor track (idempotent: a repeat or an older event changes nothing)."""
+    service.enroll(session, event.data, "mentor", event.time)
+
+
+@handlers.on("MenteeEnrolled")
+def mentee_enrolled(session: orm.Session, event: Event) -> None:
+    """A mentee may take the mentee track (idempotent: a repeat or an older event changes nothing)."""
+    service.enroll(session, event.data, "mentee", event.time)
