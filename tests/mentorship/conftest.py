@@ -1,0 +1,143 @@
+"""Fixtures of the mentorship tests: the mentorship app on this run's database, and a world of mentors and
+mentees made the way the service learns of them — by handling the enrollment, training and publication
+events (called with a real session) — with tokens minted by the test signing keys."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from services.mentorship.events import handlers
+from shared.app import db_of
+from shared.events import envelope
+
+PREFIX = "/api/v1/mentorship"
+
+# Durations of the app under test: long enough that nothing expires during a test unless it says so.
+APP_CONFIG = {"MENTORSHIP_RESPOND_BY": "P14D", "MENTORSHIP_REMIND_AFTER": "P7D", "MENTORSHIP_STRIKES": 2,
+              "MENTORSHIP_STRIKE_WINDOW": "P180D"}
+
+
+@pytest.fixture(scope="session")
+def mentorship_app(service_app):
+    return service_app("mentorship", **APP_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def mentorship_db(mentorship_app):
+    return db_of(mentorship_app)
+
+
+@pytest.fixture()
+def client(mentorship_app):
+    return mentorship_app.test_client()
+
+
+def apply(database, name: str, data: dict, *, time: datetime | None = None) -> None:
+    """Handle one consumed event as the consumer would (a parsed CloudEvent, a real transaction)."""
+    event = envelope.parse(envelope.build(name, data, time=time))
+    handler = handlers.get(event.type.type)
+    with database.unit_of_work() as session:
+        handler(session, event)
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Person:
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    role: str
+    name: str
+    email: str
+    headers: dict = field(repr=False, default_factory=dict)
+
+
+class World:
+    """Mentors and mentees known to mentorship through events; API calls with their tokens."""
+
+    def __init__(self, database, client, signing_keys):
+        self.db = database
+        self.c = client
+        self.keys = signing_keys
+        self.institution = uuid.uuid4()
+
+    def person(self, role: str, institution: uuid.UUID | None = None, *, enrolled=True, trained=True) -> Person:
+        uid, inst = uuid.uuid4(), institution or self.institution
+        tag = uid.hex[:8]
+        p = Person(uid, inst, role, f"{role.title()} {tag}", f"{role}-{tag}@example.org",
+                   bearer(self.keys.mint(role, sub=uid, inst=inst)))
+        if enrolled:
+            apply(self.db, "MentorEnrolled" if role == "mentor" else "MenteeEnrolled",
+                  {"user_id": uid, "institution_id": inst, "name": p.name, "email": p.email})
+        if trained:
+            self.train(p)
+        return p
+
+    def train(self, p: Person) -> None:
+        apply(self.db, "TrainingCompleted", {"user_id": p.id, "institution_id": p.institution_id, "track": p.role,
+                                             "curriculum_version": 1, "completed_at": datetime.now(timezone.utc)})
+
+    def publish(self, p: Person, scope: str = "national") -> None:
+        apply(self.db, "MentorProfilePublished", {"mentor_id": p.id, "institution_id": p.institution_id,
+                                                  "scope": scope})
+
+    def mentor(self, institution=None, *, scope="national", published=True, **kw) -> Person:
+        p = self.person("mentor", institution, **kw)
+        if published:
+            self.publish(p, scope)
+        return p
+
+    def mentee(self, institution=None, **kw) -> Person:
+        return self.person("mentee", institution, **kw)
+
+    def admin(self, institution=None) -> dict:
+        return bearer(self.keys.mint("institution_admin", inst=institution or self.institution))
+
+    def operator(self) -> dict:
+        return bearer(self.keys.mint("operator"))
+
+    # -- HTTP --------------------------------------------------------------------------------------
+    def post(self, path, body=None, who=None, expect=None, headers=None):
+        r = self.c.post(PREFIX + path, json=body if body is not None else {},
+                        headers={**(who.headers if isinstance(who, Person) else who or {}), **(headers or {})})
+        if expect is not None:
+            assert r.status_code == expect, (path, r.status_code, r.get_json())
+        return r
+
+    def get(self, path, who=None, expect=None, **params):
+        r = self.c.get(PREFIX + path, headers=who.headers if isinstance(who, Person) else who, query_string=params)
+        if expect is not None:
+            assert r.status_code == expect, (path, r.status_code, r.get_json())
+        return r
+
+    def request(self, mentee: Person, mentor: Person, expect=201, **extra) -> dict:
+        body = {"mentor_id": str(mentor.id), "message": "I would value your guidance on residency applications.",
+                "goals": ["residency applications", "research"], **extra}
+        return self.post("/requests", body, mentee, expect=expect).get_json()
+
+    def accept(self, mentor: Person, request_id, expect=200) -> dict:
+        return self.post(f"/requests/{request_id}/accept", {}, mentor, expect=expect).get_json()
+
+
+@pytest.fixture()
+def world(mentorship_db, client, signing_keys):
+    return World(mentorship_db, client, signing_keys)
+
+
+def outbox(database, name: str, **match) -> list[dict]:
+    """Bodies of outbox events `name` whose data matches every key=value given (values as strings)."""
+    clauses = " ".join(f"AND body->'data'->>'{k}' = :{k}" for k in match)
+    with database.engine.connect() as conn:
+        return list(conn.execute(sa.text(f"SELECT body FROM outbox WHERE event_type LIKE :t {clauses} ORDER BY seq"),
+                                 {"t": f"%.{name}.v1", **{k: str(v) for k, v in match.items()}}).scalars())
+
+
+def count(database, sql: str, **params) -> int:
+    with database.engine.connect() as conn:
+        return conn.execute(sa.text(sql), params).scalar_one()
