@@ -57,10 +57,11 @@ def visibility_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[
     return "(p.scope = 'national' OR p.institution_id = :viewer_inst)", {"viewer_inst": institution_id}
 
 
-def _facet(name: str, expression: str, limit: int | None = None) -> str:
+def _facet(name: str, values: str, limit: int | None = None) -> str:
+    """`values`: a SELECT of one column `v` over the matches `m`."""
     tail = f" LIMIT {int(limit)}" if limit else ""
     return (f"'{name}', (SELECT coalesce(json_agg(json_build_object('value', v, 'count', n)), '[]') FROM "
-            f"(SELECT v, count(*) AS n FROM m, {expression} GROUP BY v ORDER BY n DESC, v{tail}) f)")
+            f"(SELECT v, count(*) AS n FROM ({values}) x GROUP BY v ORDER BY n DESC, v{tail}) f)")
 
 
 def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
@@ -96,11 +97,11 @@ def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tu
     params.update(w_text=rules.W_TEXT, limit=per_page, offset=(query.get("page", 1) - 1) * per_page,
                   page=query.get("page", 1), per_page=per_page)
     facets = ",\n  ".join(
-        [_facet(name, f"unnest(m.{column}) v") for name, column in ARRAY_FACETS.items()]
-        + [_facet("interest", "unnest(m.interest_tags) v", INTEREST_FACET_SIZE),
-           _facet("state", "(SELECT m.state AS v WHERE m.state IS NOT NULL) s"),
-           _facet("scope", "(SELECT m.scope AS v) s"),
-           _facet("has_open_slot", "(SELECT (m.open_slots > 0)::text AS v) s")])
+        [_facet(name, f"SELECT unnest(m.{column}) AS v FROM m") for name, column in ARRAY_FACETS.items()]
+        + [_facet("interest", "SELECT unnest(m.interest_tags) AS v FROM m", INTEREST_FACET_SIZE),
+           _facet("state", "SELECT m.state AS v FROM m WHERE m.state IS NOT NULL"),
+           _facet("scope", "SELECT m.scope AS v FROM m"),
+           _facet("has_open_slot", "SELECT (m.open_slots > 0)::text AS v FROM m")])
     sql = f"""
 WITH m AS MATERIALIZED (
   SELECT p.user_id, p.specialties, p.languages, p.meeting_modes, p.shared_background, p.interest_tags,
