@@ -1,0 +1,157 @@
+"""Deadlines and responsiveness (R12) with durations shrunk to fractions of a second: each request is
+reminded once and expired once even with two workers running the jobs at the same time; expired
+requests are strikes, and reaching the threshold reports the mentor unresponsive once."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+from services.mentorship import jobs, service
+from services.mentorship.settings import Settings
+from shared.auth import Principal
+from shared.jobs import JobRunner
+from tests.mentorship.conftest import apply, count, outbox
+
+FAST = Settings(respond_by=timedelta(seconds=1), remind_after=timedelta(seconds=0.3), strikes=2,
+                strike_window=timedelta(days=180), job_interval=timedelta(seconds=0.2))
+
+
+def make_request(db, mentee, mentor, settings=FAST) -> str:
+    with db.unit_of_work() as session:
+        actor = Principal(mentee.id, "mentee", mentee.institution_id)
+        req, _ = service.create_request(session, settings, actor, {"mentor_id": mentor.id, "message": "hello",
+                                                                   "goals": ["career"]})
+        return str(req.id)
+
+
+def _together(fn, n=2):
+    """Run fn in n threads released at the same moment; re-raise any failure."""
+    barrier, errors = threading.Barrier(n), []
+
+    def run():
+        barrier.wait()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+
+
+def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
+    mentors = [world.mentor() for _ in range(4)]
+    ids = [make_request(mentorship_db, world.mentee(), m) for m in mentors for _ in range(3)]
+    jobs.send_reminders(mentorship_db)  # before the reminder time: nothing for these requests
+    assert not any(outbox(mentorship_db, "RequestReminderDue", request_id=rid) for rid in ids)
+    time.sleep(0.4)
+    _together(lambda: jobs.send_reminders(mentorship_db))
+    _together(lambda: jobs.send_reminders(mentorship_db))
+    for rid in ids:
+        assert len(outbox(mentorship_db, "RequestReminderDue", request_id=rid)) == 1
+    assert not any(outbox(mentorship_db, "RequestExpired", request_id=rid) for rid in ids)
+    time.sleep(0.7)
+    _together(lambda: jobs.expire_requests(mentorship_db, FAST), n=3)
+    _together(lambda: jobs.expire_requests(mentorship_db, FAST))
+    for rid in ids:
+        [ev] = outbox(mentorship_db, "RequestExpired", request_id=rid)
+        assert ev["subject"] == f"requests/{rid}"
+    assert count(mentorship_db, "SELECT count(*) FROM requests WHERE id = ANY(CAST(:ids AS uuid[])) "
+                                "AND status = 'expired'", ids=ids) == len(ids)
+    # three strikes each, but each mentor is reported once
+    for m in mentors:
+        [ev] = outbox(mentorship_db, "MentorUnresponsive", mentor_id=m.id)
+        assert ev["data"]["strikes"] == 3 and len(ev["data"]["expired_request_ids"]) == 3
+    # an expired request is final: it cannot be answered
+    world.post(f"/requests/{ids[0]}/accept", {}, mentors[0], expect=409)
+
+
+def test_two_job_runners_expire_each_request_once(world, mentorship_db, monkeypatch):
+    monkeypatch.setenv("MENTORSHIP_JOB_INTERVAL", "PT0.1S")
+    mentor = world.mentor()
+    ids = [make_request(mentorship_db, world.mentee(), mentor) for _ in range(5)]
+    stop = threading.Event()
+    runners = [JobRunner("mentorship", mentorship_db, jobs.jobs, tick=0.05) for _ in range(2)]
+    threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in runners]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 15
+    try:
+        while time.monotonic() < deadline and count(
+                mentorship_db, "SELECT count(*) FROM requests WHERE mentor_id = :m AND status = 'expired'",
+                m=mentor.id) < 5:
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(10)
+    for rid in ids:
+        assert len(outbox(mentorship_db, "RequestReminderDue", request_id=rid)) == 1
+        assert len(outbox(mentorship_db, "RequestExpired", request_id=rid)) == 1
+    assert len(outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)) == 1
+
+
+def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
+    mentor = world.mentor()
+    first = make_request(mentorship_db, world.mentee(), mentor)
+    time.sleep(1.1)
+    jobs.expire_requests(mentorship_db, FAST)
+    assert outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id) == []  # one strike of two
+    # answered and automatically declined requests are no strikes
+    answered = make_request(mentorship_db, world.mentee(), mentor)
+    world.post(f"/requests/{answered}/decline", {"reason": "not my field"}, mentor, expect=200)
+    second = make_request(mentorship_db, world.mentee(), mentor)
+    time.sleep(1.1)
+    jobs.expire_requests(mentorship_db, FAST)
+    [ev] = outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)
+    assert sorted(ev["data"]["expired_request_ids"]) == sorted([first, second])
+    assert ev["data"]["institution_id"] == str(mentor.institution_id) and ev["data"]["window_days"] == 180
+    # identity ejects, an operator reinstates: strikes count afresh
+    apply(mentorship_db, "MentorEjected", {"user_id": mentor.id, "institution_id": mentor.institution_id,
+                                           "reason": "unresponsive"})
+    apply(mentorship_db, "MentorReinstated", {"user_id": mentor.id, "institution_id": mentor.institution_id,
+                                              "reason": "on leave"})
+    third = make_request(mentorship_db, world.mentee(), mentor)
+    time.sleep(1.1)
+    jobs.expire_requests(mentorship_db, FAST)
+    assert len(outbox(mentorship_db, "RequestExpired", request_id=third)) == 1
+    assert len(outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)) == 1
+    fourth = make_request(mentorship_db, world.mentee(), mentor)
+    time.sleep(1.1)
+    jobs.expire_requests(mentorship_db, FAST)
+    second_report = outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)[1]
+    assert sorted(second_report["data"]["expired_request_ids"]) == sorted([third, fourth])
+    # strikes older than the window do not count
+    short = Settings(respond_by=timedelta(seconds=0.5), remind_after=timedelta(seconds=0.2), strikes=2,
+                     strike_window=timedelta(seconds=1), job_interval=FAST.job_interval)
+    other = world.mentor()
+    make_request(mentorship_db, world.mentee(), other, short)
+    time.sleep(0.6)
+    jobs.expire_requests(mentorship_db, short)
+    time.sleep(1.1)
+    make_request(mentorship_db, world.mentee(), other, short)
+    time.sleep(0.6)
+    jobs.expire_requests(mentorship_db, short)
+    assert outbox(mentorship_db, "MentorUnresponsive", mentor_id=other.id) == []
+
+
+def test_operator_moves_a_deadline_and_the_job_expires_it(world, mentorship_db):
+    mentor, mentee = world.mentor(), world.mentee()
+    req = world.request(mentee, mentor)  # the app's 14 days
+    jobs.expire_requests(mentorship_db, FAST)
+    assert world.get(f"/requests/{req['id']}", mentee).get_json()["status"] == "open"
+    r = world.c.put(f"/api/v1/mentorship/requests/{req['id']}/deadline", json={"respond_by": req["created_at"]},
+                    headers=world.operator())
+    assert r.status_code == 200, r.get_json()
+    r = world.c.put(f"/api/v1/mentorship/requests/{req['id']}/deadline",
+                    json={"respond_by": "2000-01-01T00:00:00+00:00"}, headers=world.operator())
+    assert r.status_code == 422  # never before the request was made
+    jobs.expire_requests(mentorship_db, FAST)
+    assert world.get(f"/requests/{req['id']}", mentee).get_json()["status"] == "expired"
+    assert len(outbox(mentorship_db, "RequestExpired", request_id=req["id"])) == 1
