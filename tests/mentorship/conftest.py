@@ -121,6 +121,17 @@ class World:
                 "goals": ["residency applications", "research"], **extra}
         return self.post("/requests", body, mentee, expect=expect).get_json()
 
+    def create(self, mentee: Person, mentor: Person, settings=None) -> str:
+        """A request made through the service layer (fast seeding; `settings` may shrink its deadlines)."""
+        from services.mentorship import service, settings as settings_module
+        from shared.auth import Principal
+
+        with self.db.unit_of_work() as session:
+            req, _ = service.create_request(session, settings or settings_module.load(APP_CONFIG),
+                                            Principal(mentee.id, "mentee", mentee.institution_id),
+                                            {"mentor_id": mentor.id, "message": "hello", "goals": ["career"]})
+            return str(req.id)
+
     def accept(self, mentor: Person, request_id, expect=200) -> dict:
         return self.post(f"/requests/{request_id}/accept", {}, mentor, expect=expect).get_json()
 

@@ -7,9 +7,8 @@ import threading
 import time
 from datetime import timedelta
 
-from services.mentorship import jobs, service
+from services.mentorship import jobs
 from services.mentorship.settings import Settings
-from shared.auth import Principal
 from shared.jobs import JobRunner
 from tests.mentorship.conftest import apply, count, outbox
 
@@ -17,12 +16,6 @@ FAST = Settings(respond_by=timedelta(seconds=1), remind_after=timedelta(seconds=
                 strike_window=timedelta(days=180), job_interval=timedelta(seconds=0.2))
 
 
-def make_request(db, mentee, mentor, settings=FAST) -> str:
-    with db.unit_of_work() as session:
-        actor = Principal(mentee.id, "mentee", mentee.institution_id)
-        req, _ = service.create_request(session, settings, actor, {"mentor_id": mentor.id, "message": "hello",
-                                                                   "goals": ["career"]})
-        return str(req.id)
 
 
 def _together(fn, n=2):
@@ -46,7 +39,7 @@ def _together(fn, n=2):
 
 def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     mentors = [world.mentor() for _ in range(4)]
-    ids = [make_request(mentorship_db, world.mentee(), m) for m in mentors for _ in range(3)]
+    ids = [world.create(world.mentee(), m, FAST) for m in mentors for _ in range(3)]
     jobs.send_reminders(mentorship_db)  # before the reminder time: nothing for these requests
     assert not any(outbox(mentorship_db, "RequestReminderDue", request_id=rid) for rid in ids)
     time.sleep(0.4)
@@ -74,7 +67,7 @@ def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
 def test_two_job_runners_expire_each_request_once(world, mentorship_db, monkeypatch):
     monkeypatch.setenv("MENTORSHIP_JOB_INTERVAL", "PT0.1S")
     mentor = world.mentor()
-    ids = [make_request(mentorship_db, world.mentee(), mentor) for _ in range(5)]
+    ids = [world.create(world.mentee(), mentor, FAST) for _ in range(5)]
     stop = threading.Event()
     runners = [JobRunner("mentorship", mentorship_db, jobs.jobs, tick=0.05) for _ in range(2)]
     threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in runners]
@@ -99,14 +92,14 @@ def test_two_job_runners_expire_each_request_once(world, mentorship_db, monkeypa
 
 def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
     mentor = world.mentor()
-    first = make_request(mentorship_db, world.mentee(), mentor)
+    first = world.create(world.mentee(), mentor, FAST)
     time.sleep(1.1)
     jobs.expire_requests(mentorship_db, FAST)
     assert outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id) == []  # one strike of two
     # answered and automatically declined requests are no strikes
-    answered = make_request(mentorship_db, world.mentee(), mentor)
+    answered = world.create(world.mentee(), mentor, FAST)
     world.post(f"/requests/{answered}/decline", {"reason": "not my field"}, mentor, expect=200)
-    second = make_request(mentorship_db, world.mentee(), mentor)
+    second = world.create(world.mentee(), mentor, FAST)
     time.sleep(1.1)
     jobs.expire_requests(mentorship_db, FAST)
     [ev] = outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)
@@ -117,12 +110,12 @@ def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
                                            "reason": "unresponsive"})
     apply(mentorship_db, "MentorReinstated", {"user_id": mentor.id, "institution_id": mentor.institution_id,
                                               "reason": "on leave"})
-    third = make_request(mentorship_db, world.mentee(), mentor)
+    third = world.create(world.mentee(), mentor, FAST)
     time.sleep(1.1)
     jobs.expire_requests(mentorship_db, FAST)
     assert len(outbox(mentorship_db, "RequestExpired", request_id=third)) == 1
     assert len(outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)) == 1
-    fourth = make_request(mentorship_db, world.mentee(), mentor)
+    fourth = world.create(world.mentee(), mentor, FAST)
     time.sleep(1.1)
     jobs.expire_requests(mentorship_db, FAST)
     second_report = outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)[1]
@@ -131,11 +124,11 @@ def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
     short = Settings(respond_by=timedelta(seconds=0.5), remind_after=timedelta(seconds=0.2), strikes=2,
                      strike_window=timedelta(seconds=1), job_interval=FAST.job_interval)
     other = world.mentor()
-    make_request(mentorship_db, world.mentee(), other, short)
+    world.create(world.mentee(), other, short)
     time.sleep(0.6)
     jobs.expire_requests(mentorship_db, short)
     time.sleep(1.1)
-    make_request(mentorship_db, world.mentee(), other, short)
+    world.create(world.mentee(), other, short)
     time.sleep(0.6)
     jobs.expire_requests(mentorship_db, short)
     assert outbox(mentorship_db, "MentorUnresponsive", mentor_id=other.id) == []
