@@ -124,10 +124,14 @@ def normalise_code(code: str) -> str:
 
 
 def latin1(text: str) -> str:
-    """Text a PDF core font can show, when no Unicode font is available (accents folded)."""
-    try:
-        text.encode("latin-1")
-        return text
-    except UnicodeEncodeError:
-        folded = unicodedata.normalize("NFKD", text)
-        return "".join(c for c in folded if c.encode("latin-1", "ignore") and not unicodedata.combining(c))
+    """Text a PDF core font can show, when no Unicode font is available: what Latin-1 lacks is folded
+    to its base letters (ễ → e), what Latin-1 has is kept (é)."""
+    out = []
+    for c in unicodedata.normalize("NFC", text):
+        try:
+            c.encode("latin-1")
+            out.append(c)
+        except UnicodeEncodeError:
+            out.extend(b for b in unicodedata.normalize("NFKD", c)
+                       if not unicodedata.combining(b) and b.encode("latin-1", "ignore"))
+    return "".join(out)

@@ -66,3 +66,16 @@ def test_credit_is_awarded_once_per_module_and_certificates_are_private(learning
                                                                                   "credits": []}
     mentee = learning.learner("mentee")
     assert client.get(PREFIX + "/me/cme", headers=mentee["headers"]).status_code == 403
+
+
+def test_a_certificate_prints_without_a_unicode_font(monkeypatch):
+    from datetime import datetime, timezone
+
+    from services.training import certificates
+    from services.training.models import CmeCertificate
+
+    monkeypatch.setattr(certificates, "_unicode_font", lambda: None)
+    cert = CmeCertificate(code="MMM-ABCD-EFGH-JKMN-PQRS", learner_name="Dr. Nguyễn Thị Hồng", module_title="Module",
+                          credit_hours=Decimal("0.75"), awarded_at=datetime(2025, 3, 1, tzinfo=timezone.utc))
+    text = pypdf.PdfReader(io.BytesIO(certificates.render(cert))).pages[0].extract_text()
+    assert "Nguyen Thi Hong" in text and "MMM-ABCD-EFGH-JKMN-PQRS" in text and "0.75 CME credit hours" in text
