@@ -58,7 +58,8 @@ def render(cert: CmeCertificate) -> bytes:
     pdf.set_font(family, "", 14)
     pdf.set_x(20)
     hours = f"{cert.credit_hours.normalize():f}"
-    pdf.cell(width, 12, text(f"and is awarded {hours} CME credit hours on {cert.awarded_at.date().isoformat()}."),
+    unit = "hour" if cert.credit_hours == 1 else "hours"
+    pdf.cell(width, 12, text(f"and is awarded {hours} CME credit {unit} on {cert.awarded_at.date().isoformat()}."),
              align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(14)
     pdf.set_font(family, "B", 13)
