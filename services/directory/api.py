@@ -8,6 +8,7 @@ import uuid
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from services.directory import rules, search, service
 from services.directory import schemas as s
@@ -36,14 +37,14 @@ def _json(body: str, status: int = 200, **headers) -> Response:
 @mentors.route("")
 class MentorSearch(MethodView):
     @require()
-    @mentors.arguments(s.SearchQuery, location="query")
+    @mentors.arguments(s.SearchQuery, location="query", unknown=RAISE)
     @mentors.response(200, s.SearchOut)
     def get(self, query):
         """Search published mentors: free text, filters, facet counts, ranked (see the ranking formula);
         local-scope mentors only for callers of their institution"""
         p = current_principal()
-        body, cached = search.search(db_of(current_app).engine, current_app.extensions["directory"], query,
-                                     p.institution_id, p.is_operator)
+        body, cached = search.search(db_of(current_app).engine, query, p.institution_id, p.is_operator,
+                                     use_cache=current_app.extensions["directory"]["search_cache"])
         return _json(body, **{"X-Search-Cache": "hit" if cached else "miss"})
 
 
@@ -100,7 +101,7 @@ class Unpublish(MethodView):
 @institutions.route("/<uuid:institution_id>/mentors")
 class InstitutionMentors(MethodView):
     @require("institution_admin", "operator")
-    @institutions.arguments(s.InstitutionMentorsQuery, location="query")
+    @institutions.arguments(s.InstitutionMentorsQuery, location="query", unknown=RAISE)
     @institutions.response(200, s.InstitutionMentorOut(many=True))
     def get(self, query, institution_id: uuid.UUID):
         """The institution's mentors with profile completeness and publication state"""

@@ -7,7 +7,7 @@ from services.directory import rules
 from services.directory.api import BLUEPRINTS
 from services.directory.events import handlers
 from services.directory.models import Base
-from services.directory.search import SearchCache
+from services.directory.jobs import jobs
 from shared import config
 from shared.app import create_service_app, db_of
 from shared.service import Service
@@ -20,9 +20,8 @@ DESCRIPTION = ("Searchable mentor profiles (R8, R9, R10): mentors fill and publi
 def create_app(overrides: dict | None = None):
     app = create_service_app("directory", BLUEPRINTS, title="MentorMeMed Directory", description=DESCRIPTION,
                              overrides=overrides)
-    entries = int(app.config.get("DIRECTORY_SEARCH_CACHE_ENTRIES", config.env("DIRECTORY_SEARCH_CACHE_ENTRIES",
-                                                                                "4096")))
-    app.extensions["directory"] = SearchCache(entries)
+    cache = str(app.config.get("DIRECTORY_SEARCH_CACHE", config.env("DIRECTORY_SEARCH_CACHE", "on")))
+    app.extensions["directory"] = {"search_cache": cache.lower() not in ("off", "0", "false", "no")}
     threshold = float(app.config.get("DIRECTORY_NAME_SIMILARITY", config.env("DIRECTORY_NAME_SIMILARITY", "0.4")))
 
     @sa.event.listens_for(db_of(app).engine, "connect")
@@ -36,4 +35,4 @@ def create_app(overrides: dict | None = None):
     return app
 
 
-service = Service(name="directory", create_app=create_app, metadata=Base.metadata, handlers=handlers)
+service = Service(name="directory", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)

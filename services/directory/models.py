@@ -6,7 +6,7 @@
 - `mentorships`: mentorships seen in MentorshipStarted/Concluded (the active-mentee count's source).
 - `request_outcomes`: accepted, declined and expired requests (the responsiveness score's source).
 - `search_state`: one row whose `version` moves with every change that can alter a search result;
-  search caches are keyed by it.
+  `search_cache` (unlogged) holds response bodies keyed by that version.
 A mentor's shared background is self-identified; only the items the mentor chose to show are stored.
 """
 from __future__ import annotations
@@ -129,6 +129,19 @@ class RequestOutcome(Base):
         sa.CheckConstraint("outcome IN ('accepted', 'declined', 'expired')", name="outcome"),
         sa.Index("ix_request_outcomes_mentor_created", "mentor_id", sa.text("created_at DESC")),
     )
+
+
+class SearchCacheEntry(Base):
+    """Search response bodies shared by every API process and replica, valid for one search version.
+    Unlogged: a crash empties it, which only costs recomputation."""
+    __tablename__ = "search_cache"
+
+    version: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, primary_key=True)
+    key: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
+    body: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
+
+    __table_args__ = ({"prefixes": ["UNLOGGED"]},)
 
 
 class SearchState(Base):

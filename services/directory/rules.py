@@ -10,11 +10,11 @@ Every published profile visible to the searcher gets
 
 with every component in [0, 1]:
 
-- text: how well the free text matches, 0 without a query. It is the larger of PostgreSQL's
-  `ts_rank_cd(search_vector, query, 32)` (cover density over the weighted document — name and
-  specialties weigh A, subspecialty and interests B, bio, highlights and city C — normalised by
-  rank/(rank+1)) and the trigram `word_similarity(query, display_name)` that makes name matching
-  typo-tolerant ("Mornoe" finds "Moreno").
+- text: how well the free text matches, 0 without a query. For a profile the full-text query
+  matches it is PostgreSQL's `ts_rank_cd(search_vector, query, 32)` (cover density over the
+  weighted document — name and specialties weigh A, subspecialty and interests B, bio, highlights
+  and city C — normalised by rank/(rank+1)); for a profile found only by its name's trigrams (a
+  misspelt name: "Okonkow" finds "Okonkwo") it is `word_similarity(query, display_name)`.
 - slots: open slots / 3, where open slots = 3 - active mentees (R11), and 0 when the mentor is not
   accepting new mentees.
 - availability: 0 when not accepting new mentees; else 0.5 + 0.3 * min(hours per month, 8) / 8

@@ -12,14 +12,16 @@ the search version.
 - Cache: a response depends only on the data, the caller's visibility (their institution, or "all"
   for operators) and the query. Every change that can alter a result moves `search_state.version`
   in the same transaction (service.touch_search), and a search reads the version before it reads
-  the profiles, so a cached body is served only while nothing has changed. Each API process keeps
-  its own LRU of DIRECTORY_SEARCH_CACHE_ENTRIES bodies (0 turns it off).
+  the profiles, so a cached body is served only while nothing has changed: an ejected mentor is gone
+  from the very next search. Bodies live in the unlogged `search_cache` table, shared by every API
+  process and replica (one round trip reads the version and the body); jobs.py purges past versions.
+  Broad queries (a very common word over 100,000 profiles) take hundreds of milliseconds to compute;
+  the cache is what makes them fast when they repeat. DIRECTORY_SEARCH_CACHE=off turns it off.
 """
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import OrderedDict
+from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
@@ -72,7 +74,8 @@ def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tu
     if text:
         params["q"] = text
         conditions.append("(p.search_vector @@ tsq.q OR :q <% p.display_name)")
-        relevance = "greatest(ts_rank_cd(p.search_vector, tsq.q, 32), word_similarity(:q, p.display_name))"
+        relevance = ("CASE WHEN p.search_vector @@ tsq.q THEN ts_rank_cd(p.search_vector, tsq.q, 32) "
+                     "ELSE word_similarity(:q, p.display_name) END")
         source = "mentor_profiles p, (SELECT websearch_to_tsquery('english', unaccent(:q)) AS q) tsq"
     else:
         relevance = "0.0"
@@ -135,49 +138,40 @@ def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.T
                    f"WHERE p.user_id = :mentor_id AND p.published AND {where}"), params
 
 
-class SearchCache:
-    """A small thread-safe LRU of response bodies, keyed by (search version, visibility, query)."""
-
-    def __init__(self, entries: int):
-        self.entries = entries
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-        self._version = None
-
-    def get(self, key):
-        if self.entries <= 0:
-            return None
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, version: int, key, body: str) -> None:
-        if self.entries <= 0:
-            return
-        with self._lock:
-            if version != self._version:  # bodies of older versions can never be served again
-                if self._version is None or version > self._version:
-                    self._items.clear()
-                    self._version = version
-                else:
-                    return
-            self._items[key] = body
-            while len(self._items) > self.entries:
-                self._items.popitem(last=False)
+LOOKUP = sa.text("SELECT s.version, c.body FROM search_state s LEFT JOIN search_cache c "
+                 "ON c.version = s.version AND c.key = :key WHERE s.id = 1")
+STORE = sa.text("INSERT INTO search_cache (version, key, body) VALUES (:version, :key, :body) ON CONFLICT DO NOTHING")
 
 
-def search(engine: sa.Engine, cache: SearchCache, query: dict, institution_id: uuid.UUID | None,
-           everything: bool) -> tuple[str, bool]:
-    """The response body (JSON text) and whether it came from the cache."""
+def cache_key(query: dict, institution_id: uuid.UUID | None, everything: bool) -> str:
+    viewer = "*" if everything else str(institution_id or "-")
+    return viewer + "?" + urlencode(sorted((k, str(v)) for k, v in query.items()))
+
+
+def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, everything: bool, *,
+           use_cache: bool = True) -> tuple[str, bool]:
+    """The response body (JSON text) and whether it came from the cache.
+
+    One round trip reads the search version and, for it, a cached body; on a miss the search runs and
+    its body is stored under the version read before it (a body at least as new as its key)."""
+    key = cache_key(query, institution_id, everything)
     with engine.connect() as conn:
-        version = conn.execute(VERSION).scalar_one()
-        key = (version, "*" if everything else institution_id, tuple(sorted(query.items())))
-        body = cache.get(key)
-        if body is not None:
+        version, body = conn.execute(LOOKUP, {"key": key}).one()
+        if body is not None and use_cache:
             return body, True
         statement, params = build(query, institution_id, everything)
         body = conn.execute(statement, params).scalar_one()
-    cache.put(version, key, body)
+        if use_cache:
+            conn.execute(STORE, {"version": version, "key": key, "body": body})
+            conn.commit()
     return body, False
+
+
+PURGE = sa.text("DELETE FROM search_cache WHERE version < (SELECT version FROM search_state WHERE id = 1) "
+                "OR created_at < now() - :ttl")
+
+
+def purge_cache(engine: sa.Engine, ttl) -> int:
+    """Drop bodies of past versions, and bodies older than `ttl`."""
+    with engine.begin() as conn:
+        return conn.execute(PURGE, {"ttl": ttl}).rowcount or 0

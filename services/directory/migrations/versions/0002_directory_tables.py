@@ -117,6 +117,14 @@ def upgrade() -> None:
     sa.Column('version', sa.BigInteger(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_state'))
     )
+    op.create_table('search_cache',
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('key', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('version', 'key', name=op.f('pk_search_cache')),
+    prefixes=['UNLOGGED']
+    )
     op.execute("INSERT INTO search_state (id, version) VALUES (1, 0)")
     op.execute(SEARCH_VECTOR_FUNCTION)
     op.execute(SEARCH_VECTOR_TRIGGER)
@@ -125,6 +133,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS mentor_profiles_search_vector ON mentor_profiles")
     op.execute("DROP FUNCTION IF EXISTS mentor_profiles_search_vector()")
+    op.drop_table('search_cache')
     op.drop_table('search_state')
     op.drop_index('ix_request_outcomes_mentor_created', table_name='request_outcomes')
     op.drop_table('request_outcomes')

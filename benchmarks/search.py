@@ -1,0 +1,429 @@
+"""Directory search benchmark: seeds N generated published mentor profiles (deterministic, realistic
+vocabulary) into a database of its own, runs the directory API under gunicorn behind its own gateway
+(nginx from the platform's template), and measures GET /api/v1/directory/mentors through that
+gateway for a query mix at 1 and 16 concurrent clients. Prints JSON. Not a pass/fail test.
+
+    .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 15]
+        [--warmup 3] [--api-workers 3] [--api-threads 4] [--cache on|off] [--keep]
+
+How it runs, so that nothing else caps it:
+- database: `mmm_bench_<hex>_directory`, migrated with the service's own migrations, filled with
+  COPY (the search-vector trigger fires as for any insert; the search indexes are dropped before
+  and rebuilt after the load), dropped at the end (unless --keep);
+- API: `mmm api directory` (gunicorn, gthread) on a free port, API_WORKERS/API_THREADS as given;
+- tokens: minted with a benchmark Ed25519 key whose JWKS this process serves on a free port
+  (AUTH_JWKS_URL), so identity need not run;
+- gateway: deploy/gateway/nginx.conf.template rendered by shared/gateway.py with
+  GATEWAY_API_RATE=1000000r/s and GATEWAY_API_BURST=1000000 (the platform's default of 200 r/s per
+  IP would otherwise cap one benchmarking machine), the directory upstream pointing at the API and
+  access logs off; the other upstreams point at a closed port;
+- clients: separate processes (up to 4) with keep-alive connections, so that the load generator's
+  own GIL does not add to the latencies; each client is a mentee of one of 8 institutions (local
+  mentors are searched too), cycling through its own shuffle of a 2,000-query mix: a quarter text
+  only (specialty words, interests, names — some misspelt), a quarter text with two filters, a
+  quarter filters only, a quarter a very common word ("medicine", "patients", "students").
+Latency is the client's (request sent → body read). The cache hit ratio (X-Search-Cache header) is
+reported, and the latencies of misses (searches that ran in PostgreSQL) separately.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import sqlalchemy as sa  # noqa: E402
+
+from services.directory import rules  # noqa: E402
+from shared import config, db, gateway, migrations  # noqa: E402
+from shared.testing import SigningKeys  # noqa: E402
+
+SEED = 20251125
+INSTITUTIONS = 8  # viewers' institutions; profiles belong to these and to 192 more
+
+FIRST = ("Aaliyah Abena Adaeze Adriana Aisha Alejandro Amara Ana Andre Angela Anh Antonio Ayodele Bao Beatriz "
+         "Camila Carlos Chidi Chinonso Connor Daniel Darnell Deja DeShawn Diego Dmitri Ebony Elena Emeka Esperanza "
+         "Fatima Folasade Gabriel Grace Guadalupe Hana Hector Ifeoma Imani Isabel Jamal Javier Jasmine Jose Joy "
+         "Juan Kai Kalani Keisha Kenji Kwame Lakshmi Latoya Leilani Lucia Luis Malik Marcus Maria Marisol Maya "
+         "Mei Miguel Min Nadia Nia Nkechi Noor Olu Omar Paolo Priya Rafael Rashad Rosa Samuel Sofia Tamika "
+         "Tariq Thanh Tiana Tomas Valentina Wei Xiomara Yaw Yesenia Yusuf Zainab Zuri").split()
+LAST = ("Abara Acosta Adeyemi Afolabi Aguilar Alvarez Appiah Banks Bello Boateng Castillo Chavez Chen Cruz "
+        "Diallo Diaz Dlamini Eze Flores Fofanah Garcia Gomez Gonzalez Greene Gutierrez Haile Hernandez Ibrahim "
+        "Jackson Jefferson Jimenez Johnson Kamara Kariuki Kim Lopez Mahmoud Martinez Mendoza Mensah Moreno "
+        "Morales Nguyen Nwosu Obi Odum Okafor Okonkwo Oluwole Ortiz Osei Owusu Patel Perez Pham Ramirez Ramos "
+        "Reyes Rivera Robinson Rodriguez Romero Ruiz Sanchez Santos Singh Tesfaye Torres Tran Vargas Vasquez "
+        "Washington Williams Wright Yeboah Young").split()
+CLINICAL = ["health equity", "sickle cell disease", "diabetes prevention", "maternal health", "HIV care",
+            "rural health", "addiction care", "heart failure", "stroke recovery", "asthma", "chronic kidney disease",
+            "obesity medicine", "cancer screening", "global health", "trauma-informed care", "LGBTQ+ health",
+            "immigrant health", "palliative care", "sports injuries", "hypertension", "lupus", "epilepsy",
+            "neonatal care", "adolescent health", "wound care", "critical care ultrasound", "transplant medicine",
+            "hepatitis C", "tuberculosis", "mental health in primary care"]
+RESEARCH = ["health disparities", "community-based participatory research", "clinical trials diversity",
+            "implementation science", "genomics", "machine learning in medicine", "quality improvement",
+            "outcomes research", "medical education research", "social determinants of health", "epidemiology",
+            "health policy", "patient safety", "pain management", "vaccine uptake", "telehealth",
+            "maternal mortality", "cardiovascular prevention", "cancer biology", "neuroscience"]
+EDUCATION = ["residency applications", "USMLE preparation", "research mentoring", "leadership development",
+             "first-generation students", "pipeline programs", "curriculum design", "clinical reasoning",
+             "wellness and burnout", "work-life integration", "negotiation skills", "writing for publication",
+             "MD-PhD careers", "specialty choice", "away rotations", "personal statements"]
+LANGUAGES = [("Spanish", 0.32), ("French", 0.06), ("Haitian Creole", 0.04), ("Mandarin", 0.05), ("Vietnamese", 0.03),
+             ("Tagalog", 0.03), ("Arabic", 0.03), ("Hindi", 0.04), ("Yoruba", 0.03), ("Igbo", 0.02),
+             ("Amharic", 0.02), ("Korean", 0.02), ("Portuguese", 0.03), ("American Sign Language", 0.01)]
+CITIES = [("Atlanta", "GA"), ("Baltimore", "MD"), ("Birmingham", "AL"), ("Boston", "MA"), ("Chicago", "IL"),
+          ("Cleveland", "OH"), ("Dallas", "TX"), ("Denver", "CO"), ("Detroit", "MI"), ("Durham", "NC"),
+          ("El Paso", "TX"), ("Houston", "TX"), ("Jackson", "MS"), ("Los Angeles", "CA"), ("Memphis", "TN"),
+          ("Miami", "FL"), ("Nashville", "TN"), ("New Orleans", "LA"), ("New York", "NY"), ("Newark", "NJ"),
+          ("Oakland", "CA"), ("Philadelphia", "PA"), ("Phoenix", "AZ"), ("Pittsburgh", "PA"), ("Portland", "OR"),
+          ("Sacramento", "CA"), ("San Antonio", "TX"), ("San Diego", "CA"), ("San Juan", "PR"), ("Seattle", "WA"),
+          ("St. Louis", "MO"), ("Tucson", "AZ"), ("Washington", "DC"), ("Albuquerque", "NM"), ("Minneapolis", "MN"),
+          ("Milwaukee", "WI"), ("Charleston", "SC"), ("Richmond", "VA"), ("Louisville", "KY"), ("Omaha", "NE")]
+RANKS = ["instructor", "assistant_professor", "associate_professor", "professor", "clinical_faculty", "fellow"]
+OPENERS = ["I am a {spec} physician in {city} and the first in my family to attend college.",
+           "As a {spec} doctor I care for patients from the communities I grew up in.",
+           "I practice {spec} at an academic medical center in {city}.",
+           "My path into {spec} was not a straight line, and I love talking about that with students.",
+           "I trained in {spec} after working as a community health worker in {city}."]
+MIDDLES = ["I mentor medical students on {edu} and on finding their place in medicine.",
+           "My clinical work focuses on {clin}; my research looks at {res}.",
+           "Outside the hospital I coach students through {edu}.",
+           "I lead a small group studying {res} in underserved patients.",
+           "Students shadow me in clinic to see how {clin} is managed day to day."]
+CLOSERS = ["Medicine needs more doctors who look like their patients.",
+           "I am happy to meet by video in the evenings.",
+           "Ask me about balancing family life and a career in medicine.",
+           "I remember how hard it was to find a mentor, so I want to be one.",
+           "Let's talk about your goals in medicine and how to reach them."]
+DAYS = list(rules.DAYS)
+
+
+def generate(n: int, institutions: list[uuid.UUID], rng: random.Random):
+    """Yields COPY rows of mentor_profiles (deterministic for a seed)."""
+    specialties = list(rules.specialties())
+    for i in range(n):
+        spec = rng.sample(specialties, rng.choice((1, 1, 1, 2)))
+        city, state = rng.choice(CITIES)
+        clin = rng.sample(CLINICAL, rng.randint(1, 3))
+        res = rng.sample(RESEARCH, rng.randint(0, 2))
+        edu = rng.sample(EDUCATION, rng.randint(1, 3))
+        langs = ["English"] + [name for name, p in LANGUAGES if rng.random() < p]
+        name = f"Dr. {rng.choice(FIRST)} {rng.choice(LAST)}"
+        words = {"spec": spec[0].lower(), "city": city, "clin": clin[0], "res": (res or RESEARCH)[0], "edu": edu[0]}
+        bio = " ".join([rng.choice(OPENERS), rng.choice(MIDDLES), rng.choice(CLOSERS)]).format(**words)
+        modes = [m for m in rules.MEETING_MODES if rng.random() < (0.9, 0.5, 0.3)[rules.MEETING_MODES.index(m)]]
+        modes = modes or ["video"]
+        windows = [{"day": d, "start": f"{h:02d}:00", "end": f"{h + 2:02d}:00"}
+                   for d, h in zip(rng.sample(DAYS, rng.randint(1, 4)), (rng.choice((7, 12, 17, 18, 19)),) * 4)]
+        windows.sort(key=lambda w: DAYS.index(w["day"]))
+        accepting = rng.random() < 0.85
+        active = rng.choices((0, 1, 2, 3), (40, 25, 15, 20))[0]
+        hours = rng.choice((2, 3, 4, 4, 6, 8, 10))
+        considered = rng.randint(0, 20)
+        if considered:
+            rate = round(rng.betavariate(5, 1.5), 4)
+            median = round(rng.uniform(1, 240), 2)
+            resp = round(rate * (0.5 + 0.5 / (1 + median / rules.SPEED_HALF_LIFE_HOURS)), 4)
+        else:
+            rate, median, resp = None, None, rules.NEUTRAL_RESPONSIVENESS
+        backgrounds = [b for b in rules.SHARED_BACKGROUNDS if rng.random() < 0.25]
+        inst = institutions[i % len(institutions)] if rng.random() < 0.5 else institutions[rng.randrange(len(institutions))]
+        interest_tags = sorted({v.lower() for v in clin + res + edu})
+        yield (uuid.UUID(int=rng.getrandbits(128), version=4), inst, name, "active", True, True, name,
+               rng.choice(("she/her", "he/him", "they/them", None)), rng.choice(RANKS), spec,
+               None, clin, res, edu, interest_tags, langs, city, state,
+               f"{rng.choice(('Clerkship director', 'Residency program director', 'Award-winning teacher', 'NIH-funded investigator', 'Community clinic founder'))} in {city}.",
+               bio, backgrounds, "local" if rng.random() < 0.4 else "national", accepting, hours, modes,
+               json.dumps(windows), "America/Chicago", active, rules.open_slots(active, accepting), considered, rate,
+               median, resp, rules.static_score(active_mentees=active, accepting=accepting, hours_per_month=hours,
+                                                windows=len(windows), responsiveness_score=resp))
+
+
+COLUMNS = ("user_id", "institution_id", "enrolled_name", "status", "trained", "published", "display_name",
+           "pronouns", "academic_rank", "specialties", "subspecialty", "clinical_interests", "research_interests",
+           "education_interests", "interest_tags", "languages", "city", "state", "career_highlights", "bio",
+           "shared_background", "scope", "accepting_new_mentees", "hours_per_month", "meeting_modes",
+           "time_windows", "timezone", "active_mentees", "open_slots", "requests_considered", "response_rate",
+           "median_response_hours", "responsiveness", "rank_boost")
+
+
+def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
+    """COPY n profiles; returns seconds taken (indexes rebuilt after the load)."""
+    import psycopg
+
+    rng = random.Random(SEED)
+    institutions = viewers + [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(200 - len(viewers))]
+    started = time.perf_counter()
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        indexes = conn.execute("SELECT indexdef, indexname FROM pg_indexes WHERE tablename = 'mentor_profiles' "
+                               "AND indexname LIKE 'ix_%'").fetchall()
+        for _, name in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        with conn.cursor().copy(f"COPY mentor_profiles ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in generate(n, institutions, rng):
+                copy.write_row(row)
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        for ddl, _ in indexes:
+            conn.execute(ddl)
+        conn.execute("VACUUM ANALYZE mentor_profiles")
+        conn.execute("UPDATE search_state SET version = version + 1")
+    return time.perf_counter() - started
+
+
+# --- the query mix ---------------------------------------------------------------------------------------
+
+def query_mix(count: int, rng: random.Random) -> list[tuple[int, str]]:
+    from urllib.parse import urlencode
+
+    specialties = list(rules.specialties())
+    words = ([s.split()[0].lower() for s in specialties] + [c.split()[0] for c in CLINICAL]
+             + [r.split()[0] for r in RESEARCH] + LAST)
+    states = sorted({s for _, s in CITIES})
+    out = []
+    for i in range(count):
+        kind = i % 4
+        if kind == 0:
+            word = rng.choice(words)
+            if rng.random() < 0.2 and len(word) > 5:  # a misspelt name or term
+                j = rng.randrange(1, len(word) - 2)
+                word = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+            params = {"q": word}
+        elif kind == 1:
+            params = {"q": rng.choice(words), "state": rng.choice(states)}
+            extra = rng.choice(("language", "meeting_mode", "has_open_slot"))
+            params[extra] = {"language": rng.choice(("Spanish", "French", "Mandarin")),
+                             "meeting_mode": rng.choice(rules.MEETING_MODES), "has_open_slot": "true"}[extra]
+        elif kind == 2:
+            params = rng.choice([
+                {"specialty": rng.choice(specialties), "state": rng.choice(states)},
+                {"language": "Spanish", "meeting_mode": rng.choice(rules.MEETING_MODES), "has_open_slot": "true"},
+                {"specialty": rng.choice(specialties), "shared_background": rng.choice(rules.SHARED_BACKGROUNDS)},
+                {"state": rng.choice(states), "has_open_slot": "true"},
+            ])
+        else:
+            params = {"q": rng.choice(("medicine", "patients", "students"))}
+        out.append((kind, "/api/v1/directory/mentors?" + urlencode(params)))
+    return out
+
+
+def _client_process(host: str, port: int, tokens: list[str], paths: list[tuple[int, str]], start_at: float, measure_from: float,
+                    end_at: float, out: mp.Queue, seed_: int) -> None:
+    results = [[] for _ in tokens]
+
+    def client(k: int) -> None:
+        rng = random.Random(seed_ * 100 + k)
+        mine = paths[:]
+        rng.shuffle(mine)
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        headers = {"Authorization": f"Bearer {tokens[k]}"}
+        while time.time() < start_at:
+            time.sleep(0.001)
+        n = 0
+        while True:
+            t0 = time.perf_counter()
+            wall = time.time()
+            if wall >= end_at:
+                break
+            kind, path = mine[n % len(mine)]
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter() - t0
+            n += 1
+            if wall >= measure_from:
+                results[k].append((elapsed, response.status, response.getheader("X-Search-Cache") == "hit", kind))
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(len(tokens))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put([x for per in results for x in per])
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    k = (len(values) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def _ms(values: list[float]) -> dict:
+    return {"p50": _r(percentile(values, 50)), "p95": _r(percentile(values, 95)), "p99": _r(percentile(values, 99)),
+            "mean": _r(statistics.fmean(values)) if values else None}
+
+
+def _r(v):
+    return round(v * 1000, 1) if v is not None else None
+
+
+def measure(host: str, port: int, tokens: list[str], paths: list[tuple[int, str]], clients: int, warmup: float,
+            duration: float) -> dict:
+    processes = min(clients, 4)
+    per = [list(range(clients))[i::processes] for i in range(processes)]
+    start_at = time.time() + 1.0
+    measure_from, end_at = start_at + warmup, start_at + warmup + duration
+    queue: mp.Queue = mp.Queue()
+    procs = [mp.Process(target=_client_process, args=(host, port, [tokens[k % len(tokens)] for k in ks], paths,
+                                                      start_at, measure_from, end_at, queue, i))
+             for i, ks in enumerate(per)]
+    for p in procs:
+        p.start()
+    samples = [x for _ in procs for x in queue.get()]
+    for p in procs:
+        p.join()
+    ok = [s for s in samples if s[1] == 200]
+    latencies = [s[0] for s in ok]
+    misses = [s[0] for s in ok if not s[2]]
+    kinds = ("text", "text_and_two_filters", "filters_only", "common_word")
+    return {
+        "concurrent_clients": clients,
+        "duration_s": duration,
+        "searches": len(ok),
+        "errors": len(samples) - len(ok),
+        "searches_per_s": round(len(ok) / duration, 1),
+        "latency_ms": _ms(latencies),
+        "cache_hit_ratio": round(1 - len(misses) / len(ok), 3) if ok else None,
+        "cache_miss_latency_ms": _ms(misses),
+        "by_kind_p95_ms": {kinds[k]: _r(percentile([s[0] for s in ok if s[3] == k], 95)) for k in range(4)},
+    }
+
+
+# --- the pieces it runs ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_jwks(keys: SigningKeys) -> tuple[ThreadingHTTPServer, int]:
+    body = json.dumps(keys.jwks).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, port
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"not answering: {url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profiles", type=int, default=100_000)
+    parser.add_argument("--clients", default="1,16")
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--api-workers", default="3")
+    parser.add_argument("--api-threads", default="4")
+    parser.add_argument("--cache", default="on", choices=("on", "off"), help="DIRECTORY_SEARCH_CACHE")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+
+    run = secrets.token_hex(3)
+    url = f"{config.postgres_url().rsplit('/', 1)[0]}/mmm_bench_{run}_directory"
+    viewers = [uuid.UUID(int=random.Random(SEED + i).getrandbits(128), version=4) for i in range(INSTITUTIONS)]
+    keys = SigningKeys()
+    procs: list[subprocess.Popen] = []
+    runtime = Path(tempfile.mkdtemp(prefix="mmm-bench-search-"))
+    try:
+        migrations.upgrade("directory", url)
+        seconds = seed(url, args.profiles, viewers)
+        with db.Database(url).engine.connect() as conn:
+            size = conn.scalar(sa.text("SELECT pg_size_pretty(pg_total_relation_size('mentor_profiles'))"))
+        jwks_server, jwks_port = serve_jwks(keys)
+        api_port, gw_port = free_port(), free_port()
+        env = {**os.environ, "DIRECTORY_DATABASE_URL": url, "API_BIND": f"127.0.0.1:{api_port}",
+               "API_WORKERS": args.api_workers, "API_THREADS": args.api_threads, "LOG_LEVEL": "WARNING",
+               "AUTH_JWKS_URL": f"http://127.0.0.1:{jwks_port}/jwks.json",
+               "DIRECTORY_SEARCH_CACHE": args.cache}
+        procs.append(subprocess.Popen([sys.executable, "-m", "mmm.cli", "api", "directory"], cwd=REPO, env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        values = gateway.local_values(runtime, listen=f"127.0.0.1:{gw_port}")
+        values.update({name: "127.0.0.1:9" for name in values if name.endswith("_UPSTREAM")})
+        values.update(DIRECTORY_UPSTREAM=f"127.0.0.1:{api_port}", GATEWAY_API_RATE="1000000r/s",
+                      GATEWAY_API_BURST="1000000")
+        conf = gateway.render(values, out=runtime / "nginx.conf")
+        conf.write_text(conf.read_text().replace("access_log /dev/stdout mmm_json;", "access_log off;"))
+        gateway.check_config(runtime, conf)
+        procs.append(subprocess.Popen(gateway.nginx_command(runtime, conf), stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True))
+        wait_http(f"http://127.0.0.1:{api_port}/readyz")
+        wait_http(f"http://127.0.0.1:{gw_port}/api/v1/directory/openapi.json")
+        tokens = [keys.mint("mentee", inst=viewers[k % INSTITUTIONS], ttl=__import__("datetime").timedelta(hours=2))
+                  for k in range(16)]
+        paths = query_mix(2000, random.Random(SEED))
+        runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration)
+                for c in args.clients.split(",")]
+        print(json.dumps({
+            "benchmark": "directory search through the gateway (GET /api/v1/directory/mentors)",
+            "profiles": args.profiles, "seed_seconds": round(seconds, 1), "table_size": size,
+            "api": {"workers": int(args.api_workers), "threads": int(args.api_threads),
+                    "search_cache": args.cache},
+            "query_mix": "2000 queries: 1/4 text, 1/4 text + 2 filters, 1/4 filters only, 1/4 a very common word; "
+                         f"viewers: mentees of {INSTITUTIONS} institutions; 20 results a page with facets",
+            "runs": runs,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        }, indent=2))
+        jwks_server.shutdown()
+    finally:
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        if not args.keep:
+            db.drop_database(url)
+
+
+if __name__ == "__main__":
+    main()
