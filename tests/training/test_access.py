@@ -124,3 +124,19 @@ def test_bad_learner_input_is_a_422_that_writes_nothing(learning, client):
     assert (count(learning.db, "progress"), count(learning.db, "outbox")) == before
     # authentication comes before validation
     assert client.post(path + "/check", json={"nonsense": 1}).status_code == 401
+
+
+def test_the_openapi_document_describes_the_service(client):
+    spec = client.get(PREFIX + "/openapi.json").get_json()
+    paths = spec["paths"]
+    for path in ("/api/v1/training/modules", "/api/v1/training/modules/{module_id}/check",
+                 "/api/v1/training/modules/{module_id}/attestation", "/api/v1/training/me/training",
+                 "/api/v1/training/me/cme", "/api/v1/training/me/cme/{certificate_id}/certificate",
+                 "/api/v1/training/certificates/{code}", "/api/v1/training/authoring/modules",
+                 "/api/v1/training/authoring/modules/{module_id}/publish",
+                 "/api/v1/training/institutions/{institution_id}/training"):
+        assert path in paths, path
+    assert "security" not in paths["/api/v1/training/certificates/{code}"]["get"]
+    assert paths["/api/v1/training/modules"]["get"]["security"] == [{"bearerAuth": []}]
+    schemas = spec["components"]["schemas"]
+    assert "answer" not in schemas["LearnerQuestionOut"]["properties"]
