@@ -153,3 +153,107 @@ class SigningKeys:
         claims.update(overrides)
         return jwt.encode({k: v for k, v in claims.items() if v is not None}, self.private_key,
                           algorithm="EdDSA", headers={"kid": self.kid})
+
+
+class JwksServer:
+    """Serves a SigningKeys' JWKS over HTTP on a free loopback port, so that API processes started by a
+    test or a benchmark (AUTH_JWKS_URL=server.url) trust its tokens. Use as a context manager."""
+
+    def __init__(self, keys: SigningKeys):
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        body = json.dumps(keys.jwks).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/jwks.json"
+
+    def __enter__(self) -> JwksServer:
+        import threading
+
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ApiProcesses:
+    """`count` gunicorn processes serving one service's API on their own loopback ports, with the
+    environment given (e.g. AUTH_JWKS_URL of a JwksServer); `urls` once they answer /healthz. Use as a
+    context manager; each process is stopped with SIGTERM (then SIGKILL) at the end."""
+
+    def __init__(self, service: str, env: dict, *, count: int = 2, workers: int = 1, threads: int = 8,
+                 log_dir: str | None = None, timeout: float = 60.0):
+        self.service, self.env, self.count = service, env, count
+        self.workers, self.threads, self.timeout = workers, threads, timeout
+        self.log_dir = log_dir
+        self.procs: list = []
+        self.urls: list[str] = []
+
+    def __enter__(self) -> ApiProcesses:
+        import sys
+        import tempfile
+        from pathlib import Path
+
+        import requests
+
+        root = Path(__file__).parents[1]
+        log_dir = Path(self.log_dir or tempfile.mkdtemp(prefix=f"{self.service}-api-"))
+        self.logs = [log_dir / f"api{n}.log" for n in range(self.count)]
+        env = {k: v for k, v in {**os.environ, **self.env}.items() if k != "PYTEST_CURRENT_TEST"}
+        try:
+            for log in self.logs:
+                port = free_port()
+                with open(log, "w") as out:
+                    self.procs.append(subprocess.Popen(
+                        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(self.workers),
+                         "-k", "gthread", "--threads", str(self.threads), f"services.{self.service}.app:create_app()"],
+                        cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+                self.urls.append(f"http://127.0.0.1:{port}")
+            deadline = time.monotonic() + self.timeout
+            for url in self.urls:
+                while True:
+                    try:
+                        if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                            break
+                    except requests.RequestException:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("API processes did not start:\n" + "\n".join(
+                            log.read_text()[-2000:] for log in self.logs))
+                    time.sleep(0.2)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
