@@ -3,91 +3,26 @@ TWO API processes (two gunicorn processes on two ports, one database), leave exa
 mentorships — 50 rounds, a fresh mentor each round, one pair of processes for all of them."""
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
 
+from shared.testing import ApiProcesses, JwksServer
 from tests.mentorship.conftest import PREFIX, count, outbox
 
 ROUNDS = 50
 MENTEES = 20
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def jwks_url(signing_keys):
-    body = json.dumps(signing_keys.jwks).encode()
-
-    class Jwks(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Jwks)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/jwks.json"
-    server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def two_apis(mentorship_app, jwks_url, tmp_path_factory):
-    """Two gunicorn processes serving the mentorship API on this run's database."""
-    root = Path(__file__).parents[2]
-    env = {**os.environ, "AUTH_JWKS_URL": jwks_url, "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
-    env.pop("PYTEST_CURRENT_TEST", None)
-    logs = tmp_path_factory.mktemp("gunicorn")
-    procs, urls = [], []
-    for n in range(2):
-        port = _free_port()
-        out = open(logs / f"api{n}.log", "w")
-        procs.append((subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "1", "-k", "gthread",
-             "--threads", "12", "services.mentorship.app:create_app()"],
-            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True), out))
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        deadline = time.monotonic() + 60
-        for url in urls:
-            while True:
-                try:
-                    if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start: " + "".join(
-                        (logs / f"api{n}.log").read_text()[-2000:] for n in range(2)))
-                time.sleep(0.2)
-        yield urls
-    finally:
-        for proc, out in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            out.close()
+def two_apis(mentorship_app, signing_keys, tmp_path_factory):
+    """Two gunicorn processes serving the mentorship API on this run's database, trusting the test keys."""
+    with JwksServer(signing_keys) as jwks, ApiProcesses(
+            "mentorship", {"AUTH_JWKS_URL": jwks.url, "LOG_LEVEL": "WARNING"}, count=2, threads=12,
+            log_dir=str(tmp_path_factory.mktemp("gunicorn"))) as apis:
+        yield apis.urls
 
 
 @pytest.mark.parametrize("round_", range(ROUNDS))
