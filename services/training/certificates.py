@@ -39,34 +39,22 @@ def render(cert: CmeCertificate) -> bytes:
     pdf.set_line_width(1.2)
     pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
     width = pdf.w - 40
-    pdf.set_xy(20, 30)
-    pdf.set_font(family, "B", 26)
-    pdf.cell(width, 14, text("Certificate of Continuing Medical Education"), align="C",
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 14)
-    pdf.set_x(20)
-    pdf.cell(width, 14, text("MentorMeMed mentor training certifies that"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "B", 24)
-    pdf.set_x(20)
-    pdf.cell(width, 16, text(cert.learner_name), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 14)
-    pdf.set_x(20)
-    pdf.cell(width, 12, text("completed the training module"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "B", 18)
-    pdf.set_x(20)
-    pdf.multi_cell(width, 10, text(cert.module_title), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 14)
-    pdf.set_x(20)
+
+    def line(words: str, size: int, height: float, bold: bool = False) -> None:
+        pdf.set_font(family, "B" if bold else "", size)
+        pdf.set_x(20)
+        pdf.multi_cell(width, height, text(words), align="C", new_x="LMARGIN", new_y="NEXT")
+
     hours = f"{cert.credit_hours.normalize():f}"
     unit = "hour" if cert.credit_hours == 1 else "hours"
-    pdf.cell(width, 12, text(f"and is awarded {hours} CME credit {unit} on {cert.awarded_at.date().isoformat()}."),
-             align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(30)
+    line("Certificate of Continuing Medical Education", 26, 14, bold=True)
+    line("MentorMeMed mentor training certifies that", 14, 14)
+    line(cert.learner_name, 24, 16, bold=True)
+    line("completed the training module", 14, 12)
+    line(cert.module_title, 18, 10, bold=True)
+    line(f"and is awarded {hours} CME credit {unit} on {cert.awarded_at.date().isoformat()}.", 14, 12)
     pdf.ln(14)
-    pdf.set_font(family, "B", 13)
-    pdf.set_x(20)
-    pdf.cell(width, 8, text(f"Verification code: {cert.code}"), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "", 10)
-    pdf.set_x(20)
-    pdf.cell(width, 8, text("Verify at " + VERIFY_PATH.format(code=cert.code)), align="C",
-             new_x="LMARGIN", new_y="NEXT")
+    line(f"Verification code: {cert.code}", 13, 8, bold=True)
+    line("Verify at " + VERIFY_PATH.format(code=cert.code), 10, 8)
     return bytes(pdf.output())

@@ -12,6 +12,7 @@ from services.training.events import mentee_enrolled, mentor_enrolled
 from services.training.models import ModuleVersion
 from shared.app import db_of
 from shared.events import envelope
+from shared.testing import outbox_events  # noqa: F401 - the tests import it from here
 
 PREFIX = "/api/v1/training"
 PROBLEM = "application/problem+json"
@@ -113,13 +114,6 @@ class Learning:
 @pytest.fixture()
 def learning(training_app, client, signing_keys):
     return Learning(training_app, client, signing_keys)
-
-
-def outbox_events(database, name: str, **match) -> list[dict]:
-    with database.engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT body FROM outbox WHERE event_type LIKE :t ORDER BY seq"),
-                            {"t": f"%.{name}.v1"}).scalars().all()
-    return [r for r in rows if all(r["data"].get(k) == v for k, v in match.items())]
 
 
 def count(database, table: str) -> int:

@@ -3,13 +3,11 @@ over real HTTP (a threaded server, real PostgreSQL transactions), two different 
 at once, and enrollment events delivered twice (and late) through the real broker."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
 import requests
 import sqlalchemy as sa
@@ -18,7 +16,9 @@ from werkzeug.serving import make_server
 from services.training.events import handlers
 from services.training.models import Learner
 from shared.events import broker
+from shared.testing import publish_events
 from shared.events.consumer import Consumer
+from tests.platform.events_support import wait_until
 from tests.training.conftest import PREFIX, enrollment_event, outbox_events
 
 
@@ -84,29 +84,6 @@ def test_two_different_final_modules_attested_at_once_complete_once(learning, se
         assert len(outbox_events(training_db, "TrainingCompleted", user_id=str(mentee["id"]))) == 1
 
 
-def _publish(events: list[dict]) -> None:
-    names = broker.names()
-    conn = broker.connect()
-    try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        for body in events:
-            key = body["type"].split(".", 2)[2]
-            ch.basic_publish(names.exchange, key, json.dumps(body).encode(),
-                             pika.BasicProperties(content_type="application/cloudevents+json"), mandatory=True)
-    finally:
-        conn.close()
-
-
-def _wait_for(predicate, timeout=20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 def _learners(database, user_id) -> list[Learner]:
     with database.sessions() as session:
         return list(session.scalars(sa.select(Learner).where(Learner.user_id == user_id)))
@@ -127,8 +104,8 @@ def test_enrollment_delivered_twice_and_late_through_the_broker(learning, traini
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        _publish([enrolled, enrolled, replayed, older])
-        assert _wait_for(lambda: _learners(training_db, user_id))
+        publish_events([enrolled, enrolled, replayed, older])
+        wait_until(lambda: _learners(training_db, user_id), 20, what="the enrollment")
         time.sleep(1.0)  # let the repeats and the late one be handled too
         [learner] = _learners(training_db, user_id)
         assert (learner.track, learner.institution_id, learner.name) == ("mentor", inst, "Dr. Current Name")
@@ -140,8 +117,8 @@ def test_enrollment_delivered_twice_and_late_through_the_broker(learning, traini
 
         # enrollment arriving yet again after completion changes nothing; a later mentee enrollment of
         # the same person (R17 goes the other way, but tracks are independent) is a separate track
-        _publish([enrolled, replayed, mentee_side])
-        assert _wait_for(lambda: len(_learners(training_db, user_id)) == 2)
+        publish_events([enrolled, replayed, mentee_side])
+        wait_until(lambda: len(_learners(training_db, user_id)) == 2, 20, what="the mentee enrollment")
         time.sleep(1.0)
     finally:
         stop.set()
