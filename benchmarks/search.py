@@ -3,8 +3,8 @@ vocabulary) into a database of its own, runs the directory API under gunicorn be
 (nginx from the platform's template), and measures GET /api/v1/directory/mentors through that
 gateway for a query mix at 1 and 16 concurrent clients. Prints JSON. Not a pass/fail test.
 
-    .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 15]
-        [--warmup 3] [--api-workers 3] [--api-threads 4] [--cache on|off] [--keep]
+    .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 20]
+        [--warmup 10] [--api-workers 3] [--api-threads 4] [--cache on|off] [--keep]
 
 How it runs, so that nothing else caps it:
 - database: `mmm_bench_<hex>_directory`, migrated with the service's own migrations, filled with
@@ -19,9 +19,11 @@ How it runs, so that nothing else caps it:
   access logs off; the other upstreams point at a closed port;
 - clients: separate processes (up to 4) with keep-alive connections, so that the load generator's
   own GIL does not add to the latencies; each client is a mentee of one of 8 institutions (local
-  mentors are searched too), cycling through its own shuffle of a 2,000-query mix: a quarter text
-  only (specialty words, interests, names — some misspelt), a quarter text with two filters, a
-  quarter filters only, a quarter a very common word ("medicine", "patients", "students").
+  mentors are searched too) and asks, in turn, a text-only search (specialty words, interests,
+  surnames — a fifth misspelt), a text search with two filters, a filters-only search and a very
+  common word ("medicine", "patients", "students"); within each kind, from 500 distinct searches
+  with Zipf popularity (ZIPF_S), as real search traffic repeats its popular searches. The warm-up
+  (not measured) lets the cache reach its steady state, as on a running platform.
 Latency is the client's (request sent → body read). The cache hit ratio (X-Search-Cache header) is
 reported, and the latencies of misses (searches that ran in PostgreSQL) separately.
 """
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -114,6 +117,9 @@ CLOSERS = ["Medicine needs more doctors who look like their patients.",
            "I remember how hard it was to find a mentor, so I want to be one.",
            "Let's talk about your goals in medicine and how to reach them."]
 DAYS = list(rules.DAYS)
+# Search popularity: within each kind of query, the r-th most popular search is asked with weight
+# 1/r**ZIPF_S (people search for "cardiology" far more often than for one misspelt surname).
+ZIPF_S = 1.0
 
 
 def generate(n: int, institutions: list[uuid.UUID], rng: random.Random):
@@ -191,64 +197,73 @@ def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
 
 # --- the query mix ---------------------------------------------------------------------------------------
 
-def query_mix(count: int, rng: random.Random) -> list[tuple[int, str]]:
+def query_mix(per_kind: int, rng: random.Random) -> list[list[str]]:
+    """Four pools of distinct searches, one per kind, each in popularity order (see ZIPF_S)."""
     from urllib.parse import urlencode
 
     specialties = list(rules.specialties())
     words = ([s.split()[0].lower() for s in specialties] + [c.split()[0] for c in CLINICAL]
              + [r.split()[0] for r in RESEARCH] + LAST)
     states = sorted({s for _, s in CITIES})
-    out = []
-    for i in range(count):
-        kind = i % 4
-        if kind == 0:
-            word = rng.choice(words)
-            if rng.random() < 0.2 and len(word) > 5:  # a misspelt name or term
-                j = rng.randrange(1, len(word) - 2)
-                word = word[:j] + word[j + 1] + word[j] + word[j + 2:]
-            params = {"q": word}
-        elif kind == 1:
-            params = {"q": rng.choice(words), "state": rng.choice(states)}
+    pools: list[list[str]] = [[], [], [], []]
+    seen: set[str] = set()
+
+    def add(kind: int, params: dict) -> None:
+        path = "/api/v1/directory/mentors?" + urlencode(params)
+        if path not in seen:
+            seen.add(path)
+            pools[kind].append(path)
+
+    for _ in range(per_kind * 20):
+        word = rng.choice(words)
+        if rng.random() < 0.2 and len(word) > 5:  # a misspelt name or term
+            j = rng.randrange(1, len(word) - 2)
+            word = word[:j] + word[j + 1] + word[j] + word[j + 2:]
+        if len(pools[0]) < per_kind:
+            add(0, {"q": word})
+        if len(pools[1]) < per_kind:
             extra = rng.choice(("language", "meeting_mode", "has_open_slot"))
-            params[extra] = {"language": rng.choice(("Spanish", "French", "Mandarin")),
-                             "meeting_mode": rng.choice(rules.MEETING_MODES), "has_open_slot": "true"}[extra]
-        elif kind == 2:
-            params = rng.choice([
+            add(1, {"q": rng.choice(words), "state": rng.choice(states),
+                    extra: {"language": rng.choice(("Spanish", "French", "Mandarin")),
+                            "meeting_mode": rng.choice(rules.MEETING_MODES), "has_open_slot": "true"}[extra]})
+        if len(pools[2]) < per_kind:
+            add(2, rng.choice([
                 {"specialty": rng.choice(specialties), "state": rng.choice(states)},
-                {"language": "Spanish", "meeting_mode": rng.choice(rules.MEETING_MODES), "has_open_slot": "true"},
+                {"language": rng.choice(("Spanish", "French", "Mandarin", "Hindi")),
+                 "meeting_mode": rng.choice(rules.MEETING_MODES), "has_open_slot": "true"},
                 {"specialty": rng.choice(specialties), "shared_background": rng.choice(rules.SHARED_BACKGROUNDS)},
                 {"state": rng.choice(states), "has_open_slot": "true"},
-            ])
-        else:
-            params = {"q": rng.choice(("medicine", "patients", "students"))}
-        out.append((kind, "/api/v1/directory/mentors?" + urlencode(params)))
-    return out
+            ]))
+    for word in ("medicine", "patients", "students"):
+        for page in (1, 2):
+            add(3, {"q": word, "page": page})
+    return pools
 
 
-def _client_process(host: str, port: int, tokens: list[str], paths: list[tuple[int, str]], start_at: float, measure_from: float,
-                    end_at: float, out: mp.Queue, seed_: int) -> None:
+def _client_process(host: str, port: int, tokens: list[str], pools: list[list[str]], start_at: float,
+                    measure_from: float, end_at: float, out: mp.Queue, seed_: int) -> None:
     results = [[] for _ in tokens]
+    weights = [list(itertools.accumulate(1 / (r + 1) ** ZIPF_S for r in range(len(pool)))) for pool in pools]
 
     def client(k: int) -> None:
         rng = random.Random(seed_ * 100 + k)
-        mine = paths[:]
-        rng.shuffle(mine)
         conn = http.client.HTTPConnection(host, port, timeout=30)
         headers = {"Authorization": f"Bearer {tokens[k]}"}
         while time.time() < start_at:
             time.sleep(0.001)
-        n = 0
+        n = rng.randrange(4)
         while True:
+            kind = n % 4
+            path = rng.choices(pools[kind], cum_weights=weights[kind])[0]
+            n += 1
             t0 = time.perf_counter()
             wall = time.time()
             if wall >= end_at:
                 break
-            kind, path = mine[n % len(mine)]
             conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             response.read()
             elapsed = time.perf_counter() - t0
-            n += 1
             if wall >= measure_from:
                 results[k].append((elapsed, response.status, response.getheader("X-Search-Cache") == "hit", kind))
         conn.close()
@@ -279,7 +294,7 @@ def _r(v):
     return round(v * 1000, 1) if v is not None else None
 
 
-def measure(host: str, port: int, tokens: list[str], paths: list[tuple[int, str]], clients: int, warmup: float,
+def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], clients: int, warmup: float,
             duration: float) -> dict:
     processes = min(clients, 4)
     per = [list(range(clients))[i::processes] for i in range(processes)]
@@ -357,8 +372,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--clients", default="1,16")
-    parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--api-workers", default="3")
     parser.add_argument("--api-threads", default="4")
     parser.add_argument("--cache", default="on", choices=("on", "off"), help="DIRECTORY_SEARCH_CACHE")
@@ -397,7 +412,7 @@ def main() -> None:
         wait_http(f"http://127.0.0.1:{gw_port}/api/v1/directory/openapi.json")
         tokens = [keys.mint("mentee", inst=viewers[k % INSTITUTIONS], ttl=__import__("datetime").timedelta(hours=2))
                   for k in range(16)]
-        paths = query_mix(2000, random.Random(SEED))
+        paths = query_mix(500, random.Random(SEED))
         runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration)
                 for c in args.clients.split(",")]
         print(json.dumps({
@@ -405,8 +420,15 @@ def main() -> None:
             "profiles": args.profiles, "seed_seconds": round(seconds, 1), "table_size": size,
             "api": {"workers": int(args.api_workers), "threads": int(args.api_threads),
                     "search_cache": args.cache},
-            "query_mix": "2000 queries: 1/4 text, 1/4 text + 2 filters, 1/4 filters only, 1/4 a very common word; "
-                         f"viewers: mentees of {INSTITUTIONS} institutions; 20 results a page with facets",
+            "query_mix": {"kinds": "1/4 each: text only (specialty and interest words, surnames, 20% misspelt), text "
+                                   "+ 2 filters, filters only, a very common word (medicine/patients/students, "
+                                   "pages 1-2)",
+                          "distinct_searches": {k: len(p) for k, p in zip(("text", "text_and_two_filters",
+                                                                            "filters_only", "common_word"), paths)},
+                          "popularity": f"Zipf s={ZIPF_S} within each kind",
+                          "viewers": f"16 mentee tokens of {INSTITUTIONS} institutions (the cache is per viewer "
+                                     "institution)",
+                          "page": "20 results with facets"},
             "runs": runs,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         }, indent=2))

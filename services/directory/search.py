@@ -140,6 +140,8 @@ def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.T
 
 LOOKUP = sa.text("SELECT s.version, c.body FROM search_state s LEFT JOIN search_cache c "
                  "ON c.version = s.version AND c.key = :key WHERE s.id = 1")
+CACHED = sa.text("SELECT body FROM search_cache WHERE version = :version AND key = :key")
+SINGLE_FLIGHT = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, :version))")
 STORE = sa.text("INSERT INTO search_cache (version, key, body) VALUES (:version, :key, :body) ON CONFLICT DO NOTHING")
 
 
@@ -152,18 +154,27 @@ def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, eve
            use_cache: bool = True) -> tuple[str, bool]:
     """The response body (JSON text) and whether it came from the cache.
 
-    One round trip reads the search version and, for it, a cached body; on a miss the search runs and
-    its body is stored under the version read before it (a body at least as new as its key)."""
+    One round trip reads the search version and, for it, a cached body. On a miss, a transaction-level
+    advisory lock on (key, version) makes concurrent identical searches — in any process or replica —
+    wait for the first one and take its body rather than run again; the body is stored under the
+    version read before the search ran (a body at least as new as its key)."""
     key = cache_key(query, institution_id, everything)
     with engine.connect() as conn:
         version, body = conn.execute(LOOKUP, {"key": key}).one()
-        if body is not None and use_cache:
+        if not use_cache:
+            statement, params = build(query, institution_id, everything)
+            return conn.execute(statement, params).scalar_one(), False
+        if body is not None:
+            return body, True
+        conn.execute(SINGLE_FLIGHT, {"key": key, "version": version})
+        body = conn.execute(CACHED, {"key": key, "version": version}).scalar_one_or_none()
+        if body is not None:  # another process computed it while this one waited
+            conn.commit()
             return body, True
         statement, params = build(query, institution_id, everything)
         body = conn.execute(statement, params).scalar_one()
-        if use_cache:
-            conn.execute(STORE, {"version": version, "key": key, "body": body})
-            conn.commit()
+        conn.execute(STORE, {"version": version, "key": key, "body": body})
+        conn.commit()
     return body, False
 
 
