@@ -111,12 +111,15 @@ def create_request(session: orm.Session, settings: Settings, actor: Principal, d
     )
     session.add(req)
     try:
-        with session.begin_nested():
+        if idempotency_key is None:
             session.flush()
+        else:  # in a savepoint, so that the transaction can go on to find a concurrent POST's request
+            with session.begin_nested():
+                session.flush()
     except sa.exc.IntegrityError:
         # a concurrent POST: the same Idempotency-Key (return the first), or another request to this mentor
-        session.expunge(req)
         if idempotency_key is not None:
+            session.expunge(req)
             first = _by_idempotency_key(session, actor.id, idempotency_key)
             if first is not None:
                 return _same_request(first, data), False

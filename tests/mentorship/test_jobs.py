@@ -39,7 +39,10 @@ def _together(fn, n=2):
 
 def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     mentors = [world.mentor() for _ in range(4)]
-    ids = [world.create(world.mentee(), m, FAST) for m in mentors for _ in range(3)]
+    pairs = [(world.mentee(), m) for m in mentors for _ in range(3)]
+    roomy = Settings(respond_by=timedelta(seconds=3), remind_after=timedelta(seconds=0.3), strikes=2,
+                     strike_window=timedelta(days=180), job_interval=timedelta(seconds=0.2))
+    ids = [world.create(mentee, mentor, roomy) for mentee, mentor in pairs]
     jobs.send_reminders(mentorship_db)  # before the reminder time: nothing for these requests
     assert not any(outbox(mentorship_db, "RequestReminderDue", request_id=rid) for rid in ids)
     time.sleep(0.4)
@@ -48,7 +51,7 @@ def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     for rid in ids:
         assert len(outbox(mentorship_db, "RequestReminderDue", request_id=rid)) == 1
     assert not any(outbox(mentorship_db, "RequestExpired", request_id=rid) for rid in ids)
-    time.sleep(0.7)
+    time.sleep(3)
     _together(lambda: jobs.expire_requests(mentorship_db, FAST), n=3)
     _together(lambda: jobs.expire_requests(mentorship_db, FAST))
     for rid in ids:
