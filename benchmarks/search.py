@@ -49,13 +49,14 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import sqlalchemy as sa  # noqa: E402
 
-from services.directory import rules  # noqa: E402
+from services.directory import rules, search  # noqa: E402
 from shared import config, db, gateway, migrations  # noqa: E402
 from shared.testing import SigningKeys  # noqa: E402
 
@@ -122,8 +123,8 @@ DAYS = list(rules.DAYS)
 ZIPF_S = 1.0
 
 
-def generate(n: int, institutions: list[uuid.UUID], rng: random.Random):
-    """Yields COPY rows of mentor_profiles (deterministic for a seed)."""
+def generate(n: int, institutions: list[uuid.UUID], rng: random.Random, codes: dict[tuple[str, str], int]):
+    """Yields COPY rows of mentor_profiles (deterministic for a seed); fills `codes` (facet pairs)."""
     specialties = list(rules.specialties())
     for i in range(n):
         spec = rng.sample(specialties, rng.choice((1, 1, 1, 2)))
@@ -153,14 +154,20 @@ def generate(n: int, institutions: list[uuid.UUID], rng: random.Random):
         backgrounds = [b for b in rules.SHARED_BACKGROUNDS if rng.random() < 0.25]
         inst = institutions[i % len(institutions)] if rng.random() < 0.5 else institutions[rng.randrange(len(institutions))]
         interest_tags = sorted({v.lower() for v in clin + res + edu})
+        scope = "local" if rng.random() < 0.4 else "national"
+        slots = rules.open_slots(active, accepting)
+        pairs = search.facet_pairs(SimpleNamespace(
+            specialties=spec, languages=langs, meeting_modes=modes, shared_background=backgrounds,
+            interest_tags=interest_tags, state=state, scope=scope, open_slots=slots))
+        facet_codes = sorted({codes.setdefault(pair, len(codes) + 1) for pair in pairs})
         yield (uuid.UUID(int=rng.getrandbits(128), version=4), inst, name, "active", True, True, name,
                rng.choice(("she/her", "he/him", "they/them", None)), rng.choice(RANKS), spec,
                None, clin, res, edu, interest_tags, langs, city, state,
                f"{rng.choice(('Clerkship director', 'Residency program director', 'Award-winning teacher', 'NIH-funded investigator', 'Community clinic founder'))} in {city}.",
-               bio, backgrounds, "local" if rng.random() < 0.4 else "national", accepting, hours, modes,
-               json.dumps(windows), "America/Chicago", active, rules.open_slots(active, accepting), considered, rate,
+               bio, backgrounds, scope, accepting, hours, modes,
+               json.dumps(windows), "America/Chicago", active, slots, considered, rate,
                median, resp, rules.static_score(active_mentees=active, accepting=accepting, hours_per_month=hours,
-                                                windows=len(windows), responsiveness_score=resp))
+                                                windows=len(windows), responsiveness_score=resp), facet_codes)
 
 
 COLUMNS = ("user_id", "institution_id", "enrolled_name", "status", "trained", "published", "display_name",
@@ -168,7 +175,7 @@ COLUMNS = ("user_id", "institution_id", "enrolled_name", "status", "trained", "p
            "education_interests", "interest_tags", "languages", "city", "state", "career_highlights", "bio",
            "shared_background", "scope", "accepting_new_mentees", "hours_per_month", "meeting_modes",
            "time_windows", "timezone", "active_mentees", "open_slots", "requests_considered", "response_rate",
-           "median_response_hours", "responsiveness", "rank_boost")
+           "median_response_hours", "responsiveness", "rank_boost", "facet_codes")
 
 
 def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
@@ -184,9 +191,14 @@ def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
                                "AND indexname LIKE 'ix_%'").fetchall()
         for _, name in indexes:
             conn.execute(f'DROP INDEX "{name}"')
+        codes: dict[tuple[str, str], int] = {}
         with conn.cursor().copy(f"COPY mentor_profiles ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in generate(n, institutions, rng):
+            for row in generate(n, institutions, rng, codes):
                 copy.write_row(row)
+        with conn.cursor().copy("COPY facet_values (code, facet, value) FROM STDIN") as copy:
+            for (facet, value), code in codes.items():
+                copy.write_row((code, facet, value))
+        conn.execute("SELECT setval(pg_get_serial_sequence('facet_values', 'code'), %s)", (len(codes) + 1,))
         conn.execute("SET maintenance_work_mem = '512MB'")
         for ddl, _ in indexes:
             conn.execute(ddl)

@@ -5,6 +5,7 @@
   `rank_boost`). `search_vector` is kept by a database trigger (migration 0002) from the text fields.
 - `mentorships`: mentorships seen in MentorshipStarted/Concluded (the active-mentee count's source).
 - `request_outcomes`: accepted, declined and expired requests (the responsiveness score's source).
+- `facet_values`: codes of (facet, value) pairs, listed per profile in `facet_codes`.
 - `search_state`: one row whose `version` moves with every change that can alter a search result;
   `search_cache` (unlogged) holds response bodies keyed by that version.
 A mentor's shared background is self-identified; only the items the mentor chose to show are stored.
@@ -73,6 +74,7 @@ class MentorProfile(Base):
     median_response_hours: orm.Mapped[float | None] = orm.mapped_column(sa.Float)
     responsiveness: orm.Mapped[float] = orm.mapped_column(sa.Float, server_default="0.5")
     rank_boost: orm.Mapped[float] = orm.mapped_column(sa.Float, server_default="0")
+    facet_codes: orm.Mapped[list[int]] = orm.mapped_column(pg.ARRAY(sa.Integer), server_default="{}")
     search_vector: orm.Mapped[str | None] = orm.mapped_column(pg.TSVECTOR)
 
     created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
@@ -129,6 +131,18 @@ class RequestOutcome(Base):
         sa.CheckConstraint("outcome IN ('accepted', 'declined', 'expired')", name="outcome"),
         sa.Index("ix_request_outcomes_mentor_created", "mentor_id", sa.text("created_at DESC")),
     )
+
+
+class FacetValue(Base):
+    """The code of each (facet, value) pair; a profile lists its pairs' codes in `facet_codes`, so that
+    a search counts every facet in one pass over integers."""
+    __tablename__ = "facet_values"
+
+    code: orm.Mapped[int] = orm.mapped_column(sa.Integer, sa.Identity(), primary_key=True)
+    facet: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    value: orm.Mapped[str] = orm.mapped_column(sa.Text)
+
+    __table_args__ = (sa.UniqueConstraint("facet", "value", name="uq_facet_values_facet_value"),)
 
 
 class SearchCacheEntry(Base):

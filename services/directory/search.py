@@ -6,7 +6,8 @@ the search version.
 - Visibility (R8): a local-scope mentor is visible only to callers of the mentor's institution;
   operators see all. The same condition bounds the results, the total and every facet count.
 - The result list, the total and the facets come from one statement over one materialised set of
-  matches, so they always agree. Ordering is `score DESC, user_id` (see rules.py), so pages are
+  matches, so they always agree. Facets are counted in one pass over each match's integer
+  `facet_codes` (facet_values names them). Ordering is `score DESC, user_id` (see rules.py), so pages are
   stable.
 - The statement returns the response body as JSON text, built by PostgreSQL.
 - Cache: a response depends only on the data, the caller's visibility (their institution, or "all"
@@ -45,10 +46,36 @@ PUBLIC_JSON = """json_build_object(
       'score', p.responsiveness)
 )"""
 
-# facet name → SQL giving one value per (match, value)
-ARRAY_FACETS = {"specialty": "specialties", "language": "languages", "meeting_mode": "meeting_modes",
-                "shared_background": "shared_background"}
+FACETS = ("specialty", "interest", "language", "state", "meeting_mode", "shared_background", "scope",
+          "has_open_slot")
 INTEREST_FACET_SIZE = 20
+
+
+def facet_pairs(p) -> list[tuple[str, str]]:
+    """The (facet, value) pairs a profile counts in (`p`: a MentorProfile or an object like it)."""
+    pairs = [("specialty", v) for v in p.specialties or []] + [("language", v) for v in p.languages or []]
+    pairs += [("meeting_mode", v) for v in p.meeting_modes or []]
+    pairs += [("shared_background", v) for v in p.shared_background or []]
+    pairs += [("interest", v) for v in p.interest_tags or []]
+    pairs += [(f, v) for f, v in (("state", p.state), ("scope", p.scope)) if v]
+    pairs.append(("has_open_slot", "true" if (p.open_slots or 0) > 0 else "false"))
+    return pairs
+
+
+_NEW_FACET_VALUES = sa.text(
+    "INSERT INTO facet_values (facet, value) SELECT x.facet, x.value "
+    "FROM unnest(CAST(:facets AS text[]), CAST(:vals AS text[])) AS x(facet, value) "
+    "WHERE NOT EXISTS (SELECT 1 FROM facet_values f WHERE f.facet = x.facet AND f.value = x.value) "
+    "ON CONFLICT DO NOTHING")
+_FACET_CODES = sa.text(
+    "SELECT f.code FROM facet_values f JOIN unnest(CAST(:facets AS text[]), CAST(:vals AS text[])) AS x(facet, value) "
+    "ON f.facet = x.facet AND f.value = x.value ORDER BY f.code")
+
+
+def facet_codes(session, pairs: list[tuple[str, str]]) -> list[int]:
+    params = {"facets": [f for f, _ in pairs], "vals": [v for _, v in pairs]}
+    session.execute(_NEW_FACET_VALUES, params)
+    return list(session.scalars(_FACET_CODES, params))
 
 
 def visibility_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[str, dict]:
@@ -59,13 +86,6 @@ def visibility_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[
     return "(p.scope = 'national' OR p.institution_id = :viewer_inst)", {"viewer_inst": institution_id}
 
 
-def _facet(name: str, values: str, limit: int | None = None) -> str:
-    """`values`: a SELECT of one column `v` over the matches `m`."""
-    tail = f" LIMIT {int(limit)}" if limit else ""
-    return (f"'{name}', (SELECT coalesce(json_agg(json_build_object('value', v, 'count', n)), '[]') FROM "
-            f"(SELECT v, count(*) AS n FROM ({values}) x GROUP BY v ORDER BY n DESC, v{tail}) f)")
-
-
 def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
     """The search statement and its parameters for a validated SearchQuery."""
     where, params = visibility_sql(institution_id, everything)
@@ -73,13 +93,6 @@ def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tu
     text = (query.get("q") or "").strip()
     if text:
         params["q"] = text
-        conditions.append("(p.search_vector @@ tsq.q OR :q <% p.display_name)")
-        relevance = ("CASE WHEN p.search_vector @@ tsq.q THEN ts_rank_cd(p.search_vector, tsq.q, 32) "
-                     "ELSE word_similarity(:q, p.display_name) END")
-        source = "mentor_profiles p, (SELECT websearch_to_tsquery('english', unaccent(:q)) AS q) tsq"
-    else:
-        relevance = "0.0"
-        source = "mentor_profiles p"
     for param, column in (("specialty", "specialties"), ("language", "languages"),
                           ("meeting_mode", "meeting_modes"), ("shared_background", "shared_background")):
         if query.get(param):
@@ -99,21 +112,37 @@ def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tu
     per_page = query.get("per_page", 20)
     params.update(w_text=rules.W_TEXT, limit=per_page, offset=(query.get("page", 1) - 1) * per_page,
                   page=query.get("page", 1), per_page=per_page)
-    facets = ",\n  ".join(
-        [_facet(name, f"SELECT unnest(m.{column}) AS v FROM m") for name, column in ARRAY_FACETS.items()]
-        + [_facet("interest", "SELECT unnest(m.interest_tags) AS v FROM m", INTEREST_FACET_SIZE),
-           _facet("state", "SELECT m.state AS v FROM m WHERE m.state IS NOT NULL"),
-           _facet("scope", "SELECT m.scope AS v FROM m"),
-           _facet("has_open_slot", "SELECT (m.open_slots > 0)::text AS v FROM m")])
+    where = " AND ".join(conditions)
+    columns = "p.user_id, p.facet_codes"
+    if text:
+        # full-text matches ranked by ts_rank_cd; profiles found only by their name's trigrams (a
+        # misspelt name) ranked by word similarity. Two index scans, no OR to recheck per row.
+        matches = f"""SELECT {columns}, r.relevance, CAST(:w_text AS float8) * r.relevance + p.rank_boost AS score
+  FROM mentor_profiles p, (SELECT websearch_to_tsquery('english', unaccent(:q)) AS q) tsq,
+       LATERAL (SELECT ts_rank_cd(p.search_vector, tsq.q, 32) AS relevance) r
+  WHERE {where} AND p.search_vector @@ tsq.q
+  UNION ALL
+  SELECT {columns}, r.relevance, CAST(:w_text AS float8) * r.relevance + p.rank_boost AS score
+  FROM mentor_profiles p, (SELECT websearch_to_tsquery('english', unaccent(:q)) AS q) tsq,
+       LATERAL (SELECT word_similarity(:q, p.display_name) AS relevance) r
+  WHERE {where} AND :q <% p.display_name AND NOT (p.search_vector @@ tsq.q)"""
+    else:
+        matches = f"SELECT {columns}, 0.0::real AS relevance, p.rank_boost AS score FROM mentor_profiles p WHERE {where}"
+    facets = ",\n  ".join(f"'{name}', coalesce((SELECT vals FROM grouped WHERE facet = '{name}'), '[]')"
+                           for name in FACETS)
     sql = f"""
 WITH m AS MATERIALIZED (
-  SELECT p.user_id, p.specialties, p.languages, p.meeting_modes, p.shared_background, p.interest_tags,
-         p.state, p.scope, p.open_slots, {relevance} AS relevance,
-         CAST(:w_text AS float8) * {relevance} + p.rank_boost AS score
-  FROM {source}
-  WHERE {' AND '.join(conditions)}
+  {matches}
 ), top AS (
   SELECT user_id, score, relevance FROM m ORDER BY score DESC, user_id LIMIT :limit OFFSET :offset
+), counted AS (
+  SELECT f.facet, f.value, c.n,
+         row_number() OVER (PARTITION BY f.facet ORDER BY c.n DESC, f.value) AS r
+  FROM (SELECT code, count(*) AS n FROM m, unnest(m.facet_codes) AS code GROUP BY code) c
+  JOIN facet_values f ON f.code = c.code
+), grouped AS (
+  SELECT facet, json_agg(json_build_object('value', value, 'count', n) ORDER BY n DESC, value) AS vals
+  FROM counted WHERE facet <> 'interest' OR r <= {INTEREST_FACET_SIZE} GROUP BY facet
 )
 SELECT json_build_object(
   'total', (SELECT count(*) FROM m), 'page', CAST(:page AS int), 'per_page', CAST(:per_page AS int),

@@ -127,6 +127,7 @@ def _rescore(session: orm.Session, profile: MentorProfile) -> None:
         active_mentees=profile.active_mentees or 0, accepting=accepting, hours_per_month=profile.hours_per_month,
         windows=len(profile.time_windows or []), responsiveness_score=profile.responsiveness
         if profile.responsiveness is not None else rules.NEUTRAL_RESPONSIVENESS)
+    profile.facet_codes = search.facet_codes(session, search.facet_pairs(profile))
     profile.updated_at = now()
     if profile.published:
         touch_search(session)

@@ -78,6 +78,7 @@ def upgrade() -> None:
     sa.Column('median_response_hours', sa.Float(), nullable=True),
     sa.Column('responsiveness', sa.Float(), server_default='0.5', nullable=False),
     sa.Column('rank_boost', sa.Float(), server_default='0', nullable=False),
+    sa.Column('facet_codes', postgresql.ARRAY(sa.Integer()), server_default='{}', nullable=False),
     sa.Column('search_vector', postgresql.TSVECTOR(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
@@ -117,6 +118,13 @@ def upgrade() -> None:
     sa.Column('version', sa.BigInteger(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_state'))
     )
+    op.create_table('facet_values',
+    sa.Column('code', sa.Integer(), sa.Identity(always=False), nullable=False),
+    sa.Column('facet', sa.Text(), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('code', name=op.f('pk_facet_values')),
+    sa.UniqueConstraint('facet', 'value', name='uq_facet_values_facet_value')
+    )
     op.create_table('search_cache',
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.Column('key', sa.Text(), nullable=False),
@@ -134,6 +142,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS mentor_profiles_search_vector ON mentor_profiles")
     op.execute("DROP FUNCTION IF EXISTS mentor_profiles_search_vector()")
     op.drop_table('search_cache')
+    op.drop_table('facet_values')
     op.drop_table('search_state')
     op.drop_index('ix_request_outcomes_mentor_created', table_name='request_outcomes')
     op.drop_table('request_outcomes')
