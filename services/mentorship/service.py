@@ -237,10 +237,14 @@ def _decline(session: orm.Session, req: MentorshipRequest, reason: str, automati
                  subject=f"requests/{req.id}")
 
 
+def _locked(session: orm.Session, model, status: str, order, **where) -> list:
+    """Rows of `model` in `status` matching `where`, locked, oldest first (the caller holds their mentors)."""
+    stmt = sa.select(model).where(model.status == status).filter_by(**where).order_by(order)
+    return list(session.execute(stmt.with_for_update().execution_options(populate_existing=True)).scalars())
+
+
 def _open_requests_locked(session: orm.Session, **where) -> list[MentorshipRequest]:
-    stmt = sa.select(MentorshipRequest).where(MentorshipRequest.status == rules.OPEN).filter_by(**where)
-    return list(session.execute(stmt.order_by(MentorshipRequest.created_at).with_for_update()
-                                .execution_options(populate_existing=True)).scalars())
+    return _locked(session, MentorshipRequest, rules.OPEN, MentorshipRequest.created_at, **where)
 
 
 def _decline_open(session: orm.Session, mentor_id: uuid.UUID, reason: str) -> int:
@@ -424,9 +428,7 @@ def close_mentee(session: orm.Session, mentee: Member, reason: str) -> None:
 
 
 def _active_mentorships_locked(session: orm.Session, **where) -> list[Mentorship]:
-    stmt = sa.select(Mentorship).where(Mentorship.status == "active").filter_by(**where)
-    return list(session.execute(stmt.order_by(Mentorship.started_at).with_for_update()
-                                .execution_options(populate_existing=True)).scalars())
+    return _locked(session, Mentorship, "active", Mentorship.started_at, **where)
 
 
 # --- deadlines and responsiveness (R12): called by the jobs ------------------------------------------------

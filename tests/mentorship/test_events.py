@@ -3,18 +3,17 @@ ejection of a mentor (open requests declined, mentorships concluded), a mentee's
 publication and scope — and the same through the real broker with duplicate deliveries."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pika
 import sqlalchemy as sa
 
 from services.mentorship.events import handlers
 from shared.events import broker, envelope
 from shared.events.consumer import Consumer
+from shared.testing import publish_events
 from tests.mentorship.conftest import Person, apply, bearer, count, outbox
 
 
@@ -114,19 +113,6 @@ def test_unpublished_mentor_gets_no_new_requests(world, mentorship_db):
     world.accept(mentor, req["id"])  # what was asked before goes on
 
 
-def _publish(bodies: list[dict]) -> None:
-    names = broker.names()
-    conn = broker.connect()
-    try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        for body in bodies:
-            ch.basic_publish(names.exchange, body["type"].split(".", 2)[2], json.dumps(body).encode(),
-                             pika.BasicProperties(content_type="application/cloudevents+json"), mandatory=True)
-    finally:
-        conn.close()
-
-
 def test_through_the_broker_with_duplicates(world, mentorship_db):
     """Enrollment, training and publication events (each delivered twice) make a requestable mentor;
     MentorEjected then closes what was open."""
@@ -149,7 +135,7 @@ def test_through_the_broker_with_duplicates(world, mentorship_db):
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        _publish(events + list(reversed(events)))
+        publish_events(events + list(reversed(events)))
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and count(
                 mentorship_db, "SELECT count(*) FROM members WHERE user_id IN (:a, :b) AND status = 'active' "
@@ -162,7 +148,7 @@ def test_through_the_broker_with_duplicates(world, mentorship_db):
                         bearer(world.keys.mint("mentee", sub=mentee_id, inst=inst)))
         mentor = Person(mentor_id, inst, "mentor", "Dr. Broker", "broker@example.org", {})
         req = world.request(mentee, mentor)
-        _publish([envelope.build("MentorEjected", {"user_id": mentor_id, "institution_id": inst,
+        publish_events([envelope.build("MentorEjected", {"user_id": mentor_id, "institution_id": inst,
                                                    "reason": "unresponsive"})] * 2)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and world.get(f"/requests/{req['id']}", mentee).get_json()["status"] == "open":
