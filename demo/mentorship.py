@@ -8,9 +8,9 @@ institution) to mentors with a published profile (demo/directory.py), each withi
 - lakeside mentee1 → lakeside mentor1: accepted (a mentorship; each side now sees the other's contact)
 - lakeside mentee1 → lakeside mentor2, riverside mentee1 → riverside mentor2: pending
 - riverside mentee1 → riverside mentor1: declined, with a reason
-- metro mentee1 → metro mentor1: expired — an operator moves the request's deadline to now through the
+- metropolitan mentee1 → metropolitan mentor1: expired — an operator moves the request's deadline to now through the
   documented operator endpoint (PUT /requests/<id>/deadline), and the worker's expiry job expires it
-  at its next run (MENTORSHIP_JOB_INTERVAL, 15 s by default). That is one strike on metro mentor1, below
+  at its next run (MENTORSHIP_JOB_INTERVAL, 15 s by default). That is one strike on metropolitan mentor1, below
   the threshold of 2.
 Each request carries an Idempotency-Key, so running the loader again creates nothing new. Enrollment,
 training and publication reach mentorship as events; the loader waits for them (up to a minute) and
@@ -31,7 +31,7 @@ PLAN = [  # (institution, mentee, mentor, outcome)
     ("lakeside", "mentee1", "mentor2", "pending"),
     ("riverside", "mentee1", "mentor1", "declined"),
     ("riverside", "mentee1", "mentor2", "pending"),
-    ("metro", "mentee1", "mentor1", "expired"),
+    ("metropolitan", "mentee1", "mentor1", "expired"),
 ]
 
 
