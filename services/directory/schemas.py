@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from services.directory import rules
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+MAX_DEPTH = 1000  # page * per_page
 
 
 def _unique(values):
@@ -109,8 +110,13 @@ class SearchQuery(_In):
     shared_background = fields.String(validate=validate.OneOf(rules.SHARED_BACKGROUNDS))
     scope = fields.String(validate=validate.OneOf(rules.SCOPES))
     has_open_slot = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=500))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+    @validates_schema
+    def _depth(self, data, **_):
+        if data["page"] * data["per_page"] > MAX_DEPTH:
+            raise ValidationError(f"Results beyond the first {MAX_DEPTH} are not served: narrow the search.", "page")
 
 
 class InstitutionMentorsQuery(_In):

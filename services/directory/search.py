@@ -1,34 +1,40 @@
-"""Mentor search: one SQL statement per search (PostgreSQL full text + pg_trgm), and a cache keyed by
-the search version.
+"""Mentor search: PostgreSQL full text + pg_trgm over published profiles, in parts that are cached
+by the search version and merged per caller.
 
 - Only published profiles are searched (publishing needs an active, trained mentor; ejection and
   deactivation unpublish in the same transaction that handles the event).
 - Visibility (R8): a local-scope mentor is visible only to callers of the mentor's institution;
-  operators see all. The same condition bounds the results, the total and every facet count.
-- The result list, the total and the facets come from one statement over one materialised set of
-  matches, so they always agree. Facets are counted in one pass over each match's integer
-  `facet_codes` (facet_values names them). Ordering is `score DESC, user_id` (see rules.py), so pages are
-  stable.
-- The statement returns the response body as JSON text, built by PostgreSQL.
-- Cache: a response depends only on the data, the caller's visibility (their institution, or "all"
-  for operators) and the query. Every change that can alter a result moves `search_state.version`
-  in the same transaction (service.touch_search), and a search reads the version before it reads
-  the profiles, so a cached body is served only while nothing has changed: an ejected mentor is gone
-  from the very next search. Bodies live in the unlogged `search_cache` table, shared by every API
-  process and replica (one round trip reads the version and the body); jobs.py purges past versions.
-  Broad queries (a very common word over 100,000 profiles) take hundreds of milliseconds to compute;
-  the cache is what makes them fast when they repeat. DIRECTORY_SEARCH_CACHE=off turns it off.
+  operators see all. A search is made of disjoint parts, each bounded by visibility: for a
+  mentee, mentor or admin the national profiles, plus the local profiles of the caller's own
+  institution; for an operator, everything. Results, the total and every facet count come from
+  those parts only, so a local mentor of another institution never reaches a count either.
+- A part is one SQL statement over one materialised set of matches, returning JSON built by
+  PostgreSQL: the top `page * per_page` hits by `score DESC, user_id` (see rules.py), the total,
+  and every facet's counts (one pass over each match's integer `facet_codes`; facet_values names
+  them). Merging parts sums totals and counts and merges the sorted hits, then cuts the page, so
+  pages are stable and results, total and facets always agree.
+- Cache: a part depends only on the data, its visibility and the query. Every change that can
+  alter a result moves `search_state.version` in the same transaction (service.touch_search), and a
+  search reads the version — with the cached parts, in one round trip — before it reads any
+  profile, so cached parts are used only while nothing has changed: an ejected mentor is gone from
+  the very next search. Parts live in the unlogged `search_cache` table, shared by every API process
+  and replica; the national part is shared by the callers of every institution. A miss takes a
+  transaction-level advisory lock on (key, version), so identical concurrent misses run once.
+  jobs.py purges past versions. DIRECTORY_SEARCH_CACHE=off turns the cache off.
+  Broad searches (a very common word over 100,000 profiles) take hundreds of milliseconds to
+  compute; the cache is what makes them fast when they repeat.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
+import json
 import uuid
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
 from services.directory import rules
-
-VERSION = sa.text("SELECT version FROM search_state WHERE id = 1")
 
 # The public shape of a profile (search hits and direct lookups), built by PostgreSQL.
 PUBLIC_JSON = """json_build_object(
@@ -86,10 +92,11 @@ def visibility_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[
     return "(p.scope = 'national' OR p.institution_id = :viewer_inst)", {"viewer_inst": institution_id}
 
 
-def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
-    """The search statement and its parameters for a validated SearchQuery."""
-    where, params = visibility_sql(institution_id, everything)
-    conditions = ["p.published", where]
+def build(query: dict, visibility: str, params: dict) -> tuple[sa.TextClause, dict]:
+    """The statement of one part: its `visibility` condition, a validated SearchQuery; the top
+    page * per_page hits (every interest, not only the first 20: parts are merged first)."""
+    params = dict(params)
+    conditions = ["p.published", visibility]
     text = (query.get("q") or "").strip()
     if text:
         params["q"] = text
@@ -109,9 +116,7 @@ def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tu
         params["scope"] = query["scope"]
     if query.get("has_open_slot") is not None:
         conditions.append("p.open_slots > 0" if query["has_open_slot"] else "p.open_slots = 0")
-    per_page = query.get("per_page", 20)
-    params.update(w_text=rules.W_TEXT, limit=per_page, offset=(query.get("page", 1) - 1) * per_page,
-                  page=query.get("page", 1), per_page=per_page)
+    params.update(w_text=rules.W_TEXT, limit=query.get("page", 1) * query.get("per_page", 20))
     where = " AND ".join(conditions)
     columns = "p.user_id, p.facet_codes"
     if text:
@@ -128,27 +133,23 @@ def build(query: dict, institution_id: uuid.UUID | None, everything: bool) -> tu
   WHERE {where} AND :q <% p.display_name AND NOT (p.search_vector @@ tsq.q)"""
     else:
         matches = f"SELECT {columns}, 0.0::real AS relevance, p.rank_boost AS score FROM mentor_profiles p WHERE {where}"
-    facets = ",\n  ".join(f"'{name}', coalesce((SELECT vals FROM grouped WHERE facet = '{name}'), '[]')"
+    facets = ",\n  ".join(f"'{name}', coalesce((SELECT vals FROM grouped WHERE facet = '{name}'), '{{}}')"
                            for name in FACETS)
     sql = f"""
 WITH m AS MATERIALIZED (
   {matches}
 ), top AS (
-  SELECT user_id, score, relevance FROM m ORDER BY score DESC, user_id LIMIT :limit OFFSET :offset
-), counted AS (
-  SELECT f.facet, f.value, c.n,
-         row_number() OVER (PARTITION BY f.facet ORDER BY c.n DESC, f.value) AS r
-  FROM (SELECT code, count(*) AS n FROM m, unnest(m.facet_codes) AS code GROUP BY code) c
-  JOIN facet_values f ON f.code = c.code
+  SELECT user_id, score, relevance FROM m ORDER BY score DESC, user_id LIMIT :limit
 ), grouped AS (
-  SELECT facet, json_agg(json_build_object('value', value, 'count', n) ORDER BY n DESC, value) AS vals
-  FROM counted WHERE facet <> 'interest' OR r <= {INTEREST_FACET_SIZE} GROUP BY facet
+  SELECT f.facet, json_object_agg(f.value, c.n) AS vals
+  FROM (SELECT code, count(*) AS n FROM m, unnest(m.facet_codes) AS code GROUP BY code) c
+  JOIN facet_values f ON f.code = c.code GROUP BY f.facet
 )
 SELECT json_build_object(
-  'total', (SELECT count(*) FROM m), 'page', CAST(:page AS int), 'per_page', CAST(:per_page AS int),
+  'total', (SELECT count(*) FROM m),
   'results', (SELECT coalesce(json_agg(
-      (jsonb_build_object('score', round(top.score::numeric, 4), 'text_relevance', round(top.relevance::numeric, 4))
-       || {PUBLIC_JSON}::jsonb) ORDER BY top.score DESC, top.user_id), '[]')
+      (jsonb_build_object('score', top.score, 'text_relevance', top.relevance) || {PUBLIC_JSON}::jsonb)
+      ORDER BY top.score DESC, top.user_id), '[]')
     FROM top JOIN mentor_profiles p ON p.user_id = top.user_id),
   'facets', json_build_object(
   {facets})
@@ -167,44 +168,78 @@ def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.T
                    f"WHERE p.user_id = :mentor_id AND p.published AND {where}"), params
 
 
-LOOKUP = sa.text("SELECT s.version, c.body FROM search_state s LEFT JOIN search_cache c "
-                 "ON c.version = s.version AND c.key = :key WHERE s.id = 1")
 CACHED = sa.text("SELECT body FROM search_cache WHERE version = :version AND key = :key")
 SINGLE_FLIGHT = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, :version))")
 STORE = sa.text("INSERT INTO search_cache (version, key, body) VALUES (:version, :key, :body) ON CONFLICT DO NOTHING")
 
 
-def cache_key(query: dict, institution_id: uuid.UUID | None, everything: bool) -> str:
-    viewer = "*" if everything else str(institution_id or "-")
-    return viewer + "?" + urlencode(sorted((k, str(v)) for k, v in query.items()))
+def parts(institution_id: uuid.UUID | None, everything: bool) -> list[tuple[str, str, dict]]:
+    """(cache key prefix, visibility condition, parameters) of the disjoint parts a caller sees."""
+    if everything:
+        return [("all", "TRUE", {})]
+    out = [("national", "p.scope = 'national'", {})]
+    if institution_id is not None:
+        out.append((f"local:{institution_id}", "p.scope = 'local' AND p.institution_id = :viewer_inst",
+                    {"viewer_inst": institution_id}))
+    return out
+
+
+def _lookup(count: int) -> sa.TextClause:
+    joins = " ".join(f"LEFT JOIN search_cache c{i} ON c{i}.version = s.version AND c{i}.key = :k{i}"
+                     for i in range(count))
+    return sa.text(f"SELECT s.version, {', '.join(f'c{i}.body' for i in range(count))} "
+                   f"FROM search_state s {joins} WHERE s.id = 1")
 
 
 def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, everything: bool, *,
            use_cache: bool = True) -> tuple[str, bool]:
-    """The response body (JSON text) and whether it came from the cache.
-
-    One round trip reads the search version and, for it, a cached body. On a miss, a transaction-level
-    advisory lock on (key, version) makes concurrent identical searches — in any process or replica —
-    wait for the first one and take its body rather than run again; the body is stored under the
-    version read before the search ran (a body at least as new as its key)."""
-    key = cache_key(query, institution_id, everything)
+    """The response body (JSON text) and whether every part came from the cache."""
+    wanted = parts(institution_id, everything)
+    terms = urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page")))
+    depth = query.get("page", 1) * query.get("per_page", 20)
+    keys = [f"{prefix}?{terms}&top={depth}" for prefix, _, _ in wanted]
     with engine.connect() as conn:
-        version, body = conn.execute(LOOKUP, {"key": key}).one()
+        version, *bodies = conn.execute(_lookup(len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).one()
         if not use_cache:
-            statement, params = build(query, institution_id, everything)
-            return conn.execute(statement, params).scalar_one(), False
-        if body is not None:
-            return body, True
-        conn.execute(SINGLE_FLIGHT, {"key": key, "version": version})
-        body = conn.execute(CACHED, {"key": key, "version": version}).scalar_one_or_none()
-        if body is not None:  # another process computed it while this one waited
-            conn.commit()
-            return body, True
-        statement, params = build(query, institution_id, everything)
-        body = conn.execute(statement, params).scalar_one()
-        conn.execute(STORE, {"version": version, "key": key, "body": body})
-        conn.commit()
-    return body, False
+            bodies = [None] * len(keys)
+        hit = all(b is not None for b in bodies)
+        for i, (key, (_, visibility, params)) in enumerate(zip(keys, wanted)):
+            if bodies[i] is not None:
+                continue
+            if use_cache:  # single flight: wait for an identical miss elsewhere, then take its part
+                conn.execute(SINGLE_FLIGHT, {"key": key, "version": version})
+                bodies[i] = conn.execute(CACHED, {"key": key, "version": version}).scalar_one_or_none()
+            if bodies[i] is None:
+                statement, bound = build(query, visibility, params)
+                bodies[i] = conn.execute(statement, bound).scalar_one()
+                if use_cache:
+                    conn.execute(STORE, {"version": version, "key": key, "body": bodies[i]})
+            conn.commit()  # releases the advisory lock
+    return merge([json.loads(b) for b in bodies], query.get("page", 1), query.get("per_page", 20)), hit
+
+
+def merge(found: list[dict], page: int, per_page: int) -> str:
+    """One response from disjoint parts: totals and facet counts summed, hits merged by score."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for part in found:
+        for name, values in part["facets"].items():
+            bucket = counts[name]
+            for value, n in values.items():
+                bucket[value] = bucket.get(value, 0) + n
+    facets = {}
+    for name, bucket in counts.items():
+        ordered = sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
+        if name == "interest":
+            ordered = ordered[:INTEREST_FACET_SIZE]
+        facets[name] = [{"value": v, "count": n} for v, n in ordered]
+    hits = heapq.merge(*(part["results"] for part in found), key=lambda h: (-h["score"], h["id"]))
+    start = (page - 1) * per_page
+    results = list(itertools.islice(hits, start, start + per_page))
+    for h in results:
+        h["score"] = round(h["score"], 4)
+        h["text_relevance"] = round(h["text_relevance"], 4)
+    return json.dumps({"total": sum(part["total"] for part in found), "page": page, "per_page": per_page,
+                       "results": results, "facets": facets})
 
 
 PURGE = sa.text("DELETE FROM search_cache WHERE version < (SELECT version FROM search_state WHERE id = 1) "

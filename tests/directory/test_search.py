@@ -236,7 +236,7 @@ def test_pagination_is_stable_and_complete(world):
 
 @pytest.mark.parametrize("params,parameter", [
     ({"specialty": "Astrology"}, "specialty"), ({"state": "XX"}, "state"), ({"per_page": 500}, "per_page"),
-    ({"page": 0}, "page"), ({"has_open_slot": "perhaps"}, "has_open_slot"), ({"institution_id": "x"}, "institution_id"),
+    ({"page": 0}, "page"), ({"page": 51, "per_page": 20}, "page"), ({"has_open_slot": "perhaps"}, "has_open_slot"), ({"institution_id": "x"}, "institution_id"),
     ({"q": "x" * 201}, "q"), ({"meeting_mode": "fax"}, "meeting_mode"),
 ])
 def test_bad_query_is_422_with_the_parameter_named(world, params, parameter):
