@@ -101,10 +101,8 @@ class MentorProfile(Base):
                  postgresql_where=PUBLISHED),
         sa.Index("ix_mentor_profiles_display_name_trgm", "display_name", postgresql_using="gin",
                  postgresql_ops={"display_name": "gin_trgm_ops"}, postgresql_where=PUBLISHED),
-        sa.Index("ix_mentor_profiles_rank", sa.text("rank_boost DESC"), "user_id", postgresql_where=PUBLISHED),
-        sa.Index("ix_mentor_profiles_filters", "specialties", "languages", "meeting_modes", "interest_tags",
-                 "shared_background", postgresql_using="gin", postgresql_where=PUBLISHED),
-        sa.Index("ix_mentor_profiles_state", "state", postgresql_where=PUBLISHED),
+        # every filter is one `facet_codes @> codes` condition on this index
+        sa.Index("ix_mentor_profiles_facet_codes", "facet_codes", postgresql_using="gin", postgresql_where=PUBLISHED),
     )
 
 

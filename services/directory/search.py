@@ -57,6 +57,17 @@ FACETS = ("specialty", "interest", "language", "state", "meeting_mode", "shared_
 INTEREST_FACET_SIZE = 20
 
 
+def normalise_language(value: str) -> str:
+    return " ".join(w.capitalize() for w in value.strip().split())
+
+
+# query parameter → (facet, how its value is stored)
+FILTERS = (("specialty", "specialty", str), ("language", "language", normalise_language),
+           ("meeting_mode", "meeting_mode", str), ("shared_background", "shared_background", str),
+           ("interest", "interest", lambda v: v.strip().lower()), ("state", "state", str), ("scope", "scope", str),
+           ("has_open_slot", "has_open_slot", lambda v: "true" if v else "false"))
+
+
 def facet_pairs(p) -> list[tuple[str, str]]:
     """The (facet, value) pairs a profile counts in (`p`: a MentorProfile or an object like it)."""
     pairs = [("specialty", v) for v in p.specialties or []] + [("language", v) for v in p.languages or []]
@@ -100,22 +111,14 @@ def build(query: dict, visibility: str, params: dict) -> tuple[sa.TextClause, di
     text = (query.get("q") or "").strip()
     if text:
         params["q"] = text
-    for param, column in (("specialty", "specialties"), ("language", "languages"),
-                          ("meeting_mode", "meeting_modes"), ("shared_background", "shared_background")):
-        if query.get(param):
-            conditions.append(f"p.{column} @> ARRAY[CAST(:{param} AS text)]")
-            params[param] = query[param] if param != "language" else normalise_language(query[param])
-    if query.get("interest"):
-        conditions.append("p.interest_tags @> ARRAY[CAST(:interest AS text)]")
-        params["interest"] = query["interest"].strip().lower()
-    if query.get("state"):
-        conditions.append("p.state = :state")
-        params["state"] = query["state"]
-    if query.get("scope"):
-        conditions.append("p.scope = :scope")
-        params["scope"] = query["scope"]
-    if query.get("has_open_slot") is not None:
-        conditions.append("p.open_slots > 0" if query["has_open_slot"] else "p.open_slots = 0")
+    filters = [(facet, value(query[param])) for param, facet, value in FILTERS if query.get(param) is not None]
+    if filters:
+        # all filters in one GIN condition; a value no profile ever had matches nothing
+        conditions.append("p.facet_codes @> (SELECT CASE WHEN count(*) = :n_filters THEN array_agg(code) "
+                          "ELSE ARRAY[-1] END FROM facet_values WHERE (facet, value) IN "
+                          "(SELECT * FROM unnest(CAST(:filter_facets AS text[]), CAST(:filter_values AS text[]))))")
+        params.update(n_filters=len(filters), filter_facets=[f for f, _ in filters],
+                      filter_values=[v for _, v in filters])
     params.update(w_text=rules.W_TEXT, limit=query.get("page", 1) * query.get("per_page", 20))
     where = " AND ".join(conditions)
     columns = "p.user_id, p.facet_codes"
@@ -155,10 +158,6 @@ SELECT json_build_object(
   {facets})
 )::text"""
     return sa.text(sql), params
-
-
-def normalise_language(value: str) -> str:
-    return " ".join(w.capitalize() for w in value.strip().split())
 
 
 def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:

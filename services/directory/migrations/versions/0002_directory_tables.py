@@ -89,11 +89,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_mentor_profiles'))
     )
     op.create_index('ix_mentor_profiles_display_name_trgm', 'mentor_profiles', ['display_name'], unique=False, postgresql_using='gin', postgresql_ops={'display_name': 'gin_trgm_ops'}, postgresql_where=sa.text('published'))
-    op.create_index('ix_mentor_profiles_filters', 'mentor_profiles', ['specialties', 'languages', 'meeting_modes', 'interest_tags', 'shared_background'], unique=False, postgresql_using='gin', postgresql_where=sa.text('published'))
+    op.create_index('ix_mentor_profiles_facet_codes', 'mentor_profiles', ['facet_codes'], unique=False, postgresql_using='gin', postgresql_where=sa.text('published'))
     op.create_index(op.f('ix_mentor_profiles_institution_id'), 'mentor_profiles', ['institution_id'], unique=False)
-    op.create_index('ix_mentor_profiles_rank', 'mentor_profiles', [sa.literal_column('rank_boost DESC'), 'user_id'], unique=False, postgresql_where=sa.text('published'))
     op.create_index('ix_mentor_profiles_search_vector', 'mentor_profiles', ['search_vector'], unique=False, postgresql_using='gin', postgresql_where=sa.text('published'))
-    op.create_index('ix_mentor_profiles_state', 'mentor_profiles', ['state'], unique=False, postgresql_where=sa.text('published'))
     op.create_table('mentorships',
     sa.Column('mentorship_id', sa.UUID(), nullable=False),
     sa.Column('mentor_id', sa.UUID(), nullable=False),
@@ -148,10 +146,8 @@ def downgrade() -> None:
     op.drop_table('request_outcomes')
     op.drop_index(op.f('ix_mentorships_mentor_id'), table_name='mentorships')
     op.drop_table('mentorships')
-    op.drop_index('ix_mentor_profiles_state', table_name='mentor_profiles', postgresql_where=sa.text('published'))
     op.drop_index('ix_mentor_profiles_search_vector', table_name='mentor_profiles', postgresql_using='gin', postgresql_where=sa.text('published'))
-    op.drop_index('ix_mentor_profiles_rank', table_name='mentor_profiles', postgresql_where=sa.text('published'))
     op.drop_index(op.f('ix_mentor_profiles_institution_id'), table_name='mentor_profiles')
-    op.drop_index('ix_mentor_profiles_filters', table_name='mentor_profiles', postgresql_using='gin', postgresql_where=sa.text('published'))
+    op.drop_index('ix_mentor_profiles_facet_codes', table_name='mentor_profiles', postgresql_using='gin', postgresql_where=sa.text('published'))
     op.drop_index('ix_mentor_profiles_display_name_trgm', table_name='mentor_profiles', postgresql_using='gin', postgresql_ops={'display_name': 'gin_trgm_ops'}, postgresql_where=sa.text('published'))
     op.drop_table('mentor_profiles')
