@@ -46,9 +46,7 @@ def _one(view, session, obj) -> Response:
 
 def request_view(session, req: MentorshipRequest) -> dict:
     out = s.RequestOut().dump(req)
-    mentorship = None
-    if req.status == "accepted":
-        mentorship = session.query(Mentorship.id).filter(Mentorship.request_id == req.id).scalar()
+    mentorship = service.mentorship_id_of(session, req) if req.status == "accepted" else None
     out["mentorship_id"] = str(mentorship) if mentorship else None
     out.update(_contacts(session, req.mentor_id, req.mentee_id, req.status == "accepted"))
     return out

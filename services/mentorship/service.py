@@ -332,6 +332,10 @@ def _conclude(session: orm.Session, ms: Mentorship, by: str, reason: str) -> Non
                  subject=f"mentorships/{ms.id}")
 
 
+def mentorship_id_of(session: orm.Session, req: MentorshipRequest) -> uuid.UUID | None:
+    return session.execute(sa.select(Mentorship.id).where(Mentorship.request_id == req.id)).scalar_one_or_none()
+
+
 def _visible_mentorship(session: orm.Session, actor: Principal, mentorship_id: uuid.UUID) -> Mentorship:
     ms = session.get(Mentorship, mentorship_id)
     visible_or_404(ms is not None and (actor.is_operator or actor.id in (ms.mentee_id, ms.mentor_id)), "mentorship")
