@@ -17,8 +17,9 @@ by the search version and merged per caller.
   alter a result moves `search_state.version` in the same transaction (service.touch_search), and a
   search reads the version — with the cached parts, in one round trip — before it reads any
   profile, so cached parts are used only while nothing has changed: an ejected mentor is gone from
-  the very next search. Parts live in the unlogged `search_cache` table, shared by every API process
-  and replica; the national part is shared by the callers of every institution. A miss takes a
+  the very next search. Parts, and each merged response, live in the unlogged `search_cache` table,
+  shared by every API process and replica; the national part is shared by the callers of every
+  institution. A miss takes a
   transaction-level advisory lock on (key, version), so identical concurrent misses run once.
   jobs.py purges past versions. DIRECTORY_SEARCH_CACHE=off turns the cache off.
   Broad searches (a very common word over 100,000 profiles) take hundreds of milliseconds to
@@ -192,16 +193,23 @@ def _lookup(count: int) -> sa.TextClause:
 
 def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, everything: bool, *,
            use_cache: bool = True) -> tuple[str, bool]:
-    """The response body (JSON text) and whether every part came from the cache."""
+    """The response body (JSON text) and whether it came from the cache.
+
+    The caller's whole response is cached too (keyed by their visibility and the page), so a
+    repeated search costs one round trip and no JSON work; on a miss, the parts come from the cache
+    or are computed, then merged."""
     wanted = parts(institution_id, everything)
     terms = urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page")))
-    depth = query.get("page", 1) * query.get("per_page", 20)
-    keys = [f"{prefix}?{terms}&top={depth}" for prefix, _, _ in wanted]
+    page, per_page = query.get("page", 1), query.get("per_page", 20)
+    keys = [f"{prefix}?{terms}&top={page * per_page}" for prefix, _, _ in wanted]
+    response_key = "response:" + "+".join(prefix for prefix, _, _ in wanted) + f"?{terms}&page={page}&per_page={per_page}"
     with engine.connect() as conn:
-        version, *bodies = conn.execute(_lookup(len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).one()
-        if not use_cache:
-            bodies = [None] * len(keys)
-        hit = all(b is not None for b in bodies)
+        version, response = conn.execute(_lookup(1), {"k0": response_key}).one()
+        if response is not None and use_cache:
+            return response, True
+        bodies = [None] * len(keys)
+        if use_cache:
+            bodies = list(conn.execute(_lookup(len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).one()[1:])
         for i, (key, (_, visibility, params)) in enumerate(zip(keys, wanted)):
             if bodies[i] is not None:
                 continue
@@ -214,7 +222,11 @@ def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, eve
                 if use_cache:
                     conn.execute(STORE, {"version": version, "key": key, "body": bodies[i]})
             conn.commit()  # releases the advisory lock
-    return merge([json.loads(b) for b in bodies], query.get("page", 1), query.get("per_page", 20)), hit
+        response = merge([json.loads(b) for b in bodies], page, per_page)
+        if use_cache:
+            conn.execute(STORE, {"version": version, "key": response_key, "body": response})
+            conn.commit()
+    return response, False
 
 
 def merge(found: list[dict], page: int, per_page: int) -> str:
