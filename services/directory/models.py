@@ -103,6 +103,9 @@ class MentorProfile(Base):
                  postgresql_ops={"display_name": "gin_trgm_ops"}, postgresql_where=PUBLISHED),
         # every filter is one `facet_codes @> codes` condition on this index
         sa.Index("ix_mentor_profiles_facet_codes", "facet_codes", postgresql_using="gin", postgresql_where=PUBLISHED),
+        # the local part of a search: one institution's published local-scope mentors
+        sa.Index("ix_mentor_profiles_local", "institution_id",
+                 postgresql_where=sa.text("published AND scope = 'local'")),
     )
 
 

@@ -90,6 +90,7 @@ def upgrade() -> None:
     )
     op.create_index('ix_mentor_profiles_display_name_trgm', 'mentor_profiles', ['display_name'], unique=False, postgresql_using='gin', postgresql_ops={'display_name': 'gin_trgm_ops'}, postgresql_where=sa.text('published'))
     op.create_index('ix_mentor_profiles_facet_codes', 'mentor_profiles', ['facet_codes'], unique=False, postgresql_using='gin', postgresql_where=sa.text('published'))
+    op.create_index('ix_mentor_profiles_local', 'mentor_profiles', ['institution_id'], unique=False, postgresql_where=sa.text("published AND scope = 'local'"))
     op.create_index(op.f('ix_mentor_profiles_institution_id'), 'mentor_profiles', ['institution_id'], unique=False)
     op.create_index('ix_mentor_profiles_search_vector', 'mentor_profiles', ['search_vector'], unique=False, postgresql_using='gin', postgresql_where=sa.text('published'))
     op.create_table('mentorships',
@@ -148,6 +149,7 @@ def downgrade() -> None:
     op.drop_table('mentorships')
     op.drop_index('ix_mentor_profiles_search_vector', table_name='mentor_profiles', postgresql_using='gin', postgresql_where=sa.text('published'))
     op.drop_index(op.f('ix_mentor_profiles_institution_id'), table_name='mentor_profiles')
+    op.drop_index('ix_mentor_profiles_local', table_name='mentor_profiles', postgresql_where=sa.text("published AND scope = 'local'"))
     op.drop_index('ix_mentor_profiles_facet_codes', table_name='mentor_profiles', postgresql_using='gin', postgresql_where=sa.text('published'))
     op.drop_index('ix_mentor_profiles_display_name_trgm', table_name='mentor_profiles', postgresql_using='gin', postgresql_ops={'display_name': 'gin_trgm_ops'}, postgresql_where=sa.text('published'))
     op.drop_table('mentor_profiles')
