@@ -104,22 +104,20 @@ def visibility_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[
     return "(p.scope = 'national' OR p.institution_id = :viewer_inst)", {"viewer_inst": institution_id}
 
 
-def build(query: dict, visibility: str, params: dict) -> tuple[sa.TextClause, dict]:
-    """The statement of one part: its `visibility` condition, a validated SearchQuery; the top
-    page * per_page hits (every interest, not only the first 20: parts are merged first)."""
+def build(query: dict, visibility: str, params: dict, codes: list[int] | None) -> tuple[sa.TextClause, dict]:
+    """The statement of one part: its `visibility` condition, a validated SearchQuery and the codes
+    of its filters (None: no filter); the top page * per_page hits (every interest, not only the
+    first 20: parts are merged first)."""
     params = dict(params)
     conditions = ["p.published", visibility]
     text = (query.get("q") or "").strip()
     if text:
         params["q"] = text
-    filters = [(facet, value(query[param])) for param, facet, value in FILTERS if query.get(param) is not None]
-    if filters:
-        # all filters in one GIN condition; a value no profile ever had matches nothing
-        conditions.append("p.facet_codes @> (SELECT CASE WHEN count(*) = :n_filters THEN array_agg(code) "
-                          "ELSE ARRAY[-1] END FROM facet_values WHERE (facet, value) IN "
-                          "(SELECT * FROM unnest(CAST(:filter_facets AS text[]), CAST(:filter_values AS text[]))))")
-        params.update(n_filters=len(filters), filter_facets=[f for f, _ in filters],
-                      filter_values=[v for _, v in filters])
+    if codes is not None:
+        # all filters in one GIN condition, with the codes as a constant so that the planner can
+        # estimate them (and AND this index with the full-text one)
+        conditions.append("p.facet_codes @> CAST(:filter_codes AS int[])")
+        params["filter_codes"] = codes
     params.update(w_text=rules.W_TEXT, limit=query.get("page", 1) * query.get("per_page", 20))
     where = " AND ".join(conditions)
     columns = "p.user_id, p.facet_codes"
@@ -159,6 +157,33 @@ SELECT json_build_object(
   {facets})
 )::text"""
     return sa.text(sql), params
+
+
+def filter_pairs(query: dict) -> list[tuple[str, str]]:
+    return [(facet, value(query[param])) for param, facet, value in FILTERS if query.get(param) is not None]
+
+
+class FacetCodes:
+    """The codes of (facet, value) pairs, remembered by each process (a pair's code never changes)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], int] = {}
+
+    def resolve(self, conn, pairs: list[tuple[str, str]]) -> list[int] | None:
+        """The codes of every pair, or None when some value no profile ever had (nothing matches)."""
+        missing = [p for p in pairs if p not in self._known]
+        if missing:
+            rows = conn.execute(_FACET_LOOKUP, {"facets": [f for f, _ in missing], "vals": [v for _, v in missing]})
+            self._known.update({(f, v): code for code, f, v in rows})
+        if any(p not in self._known for p in pairs):
+            return None
+        return sorted(self._known[p] for p in pairs)
+
+
+_FACET_LOOKUP = sa.text(
+    "SELECT f.code, f.facet, f.value FROM facet_values f JOIN unnest(CAST(:facets AS text[]), "
+    "CAST(:vals AS text[])) AS x(facet, value) ON f.facet = x.facet AND f.value = x.value")
+FACET_CODES = FacetCodes()
 
 
 def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
@@ -210,6 +235,10 @@ def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, eve
         bodies = [None] * len(keys)
         if use_cache:
             bodies = list(conn.execute(_lookup(len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).one()[1:])
+        pairs = filter_pairs(query)
+        codes = FACET_CODES.resolve(conn, pairs) if pairs else None
+        if pairs and codes is None:  # a filter value no profile has: nothing matches
+            codes = [-1]
         for i, (key, (_, visibility, params)) in enumerate(zip(keys, wanted)):
             if bodies[i] is not None:
                 continue
@@ -217,7 +246,7 @@ def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, eve
                 conn.execute(SINGLE_FLIGHT, {"key": key, "version": version})
                 bodies[i] = conn.execute(CACHED, {"key": key, "version": version}).scalar_one_or_none()
             if bodies[i] is None:
-                statement, bound = build(query, visibility, params)
+                statement, bound = build(query, visibility, params, codes)
                 bodies[i] = conn.execute(statement, bound).scalar_one()
                 if use_cache:
                     conn.execute(STORE, {"version": version, "key": key, "body": bodies[i]})
