@@ -10,9 +10,10 @@ How it runs, so that nothing else caps it:
 - database: `mmm_bench_<hex>_directory`, migrated with the service's own migrations, filled with
   COPY (the search-vector trigger fires as for any insert; the search indexes are dropped before
   and rebuilt after the load), dropped at the end (unless --keep);
-- API: `mmm api directory` (gunicorn, gthread) on a free port, API_WORKERS/API_THREADS as given;
+- API: the directory app under gunicorn (gthread; shared.testing.ApiProcesses) on a free port,
+  --api-workers processes of --api-threads threads;
 - tokens: minted with a benchmark Ed25519 key whose JWKS this process serves on a free port
-  (AUTH_JWKS_URL), so identity need not run;
+  (shared.testing.JwksServer, AUTH_JWKS_URL), so identity need not run;
 - gateway: deploy/gateway/nginx.conf.template rendered by shared/gateway.py with
   GATEWAY_API_RATE=1000000r/s and GATEWAY_API_BURST=1000000 (the platform's default of 200 r/s per
   IP would otherwise cap one benchmarking machine), the directory upstream pointing at the API and
@@ -30,6 +31,7 @@ reported, and the latencies of misses (searches that ran in PostgreSQL) separate
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import itertools
 import json
@@ -39,7 +41,6 @@ import platform
 import random
 import secrets
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,7 +48,7 @@ import tempfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -58,7 +59,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from services.directory import rules, search  # noqa: E402
 from shared import config, db, gateway, migrations  # noqa: E402
-from shared.testing import SigningKeys  # noqa: E402
+from shared.testing import ApiProcesses, JwksServer, SigningKeys, free_port  # noqa: E402
 
 SEED = 20251125
 INSTITUTIONS = 8  # viewers' institutions; profiles belong to these and to 192 more
@@ -340,30 +341,15 @@ def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], cli
 
 # --- the pieces it runs ------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve_jwks(keys: SigningKeys) -> tuple[ThreadingHTTPServer, int]:
-    body = json.dumps(keys.jwks).encode()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
             pass
-
-    port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, port
 
 
 def wait_http(url: str, timeout: float = 60) -> None:
@@ -396,33 +382,33 @@ def main() -> None:
     url = f"{config.postgres_url().rsplit('/', 1)[0]}/mmm_bench_{run}_directory"
     viewers = [uuid.UUID(int=random.Random(SEED + i).getrandbits(128), version=4) for i in range(INSTITUTIONS)]
     keys = SigningKeys()
-    procs: list[subprocess.Popen] = []
     runtime = Path(tempfile.mkdtemp(prefix="mmm-bench-search-"))
+    stack = contextlib.ExitStack()
     try:
         migrations.upgrade("directory", url)
         seconds = seed(url, args.profiles, viewers)
-        with db.Database(url).engine.connect() as conn:
+        database = db.Database(url)
+        with database.engine.connect() as conn:
             size = conn.scalar(sa.text("SELECT pg_size_pretty(pg_total_relation_size('mentor_profiles'))"))
-        jwks_server, jwks_port = serve_jwks(keys)
-        api_port, gw_port = free_port(), free_port()
-        env = {**os.environ, "DIRECTORY_DATABASE_URL": url, "API_BIND": f"127.0.0.1:{api_port}",
-               "API_WORKERS": args.api_workers, "API_THREADS": args.api_threads, "LOG_LEVEL": "WARNING",
-               "AUTH_JWKS_URL": f"http://127.0.0.1:{jwks_port}/jwks.json",
-               "DIRECTORY_SEARCH_CACHE": args.cache}
-        procs.append(subprocess.Popen([sys.executable, "-m", "mmm.cli", "api", "directory"], cwd=REPO, env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        database.dispose()
+        jwks = stack.enter_context(JwksServer(keys))
+        api = stack.enter_context(ApiProcesses("directory", {
+            "DIRECTORY_DATABASE_URL": url, "LOG_LEVEL": "WARNING", "AUTH_JWKS_URL": jwks.url,
+            "DIRECTORY_SEARCH_CACHE": args.cache}, count=1, workers=int(args.api_workers),
+            threads=int(args.api_threads), log_dir=str(runtime)))
+        gw_port = free_port()
         values = gateway.local_values(runtime, listen=f"127.0.0.1:{gw_port}")
         values.update({name: "127.0.0.1:9" for name in values if name.endswith("_UPSTREAM")})
-        values.update(DIRECTORY_UPSTREAM=f"127.0.0.1:{api_port}", GATEWAY_API_RATE="1000000r/s",
+        values.update(DIRECTORY_UPSTREAM=api.urls[0].removeprefix("http://"), GATEWAY_API_RATE="1000000r/s",
                       GATEWAY_API_BURST="1000000")
         conf = gateway.render(values, out=runtime / "nginx.conf")
         conf.write_text(conf.read_text().replace("access_log /dev/stdout mmm_json;", "access_log off;"))
         gateway.check_config(runtime, conf)
-        procs.append(subprocess.Popen(gateway.nginx_command(runtime, conf), stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, start_new_session=True))
-        wait_http(f"http://127.0.0.1:{api_port}/readyz")
+        nginx = subprocess.Popen(gateway.nginx_command(runtime, conf), stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        stack.callback(_stop, nginx)
         wait_http(f"http://127.0.0.1:{gw_port}/api/v1/directory/openapi.json")
-        tokens = [keys.mint("mentee", inst=viewers[k % INSTITUTIONS], ttl=__import__("datetime").timedelta(hours=2))
+        tokens = [keys.mint("mentee", inst=viewers[k % INSTITUTIONS], ttl=timedelta(hours=2))
                   for k in range(16)]
         paths = query_mix(500, random.Random(SEED))
         runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration)
@@ -438,23 +424,14 @@ def main() -> None:
                           "distinct_searches": {k: len(p) for k, p in zip(("text", "text_and_two_filters",
                                                                             "filters_only", "common_word"), paths)},
                           "popularity": f"Zipf s={ZIPF_S} within each kind",
-                          "viewers": f"16 mentee tokens of {INSTITUTIONS} institutions (the cache is per viewer "
-                                     "institution)",
+                          "viewers": f"16 mentee tokens of {INSTITUTIONS} institutions (the national part of a "
+                                     "search is shared, the local part and the response are per institution)",
                           "page": "20 results with facets"},
             "runs": runs,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         }, indent=2))
-        jwks_server.shutdown()
     finally:
-        for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-                p.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        stack.close()
         if not args.keep:
             db.drop_database(url)
 

@@ -149,10 +149,11 @@ class ResponsivenessOut(_Out):
     score = fields.Float()
 
 
-class PublicProfileOut(_Out):
+class _ProfileFields(_Out):
+    """The fields a mentor fills, as shown (shared background: only the items the mentor shows)."""
     id = fields.UUID()
     institution_id = fields.UUID()
-    display_name = fields.String()
+    display_name = fields.String(allow_none=True)
     pronouns = fields.String(allow_none=True)
     academic_rank = fields.String(allow_none=True)
     specialties = fields.List(fields.String())
@@ -166,7 +167,10 @@ class PublicProfileOut(_Out):
     career_highlights = fields.String(allow_none=True)
     bio = fields.String(allow_none=True)
     shared_background = fields.List(fields.String())
-    scope = fields.String()
+    scope = fields.String(allow_none=True)
+
+
+class PublicProfileOut(_ProfileFields):
     availability = fields.Nested(AvailabilityOut)
     responsiveness = fields.Nested(ResponsivenessOut)
 
@@ -200,31 +204,15 @@ class SearchOut(_Out):
     facets = fields.Nested(Facets)
 
 
-class OwnProfileOut(_Out):
+class OwnProfileOut(_ProfileFields):
     """The mentor's own profile, with its publication state and what is still missing."""
     id = fields.UUID(attribute="user_id")
-    institution_id = fields.UUID()
     status = fields.String()
     trained = fields.Boolean()
     published = fields.Boolean()
     published_at = fields.DateTime(allow_none=True)
     completeness = fields.Integer(metadata={"description": "Per cent of profile fields filled"})
     missing_fields = fields.List(fields.String(), metadata={"description": "Required to publish"})
-    display_name = fields.String(allow_none=True)
-    pronouns = fields.String(allow_none=True)
-    academic_rank = fields.String(allow_none=True)
-    specialties = fields.List(fields.String())
-    subspecialty = fields.String(allow_none=True)
-    clinical_interests = fields.List(fields.String())
-    research_interests = fields.List(fields.String())
-    education_interests = fields.List(fields.String())
-    languages = fields.List(fields.String())
-    city = fields.String(allow_none=True)
-    state = fields.String(allow_none=True)
-    career_highlights = fields.String(allow_none=True)
-    bio = fields.String(allow_none=True)
-    shared_background = fields.List(fields.String())
-    scope = fields.String(allow_none=True)
     accepting_new_mentees = fields.Boolean()
     hours_per_month = fields.Integer(allow_none=True)
     meeting_modes = fields.List(fields.String())

@@ -7,7 +7,6 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from services.directory.events import handlers
 from shared.app import db_of
@@ -133,10 +132,3 @@ def world(directory_app, client, signing_keys):
 
 def profile(**changes) -> dict:
     return {**FULL_PROFILE, **changes}
-
-
-def outbox_events(database, name: str, **match) -> list[dict]:
-    with database.engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT body FROM outbox WHERE event_type LIKE :t ORDER BY seq"),
-                            {"t": f"%.{name}.v1"}).scalars().all()
-    return [r for r in rows if all(r["data"].get(k) == v for k, v in match.items())]

@@ -2,33 +2,18 @@
 soon as it is handled), duplicates and out-of-order delivery; responsiveness from request outcomes."""
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
-import pika
 import pytest
 
 from services.directory.events import handlers
 from shared.events import broker, envelope
 from shared.events.consumer import Consumer
-from tests.directory.conftest import FULL_PROFILE, deliver, now, outbox_events, profile
-
-
-def publish(events: list[dict]) -> None:
-    names = broker.names()
-    conn = broker.connect()
-    try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        for body in events:
-            key = body["type"].split(".", 2)[2]
-            ch.basic_publish(names.exchange, key, json.dumps(body).encode(),
-                             pika.BasicProperties(content_type="application/cloudevents+json"), mandatory=True)
-    finally:
-        conn.close()
+from shared.testing import outbox_events, publish_events
+from tests.directory.conftest import FULL_PROFILE, deliver, now, profile
 
 
 def wait_for(predicate, timeout=20.0) -> bool:
@@ -58,7 +43,7 @@ def test_through_the_broker_enrolled_trained_published_then_ejected(world, consu
                                                  "email": "broker@example.org"})
     trained = envelope.build("TrainingCompleted", {"user_id": user_id, "institution_id": inst, "track": "mentor",
                                                    "curriculum_version": 1, "completed_at": now()})
-    publish([trained, enrolled, enrolled])  # out of order, and a duplicate
+    publish_events([trained, enrolled, enrolled])  # out of order, and a duplicate
     headers = world.headers("mentor", sub=user_id, inst=inst)
 
     def known_and_trained():
@@ -74,7 +59,7 @@ def test_through_the_broker_enrolled_trained_published_then_ejected(world, consu
     ejected = envelope.build("MentorEjected", {"user_id": user_id, "institution_id": inst, "reason": "unresponsive"})
     stale = envelope.build("MentorReinstated", {"user_id": user_id, "institution_id": inst, "reason": "old"},
                            time=datetime.now(timezone.utc) - timedelta(hours=1))
-    publish([ejected, ejected, stale])  # a repeat, and a reinstatement older than the ejection
+    publish_events([ejected, ejected, stale])  # a repeat, and a reinstatement older than the ejection
     assert wait_for(lambda: world.search(mentee, q=word)["total"] == 0)
     time.sleep(0.5)
     own = world.call("get", "/me/profile", headers, expect=200).get_json()

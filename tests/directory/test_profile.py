@@ -8,7 +8,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from tests.directory.conftest import FULL_PROFILE, deliver, outbox_events
+from shared.testing import outbox_events
+from tests.directory.conftest import FULL_PROFILE, deliver
 
 
 def snapshot(database, user_id) -> tuple:

@@ -5,17 +5,16 @@ fills and publishes profiles through the gateway, and mentees search through the
 mentor reaching only their own institution's mentees."""
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 import jwt
-import pika
 import requests
 
 from demo import directory as directory_demo
 from demo import identity as identity_demo
 from demo.client import Client
-from shared.events import broker, envelope
+from shared.events import envelope
+from shared.testing import publish_events
 
 PREFIX = "/api/v1/directory"
 
@@ -27,19 +26,9 @@ def _claims(client: Client, login: dict) -> dict:
 
 
 def _publish_training_completed(people: list[dict]) -> None:
-    names = broker.names()
-    conn = broker.connect()
-    try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        for p in people:
-            body = envelope.build("TrainingCompleted", {"user_id": p["sub"], "institution_id": p["inst"],
-                                                        "track": "mentor", "curriculum_version": 1,
-                                                        "completed_at": datetime.now(timezone.utc)})
-            ch.basic_publish(names.exchange, "training.TrainingCompleted.v1", json.dumps(body).encode(),
-                             pika.BasicProperties(content_type="application/cloudevents+json"), mandatory=True)
-    finally:
-        conn.close()
+    publish_events([envelope.build("TrainingCompleted", {
+        "user_id": p["sub"], "institution_id": p["inst"], "track": "mentor", "curriculum_version": 1,
+        "completed_at": datetime.now(timezone.utc)}) for p in people])
 
 
 def test_demo_profiles_published_and_searched_through_the_gateway(platform):
