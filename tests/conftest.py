@@ -55,20 +55,37 @@ def service_app(infrastructure, signing_keys):
     apps = {}
 
     def make(name: str, **overrides):
-        if name not in apps or overrides:
-            migrations.upgrade(name)
-            overrides.setdefault("AUTH_JWKS_LOADER", lambda: signing_keys.jwks)
-            overrides.setdefault("TESTING", True)
-            apps[name] = load(name).create_app(overrides)
-        return apps[name]
+        # An app built with overrides is the caller's own: caching it would hand other tests an app
+        # configured for someone else (a different JWKS, shrunk durations).
+        if name in apps and not overrides:
+            return apps[name]
+        migrations.upgrade(name)
+        config = {"AUTH_JWKS_LOADER": lambda: signing_keys.jwks, "TESTING": True, **overrides}
+        app = load(name).create_app(config)
+        if not overrides:
+            apps[name] = app
+        return app
 
     return make
 
 
+PLATFORM_PREFIX = RUN_ID + "_p"
+
+
+@pytest.fixture()
+def platform(running_platform, monkeypatch):
+    """The gateway's base URL of the running platform. During the test, this process's database and
+    broker prefix are the platform's, so a test can look into its databases and broker."""
+    monkeypatch.setenv("MMM_DATABASE_PREFIX", PLATFORM_PREFIX)
+    monkeypatch.setenv("MMM_BROKER_PREFIX", PLATFORM_PREFIX)
+    return running_platform
+
+
 @pytest.fixture(scope="session")
-def platform(infrastructure, tmp_path_factory):
-    """The whole platform as `mmm up` starts it (gateway, six APIs, six workers), on this run's
-    databases and broker prefix and on ports of its own. Yields the gateway's base URL."""
+def running_platform(infrastructure, tmp_path_factory):
+    """The whole platform as `mmm up` starts it (gateway, six APIs, six workers), on ports and on
+    databases and a broker prefix of its own — apart from the in-process service tests, whose outbox
+    and jobs its workers would otherwise handle. Yields the gateway's base URL."""
     import signal
     import socket
     import subprocess
@@ -93,7 +110,8 @@ def platform(infrastructure, tmp_path_factory):
 
     base = free_base()
     run_dir = tmp_path_factory.mktemp("platform")
-    env = {**os.environ, "MMM_PORT_BASE": str(base), "MMM_GATEWAY_LISTEN": f"127.0.0.1:{base + 180}",
+    env = {**os.environ, "MMM_DATABASE_PREFIX": PLATFORM_PREFIX, "MMM_BROKER_PREFIX": PLATFORM_PREFIX,
+           "MMM_PORT_BASE": str(base), "MMM_GATEWAY_LISTEN": f"127.0.0.1:{base + 180}",
            "MMM_RUN_DIR": str(run_dir), "API_WORKERS": "1", "GATEWAY_SIGNIN_RATE": "600r/m",
            "GATEWAY_SIGNIN_BURST": "100", "PYTHONUNBUFFERED": "1"}
     env.pop("PYTEST_CURRENT_TEST", None)
@@ -121,3 +139,10 @@ def platform(infrastructure, tmp_path_factory):
             except ProcessLookupError:
                 pass
         log.close()
+        from shared import config
+        from shared.events import broker
+
+        try:
+            broker.delete(PLATFORM_PREFIX, list(config.SERVICES))
+        except Exception:  # noqa: BLE001 - removed by a later run's stale cleanup
+            pass

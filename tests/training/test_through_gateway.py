@@ -61,4 +61,6 @@ def test_the_demo_trains_some_people_through_the_gateway(platform):
             "WHERE event_type LIKE '%.TrainingCompleted.v1' AND body->'data'->>'institution_id' = ANY(:i) "
             "GROUP BY 1"), {"i": institutions}).all()
     engine.dispose()
-    assert len(per_user) == 12 and all(n == 1 for _, n in per_user)
+    # Other end-to-end tests may train people of the demo institutions on the same platform: at least
+    # the demo's 12, and nobody twice.
+    assert len(per_user) >= 12 and all(n == 1 for _, n in per_user)
