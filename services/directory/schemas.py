@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import zoneinfo
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from services.directory import rules
+from shared.schemas import In as _In
+from shared.schemas import Out as _Out
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_DEPTH = 1000  # page * per_page
@@ -27,13 +29,6 @@ def _texts(max_items: int, max_len: int, **kw) -> fields.List:
                        validate=[validate.Length(max=max_items), _unique], **kw)
 
 
-class _In(Schema):
-    pass
-
-
-class _Out(Schema):
-    class Meta:
-        ordered = True
 
 
 class TimeWindow(_In):

@@ -7,31 +7,22 @@ use cases.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.identity import rules
 from services.identity.service import invitation_state
+from shared.schemas import In as _In
+from shared.schemas import Out as _Out
+from shared.schemas import Page
 
 NAME = validate.Length(min=1, max=200)
 NOTE = validate.Length(min=1, max=2000)
 PASSWORD = validate.Length(min=10, max=256)
 
 
-class _In(Schema):
-    pass
-
-
-class _Out(Schema):
-    class Meta:
-        ordered = True
 
 
 # --- shared pieces -------------------------------------------------------------------------------------------
-
-class Page(_In):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-
 
 class Contact(_In):
     name = fields.String(required=True, validate=NAME)

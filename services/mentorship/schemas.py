@@ -6,25 +6,16 @@ the use cases.
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from services.mentorship import rules
+from shared.schemas import In as _In
+from shared.schemas import Out as _Out
+from shared.schemas import Page
 
 REASON = validate.Length(min=1, max=1000)
 
 
-class _In(Schema):
-    pass
-
-
-class _Out(Schema):
-    class Meta:
-        ordered = True
-
-
-class Page(_In):
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
 
 class RequestIn(_In):

@@ -6,20 +6,15 @@ Learner-facing module schemas have no field for the knowledge check's answers: t
 """
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.training import rules
+from shared.schemas import In as _In
+from shared.schemas import Out as _Out
 
 TEXT = validate.Length(min=1, max=200)
 
 
-class _In(Schema):
-    pass
-
-
-class _Out(Schema):
-    class Meta:
-        ordered = True
 
 
 # --- authoring (operators) -------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from shared.events import broker, record_event
 
-from tests.platform import probe
 
 REPO = Path(__file__).resolve().parents[2]
 
