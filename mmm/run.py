@@ -65,6 +65,11 @@ def up(demo: bool = False) -> int:
     mmm_main(["migrate"])
     print("== declaring broker topology")
     mmm_main(["topology"])
+    if demo:
+        # The demo loader signs in some forty times; the production-like 10/min sign-in limit would
+        # stretch that to minutes. A demo platform is local and throwaway: relax it unless set.
+        os.environ.setdefault("GATEWAY_SIGNIN_RATE", "600r/m")
+        os.environ.setdefault("GATEWAY_SIGNIN_BURST", "100")
     runtime = RUN_DIR / "gateway"
     runtime.mkdir(parents=True, exist_ok=True)
     conf = gateway.render(gateway.local_values(runtime, listen=gateway_listen()), out=runtime / "nginx.conf")
