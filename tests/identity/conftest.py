@@ -139,13 +139,6 @@ def world(identity_app, client):
     return World(identity_app, client)
 
 
-def outbox_events(database, name: str, **match) -> list[dict]:
-    with database.engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT body FROM outbox WHERE event_type LIKE :t ORDER BY seq"),
-                            {"t": f"%.{name}.v1"}).scalars().all()
-    return [r for r in rows if all(r["data"].get(k) == v for k, v in match.items())]
-
-
 def count(database, table: str) -> int:
     with database.engine.connect() as conn:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.identity.conftest import PASSWORD, outbox_events, unique_email
+from shared.testing import outbox_events
+from tests.identity.conftest import PASSWORD, unique_email
 
 
 # --- R1 --------------------------------------------------------------------------------------------------------

@@ -8,27 +8,13 @@ import threading
 import time
 import uuid
 
-import pika
 
 from services.identity.events import handlers
 from shared.events import broker, envelope
 from shared.events.consumer import Consumer
 from shared.events.relay import OutboxRelay
-from tests.identity.conftest import PASSWORD, PREFIX, World, outbox_events, unique_email
-
-
-def _publish(events: list[dict]) -> None:
-    names = broker.names()
-    conn = broker.connect()
-    try:
-        ch = conn.channel()
-        ch.confirm_delivery()
-        for body in events:
-            et_key = body["type"].split(".", 2)[2]  # org.mentormemed.<svc>.<Name>.v1 → <svc>.<Name>.v1
-            ch.basic_publish(names.exchange, et_key, json.dumps(body).encode(),
-                             pika.BasicProperties(content_type="application/cloudevents+json"), mandatory=True)
-    finally:
-        conn.close()
+from shared.testing import outbox_events, publish_events
+from tests.identity.conftest import PASSWORD, PREFIX, World, unique_email
 
 
 def _wait_for(predicate, timeout=20.0):
@@ -55,7 +41,7 @@ def test_unresponsive_mentor_is_ejected_once_and_can_be_reinstated(world, identi
     thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        _publish([first, first, later])  # a duplicate delivery and a second, later report
+        publish_events([first, first, later])  # a duplicate delivery and a second, later report
         assert _wait_for(lambda: world.get(f"/users/{mentor['id']}", admin["headers"]).get_json()["status"] == "ejected")
         time.sleep(1.0)  # let the duplicate and the later event be handled too
     finally:
