@@ -8,7 +8,6 @@ import threading
 import time
 import uuid
 
-
 from services.identity.events import handlers
 from shared.events import broker, envelope
 from shared.events.consumer import Consumer
