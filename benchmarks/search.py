@@ -4,7 +4,8 @@ vocabulary) into a database of its own, runs the directory API under gunicorn be
 gateway for a query mix at 1 and 16 concurrent clients. Prints JSON. Not a pass/fail test.
 
     .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 20]
-        [--warmup 10] [--api-workers 3] [--api-threads 4] [--cache on|off] [--keep]
+        [--warmup 10] [--api-workers 3] [--api-threads 4] [--cache-size 4096] [--keep]
+        [--database URL]
 
 How it runs, so that nothing else caps it:
 - database: `mmm_bench_<hex>_directory`, migrated with the service's own migrations, filled with
@@ -24,9 +25,12 @@ How it runs, so that nothing else caps it:
   surnames — a fifth misspelt), a text search with two filters, a filters-only search and a very
   common word ("medicine", "patients", "students"); within each kind, from 500 distinct searches
   with Zipf popularity (ZIPF_S), as real search traffic repeats its popular searches. The warm-up
-  (not measured) lets the cache reach its steady state, as on a running platform.
-Latency is the client's (request sent → body read). The cache hit ratio (X-Search-Cache header) is
-reported, and the latencies of misses (searches that ran in PostgreSQL) separately.
+  (not measured) lets each API process build its search index and its response cache reach a
+  steady state, as on a running platform.
+Latency is the client's (request sent → body read). The share of responses an API process had
+already computed (X-Search-Cache: hit) is reported, and the latencies of the others (computed from
+the in-memory index) separately. `index` reports one build of the index (what each API process
+does at start) and the size of its arrays.
 """
 from __future__ import annotations
 
@@ -204,6 +208,7 @@ def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
         for ddl, _ in indexes:
             conn.execute(ddl)
         conn.execute("VACUUM ANALYZE mentor_profiles")
+        conn.execute("VACUUM ANALYZE search_names")
         conn.execute("UPDATE search_state SET version = version + 1")
     return time.perf_counter() - started
 
@@ -339,6 +344,21 @@ def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], cli
     }
 
 
+def measure_index(database) -> dict:
+    """How long one API process takes to build its in-memory index, and the size of its arrays."""
+    from services.directory import search_index
+
+    started = time.perf_counter()
+    view = search_index.build(database.engine)
+    seconds = time.perf_counter() - started
+    base = view.base
+    arrays = (base.boost.nbytes + base.national.nbytes + base.codes.nbytes
+              + sum(d.nbytes for p in base.postings.values() for d, _ in p)
+              + sum(b.nbytes for b in base.facet_bits.values()))
+    return {"build_seconds": round(seconds, 1), "profiles": base.n, "lexemes": len(base.postings),
+            "facet_values": len(base.facet_bits), "array_mb": round(arrays / 2**20, 1)}
+
+
 # --- the pieces it runs ------------------------------------------------------------------------------------
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -374,27 +394,31 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--api-workers", default="3")
     parser.add_argument("--api-threads", default="4")
-    parser.add_argument("--cache", default="on", choices=("on", "off"), help="DIRECTORY_SEARCH_CACHE")
+    parser.add_argument("--cache-size", type=int, default=4096,
+                        help="DIRECTORY_SEARCH_CACHE_SIZE (responses kept per API process; 0: none)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--database", help="reuse this database seeded by an earlier --keep run (same --profiles); "
+                                           "it is kept")
     args = parser.parse_args()
 
     run = secrets.token_hex(3)
-    url = f"{config.postgres_url().rsplit('/', 1)[0]}/mmm_bench_{run}_directory"
+    url = args.database or f"{config.postgres_url().rsplit('/', 1)[0]}/mmm_bench_{run}_directory"
     viewers = [uuid.UUID(int=random.Random(SEED + i).getrandbits(128), version=4) for i in range(INSTITUTIONS)]
     keys = SigningKeys()
     runtime = Path(tempfile.mkdtemp(prefix="mmm-bench-search-"))
     stack = contextlib.ExitStack()
     try:
         migrations.upgrade("directory", url)
-        seconds = seed(url, args.profiles, viewers)
+        seconds = 0.0 if args.database else seed(url, args.profiles, viewers)
         database = db.Database(url)
         with database.engine.connect() as conn:
             size = conn.scalar(sa.text("SELECT pg_size_pretty(pg_total_relation_size('mentor_profiles'))"))
+        index_figures = measure_index(database)
         database.dispose()
         jwks = stack.enter_context(JwksServer(keys))
         api = stack.enter_context(ApiProcesses("directory", {
             "DIRECTORY_DATABASE_URL": url, "LOG_LEVEL": "WARNING", "AUTH_JWKS_URL": jwks.url,
-            "DIRECTORY_SEARCH_CACHE": args.cache}, count=1, workers=int(args.api_workers),
+            "DIRECTORY_SEARCH_CACHE_SIZE": str(args.cache_size)}, count=1, workers=int(args.api_workers),
             threads=int(args.api_threads), log_dir=str(runtime)))
         gw_port = free_port()
         values = gateway.local_values(runtime, listen=f"127.0.0.1:{gw_port}")
@@ -417,7 +441,8 @@ def main() -> None:
             "benchmark": "directory search through the gateway (GET /api/v1/directory/mentors)",
             "profiles": args.profiles, "seed_seconds": round(seconds, 1), "table_size": size,
             "api": {"workers": int(args.api_workers), "threads": int(args.api_threads),
-                    "search_cache": args.cache},
+                    "response_cache_size": args.cache_size},
+            "index": index_figures,
             "query_mix": {"kinds": "1/4 each: text only (specialty and interest words, surnames, 20% misspelt), text "
                                    "+ 2 filters, filters only, a very common word (medicine/patients/students, "
                                    "pages 1-2)",
@@ -432,7 +457,7 @@ def main() -> None:
         }, indent=2))
     finally:
         stack.close()
-        if not args.keep:
+        if not (args.keep or args.database):
             db.drop_database(url)
 
 

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from services.directory import rules, search, service
+from services.directory import rules, service
 from services.directory import schemas as s
 from shared.app import db_of
 from shared.auth import current_principal, require
@@ -43,8 +43,8 @@ class MentorSearch(MethodView):
         """Search published mentors: free text, filters, facet counts, ranked (see the ranking formula);
         local-scope mentors only for callers of their institution"""
         p = current_principal()
-        body, cached = search.search(db_of(current_app).engine, query, p.institution_id, p.is_operator,
-                                     use_cache=current_app.extensions["directory"]["search_cache"])
+        body, cached = current_app.extensions["directory"]["search"].search(query, p.institution_id,
+                                                                            p.is_operator)
         return _json(body, **{"X-Search-Cache": "hit" if cached else "miss"})
 
 

@@ -7,7 +7,7 @@
 - `request_outcomes`: accepted, declined and expired requests (the responsiveness score's source).
 - `facet_values`: codes of (facet, value) pairs, listed per profile in `facet_codes`.
 - `search_state`: one row whose `version` moves with every change that can alter a search result;
-  `search_cache` (unlogged) holds response bodies keyed by that version.
+  `search_names`: the display names that typo-tolerant name matching looks in.
 A mentor's shared background is self-identified; only the items the mentor chose to show are stored.
 """
 from __future__ import annotations
@@ -76,6 +76,8 @@ class MentorProfile(Base):
     rank_boost: orm.Mapped[float] = orm.mapped_column(sa.Float, server_default="0")
     facet_codes: orm.Mapped[list[int]] = orm.mapped_column(pg.ARRAY(sa.Integer), server_default="{}")
     search_vector: orm.Mapped[str | None] = orm.mapped_column(pg.TSVECTOR)
+    # the id of the transaction that last wrote the row (trigger, migration 0003)
+    change_xid: orm.Mapped[int | None] = orm.mapped_column(sa.BigInteger)
 
     created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
     updated_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
@@ -96,16 +98,8 @@ class MentorProfile(Base):
         sa.CheckConstraint("scope IS NULL OR scope IN ('local', 'national')", name="scope"),
         sa.CheckConstraint("active_mentees >= 0", name="active_mentees"),
         sa.CheckConstraint("NOT published OR (status = 'active' AND trained)", name="published_needs_active_trained"),
-        # search: every index is partial on published profiles
-        sa.Index("ix_mentor_profiles_search_vector", "search_vector", postgresql_using="gin",
-                 postgresql_where=PUBLISHED),
-        sa.Index("ix_mentor_profiles_display_name_trgm", "display_name", postgresql_using="gin",
-                 postgresql_ops={"display_name": "gin_trgm_ops"}, postgresql_where=PUBLISHED),
-        # every filter is one `facet_codes @> codes` condition on this index
-        sa.Index("ix_mentor_profiles_facet_codes", "facet_codes", postgresql_using="gin", postgresql_where=PUBLISHED),
-        # the local part of a search: one institution's published local-scope mentors
-        sa.Index("ix_mentor_profiles_local", "institution_id",
-                 postgresql_where=sa.text("published AND scope = 'local'")),
+        # what changed since an in-memory search index last read (search_index.py)
+        sa.Index("ix_mentor_profiles_change_xid", "change_xid"),
     )
 
 
@@ -146,17 +140,15 @@ class FacetValue(Base):
     __table_args__ = (sa.UniqueConstraint("facet", "value", name="uq_facet_values_facet_value"),)
 
 
-class SearchCacheEntry(Base):
-    """Search response bodies shared by every API process and replica, valid for one search version.
-    Unlogged: a crash empties it, which only costs recomputation."""
-    __tablename__ = "search_cache"
+class SearchName(Base):
+    """Display names of published profiles (kept by a trigger, migration 0003), for pg_trgm's word
+    similarity over names rather than over every profile."""
+    __tablename__ = "search_names"
 
-    version: orm.Mapped[int] = orm.mapped_column(sa.BigInteger, primary_key=True)
-    key: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
-    body: orm.Mapped[str] = orm.mapped_column(sa.Text)
-    created_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
+    name: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
 
-    __table_args__ = ({"prefixes": ["UNLOGGED"]},)
+    __table_args__ = (sa.Index("ix_search_names_name_trgm", "name", postgresql_using="gin",
+                               postgresql_ops={"name": "gin_trgm_ops"}, postgresql_with={"fastupdate": "off"}),)
 
 
 class SearchState(Base):

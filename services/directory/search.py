@@ -1,41 +1,35 @@
-"""Mentor search: PostgreSQL full text + pg_trgm over published profiles, in parts that are cached
-by the search version and merged per caller.
+"""Mentor search: free text, filters, facet counts and ranking over the published profiles a caller
+may see, answered from the in-memory search index (search_index.py) that PostgreSQL keeps current.
 
 - Only published profiles are searched (publishing needs an active, trained mentor; ejection and
   deactivation unpublish in the same transaction that handles the event).
 - Visibility (R8): a local-scope mentor is visible only to callers of the mentor's institution;
-  operators see all. A search is made of disjoint parts, each bounded by visibility: for a
-  mentee, mentor or admin the national profiles, plus the local profiles of the caller's own
-  institution; for an operator, everything. Results, the total and every facet count come from
-  those parts only, so a local mentor of another institution never reaches a count either.
-- A part is one SQL statement over one materialised set of matches, returning JSON built by
-  PostgreSQL: the top `page * per_page` hits by `score DESC, user_id` (see rules.py), the total,
-  and every facet's counts (one pass over each match's integer `facet_codes`; facet_values names
-  them). Merging parts sums totals and counts and merges the sorted hits, then cuts the page, so
-  pages are stable and results, total and facets always agree.
-- Cache: a part depends only on the data, its visibility and the query. Every change that can
-  alter a result moves `search_state.version` in the same transaction (service.touch_search), and a
-  search reads the version — with the cached parts, in one round trip — before it reads any
-  profile, so cached parts are used only while nothing has changed: an ejected mentor is gone from
-  the very next search. Parts, and each merged response, live in the unlogged `search_cache` table,
-  shared by every API process and replica; the national part is shared by the callers of every
-  institution. A miss takes a
-  transaction-level advisory lock on (key, version), so identical concurrent misses run once.
-  jobs.py purges past versions. DIRECTORY_SEARCH_CACHE=off turns the cache off.
-  Broad searches (a very common word over 100,000 profiles) take hundreds of milliseconds to
-  compute; the cache is what makes them fast when they repeat.
+  operators see all. The visible set is applied before anything is counted, so results, the total
+  and every facet count come from visible profiles only; the page's profiles are then read from
+  PostgreSQL with the same condition once more.
+- One round trip reads the search version and, for a text query, PostgreSQL's parse of it
+  (websearch_to_tsquery, English configuration) and the display names within pg_trgm word
+  similarity of it (typo-tolerant names); a second reads the page's profiles. Phrase queries
+  ("heart failure" in quotes) are matched as AND in memory and their matches checked by PostgreSQL.
+- Ranking: score = W_TEXT * text + rank_boost, ties broken by mentor id (rules.py); the top
+  page * per_page are kept, so pages are stable.
+- Each process keeps the responses it computed for the current search version (LRU,
+  DIRECTORY_SEARCH_CACHE_SIZE entries, 0 turns it off); a new version makes them unreachable.
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import json
+import threading
 import uuid
+from collections import Counter, OrderedDict
 from urllib.parse import urlencode
+
+import numpy as np
 
 import sqlalchemy as sa
 
 from services.directory import rules
+from services.directory import search_index as ix
 
 # The public shape of a profile (search hits and direct lookups), built by PostgreSQL.
 PUBLIC_JSON = """json_build_object(
@@ -104,86 +98,8 @@ def visibility_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[
     return "(p.scope = 'national' OR p.institution_id = :viewer_inst)", {"viewer_inst": institution_id}
 
 
-def build(query: dict, visibility: str, params: dict, codes: list[int] | None) -> tuple[sa.TextClause, dict]:
-    """The statement of one part: its `visibility` condition, a validated SearchQuery and the codes
-    of its filters (None: no filter); the top page * per_page hits (every interest, not only the
-    first 20: parts are merged first)."""
-    params = dict(params)
-    conditions = ["p.published", visibility]
-    text = (query.get("q") or "").strip()
-    if text:
-        params["q"] = text
-    if codes is not None:
-        # all filters in one GIN condition, with the codes as a constant so that the planner can
-        # estimate them (and AND this index with the full-text one)
-        conditions.append("p.facet_codes @> CAST(:filter_codes AS int[])")
-        params["filter_codes"] = codes
-    params.update(w_text=rules.W_TEXT, limit=query.get("page", 1) * query.get("per_page", 20))
-    where = " AND ".join(conditions)
-    columns = "p.user_id, p.facet_codes"
-    if text:
-        # full-text matches ranked by ts_rank_cd; profiles found only by their name's trigrams (a
-        # misspelt name) ranked by word similarity. Two index scans, no OR to recheck per row.
-        matches = f"""SELECT {columns}, r.relevance, CAST(:w_text AS float8) * r.relevance + p.rank_boost AS score
-  FROM mentor_profiles p, (SELECT websearch_to_tsquery('english', unaccent(:q)) AS q) tsq,
-       LATERAL (SELECT ts_rank_cd(p.search_vector, tsq.q, 32) AS relevance) r
-  WHERE {where} AND p.search_vector @@ tsq.q
-  UNION ALL
-  SELECT {columns}, r.relevance, CAST(:w_text AS float8) * r.relevance + p.rank_boost AS score
-  FROM mentor_profiles p, (SELECT websearch_to_tsquery('english', unaccent(:q)) AS q) tsq,
-       LATERAL (SELECT word_similarity(:q, p.display_name) AS relevance) r
-  WHERE {where} AND :q <% p.display_name AND NOT (p.search_vector @@ tsq.q)"""
-    else:
-        matches = f"SELECT {columns}, 0.0::real AS relevance, p.rank_boost AS score FROM mentor_profiles p WHERE {where}"
-    facets = ",\n  ".join(f"'{name}', coalesce((SELECT vals FROM grouped WHERE facet = '{name}'), '{{}}')"
-                           for name in FACETS)
-    sql = f"""
-WITH m AS MATERIALIZED (
-  {matches}
-), top AS (
-  SELECT user_id, score, relevance FROM m ORDER BY score DESC, user_id LIMIT :limit
-), grouped AS (
-  SELECT f.facet, json_object_agg(f.value, c.n) AS vals
-  FROM (SELECT code, count(*) AS n FROM m, unnest(m.facet_codes) AS code GROUP BY code) c
-  JOIN facet_values f ON f.code = c.code GROUP BY f.facet
-)
-SELECT json_build_object(
-  'total', (SELECT count(*) FROM m),
-  'results', (SELECT coalesce(json_agg(
-      (jsonb_build_object('score', top.score, 'text_relevance', top.relevance) || {PUBLIC_JSON}::jsonb)
-      ORDER BY top.score DESC, top.user_id), '[]')
-    FROM top JOIN mentor_profiles p ON p.user_id = top.user_id),
-  'facets', json_build_object(
-  {facets})
-)::text"""
-    return sa.text(sql), params
-
-
 def filter_pairs(query: dict) -> list[tuple[str, str]]:
     return [(facet, value(query[param])) for param, facet, value in FILTERS if query.get(param) is not None]
-
-
-class FacetCodes:
-    """The codes of (facet, value) pairs, remembered by each process (a pair's code never changes)."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, str], int] = {}
-
-    def resolve(self, conn, pairs: list[tuple[str, str]]) -> list[int] | None:
-        """The codes of every pair, or None when some value no profile ever had (nothing matches)."""
-        missing = [p for p in pairs if p not in self._known]
-        if missing:
-            rows = conn.execute(_FACET_LOOKUP, {"facets": [f for f, _ in missing], "vals": [v for _, v in missing]})
-            self._known.update({(f, v): code for code, f, v in rows})
-        if any(p not in self._known for p in pairs):
-            return None
-        return sorted(self._known[p] for p in pairs)
-
-
-_FACET_LOOKUP = sa.text(
-    "SELECT f.code, f.facet, f.value FROM facet_values f JOIN unnest(CAST(:facets AS text[]), "
-    "CAST(:vals AS text[])) AS x(facet, value) ON f.facet = x.facet AND f.value = x.value")
-FACET_CODES = FacetCodes()
 
 
 def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
@@ -193,100 +109,202 @@ def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.T
                    f"WHERE p.user_id = :mentor_id AND p.published AND {where}"), params
 
 
-CACHED = sa.text("SELECT body FROM search_cache WHERE version = :version AND key = :key")
-SINGLE_FLIGHT = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, :version))")
-STORE = sa.text("INSERT INTO search_cache (version, key, body) VALUES (:version, :key, :body) ON CONFLICT DO NOTHING")
+
+_STATE = sa.text("SELECT version FROM search_state WHERE id = 1")
+_ANALYSE = sa.text("""
+SELECT s.version, websearch_to_tsquery('english', unaccent(:q))::text,
+       (SELECT coalesce(json_agg(json_build_array(n.name, word_similarity(:q, n.name))), '[]')
+        FROM search_names n WHERE :q <% n.name)::text
+FROM search_state s WHERE s.id = 1""")
+_PHRASE = sa.text("SELECT user_id::text FROM mentor_profiles WHERE user_id = ANY(CAST(:ids AS uuid[])) "
+                  "AND search_vector @@ CAST(:tsq AS tsquery)")
 
 
-def parts(institution_id: uuid.UUID | None, everything: bool) -> list[tuple[str, str, dict]]:
-    """(cache key prefix, visibility condition, parameters) of the disjoint parts a caller sees."""
+def _page_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
+    where, params = visibility_sql(institution_id, everything)
+    return sa.text(f"SELECT p.user_id::text, ({PUBLIC_JSON})::text FROM mentor_profiles p "
+                   f"WHERE p.user_id = ANY(CAST(:ids AS uuid[])) AND p.published AND {where}"), params
+
+
+class Responses:
+    """Response bodies of one process, for the search version they were computed at (LRU)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._bodies: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self._version = None
+
+    def get(self, version: int, key: tuple) -> str | None:
+        with self._lock:
+            if version != self._version:
+                return None
+            body = self._bodies.get(key)
+            if body is not None:
+                self._bodies.move_to_end(key)
+            return body
+
+    def put(self, version: int, key: tuple, body: str) -> None:
+        if not self.size:
+            return
+        with self._lock:
+            if version != self._version:
+                if self._version is not None and version < self._version:
+                    return
+                self._bodies.clear()
+                self._version = version
+            self._bodies[key] = body
+            while len(self._bodies) > self.size:
+                self._bodies.popitem(last=False)
+
+
+class Searcher:
+    """Searches of one database: its index and its responses."""
+
+    def __init__(self, engine: sa.Engine, cache_size: int = 4096) -> None:
+        self.engine = engine
+        self.index = ix.SearchIndex(engine)
+        self.responses = Responses(cache_size)
+
+    def search(self, query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[str, bool]:
+        """The response body (JSON text) and whether it was already computed."""
+        text = (query.get("q") or "").strip()
+        page, per_page = query.get("page", 1), query.get("per_page", 20)
+        viewer = "all" if everything else str(institution_id)
+        key = (viewer, urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page"))),
+               page, per_page)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if text:
+                version, tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
+            else:
+                version, tsq, names = conn.execute(_STATE).scalar_one(), "", "[]"
+            body = self.responses.get(version, key)
+            if body is not None:
+                return body, True
+            view = self.index.view(version)
+            hits, total, counts = _compute(conn, view, query, text, tsq, dict(json.loads(names)),
+                                           institution_id, everything, page * per_page)
+            start = (page - 1) * per_page
+            hits = hits[start:start + per_page]
+            profiles = {}
+            if hits:
+                statement, params = _page_sql(institution_id, everything)
+                profiles = dict(conn.execute(statement, {**params, "ids": [h[1] for h in hits]}).all())
+        results = []
+        for neg_score, uid, relevance in hits:
+            if uid in profiles:  # unpublished since the version was read: left out
+                results.append({"score": round(-neg_score, 4), "text_relevance": round(float(relevance), 4),
+                                **json.loads(profiles[uid])})
+        body = json.dumps({"total": total, "page": page, "per_page": per_page, "results": results,
+                           "facets": _facets(view, counts)})
+        self.responses.put(version, key, body)
+        return body, False
+
+
+def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict, institution_id, everything: bool,
+             limit: int) -> tuple[list, int, Counter]:
+    """The top `limit` hits as (-score, user_id, text relevance), the total and the facet counts."""
+    base = view.base
+    pairs = filter_pairs(query)
+    codes = [view.code_of.get(p) for p in pairs]
+    if any(c is None for c in codes):  # a filter value no profile ever had: nothing matches
+        return [], 0, Counter()
+    inst = str(institution_id) if institution_id is not None else None
+    # the visible, standing base profiles that pass the filters
     if everything:
-        return [("all", "TRUE", {})]
-    out = [("national", "p.scope = 'national'", {})]
-    if institution_id is not None:
-        out.append((f"local:{institution_id}", "p.scope = 'local' AND p.institution_id = :viewer_inst",
-                    {"viewer_inst": institution_id}))
-    return out
-
-
-def _lookup(count: int) -> sa.TextClause:
-    joins = " ".join(f"LEFT JOIN search_cache c{i} ON c{i}.version = s.version AND c{i}.key = :k{i}"
-                     for i in range(count))
-    return sa.text(f"SELECT s.version, {', '.join(f'c{i}.body' for i in range(count))} "
-                   f"FROM search_state s {joins} WHERE s.id = 1")
-
-
-def search(engine: sa.Engine, query: dict, institution_id: uuid.UUID | None, everything: bool, *,
-           use_cache: bool = True) -> tuple[str, bool]:
-    """The response body (JSON text) and whether it came from the cache.
-
-    The caller's whole response is cached too (keyed by their visibility and the page), so a
-    repeated search costs one round trip and no JSON work; on a miss, the parts come from the cache
-    or are computed, then merged."""
-    wanted = parts(institution_id, everything)
-    terms = urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page")))
-    page, per_page = query.get("page", 1), query.get("per_page", 20)
-    keys = [f"{prefix}?{terms}&top={page * per_page}" for prefix, _, _ in wanted]
-    response_key = "response:" + "+".join(prefix for prefix, _, _ in wanted) + f"?{terms}&page={page}&per_page={per_page}"
-    with engine.connect() as conn:
-        version, response = conn.execute(_lookup(1), {"k0": response_key}).one()
-        if response is not None and use_cache:
-            return response, True
-        bodies = [None] * len(keys)
-        if use_cache:
-            bodies = list(conn.execute(_lookup(len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).one()[1:])
-        pairs = filter_pairs(query)
-        codes = FACET_CODES.resolve(conn, pairs) if pairs else None
-        if pairs and codes is None:  # a filter value no profile has: nothing matches
-            codes = [-1]
-        for i, (key, (_, visibility, params)) in enumerate(zip(keys, wanted)):
-            if bodies[i] is not None:
+        match = view.live.copy()
+    else:
+        match = base.national & view.live
+        local = base.local_of.get(inst, ix.EMPTY) if inst else ix.EMPTY
+        match[local] = view.live[local]
+    for code in codes:
+        match &= base.facet_mask(code)
+    tree = ix.Query(tsq) if text else None
+    relevance = None
+    tail_hits = []
+    if text:
+        if tree.tree is not None:
+            by_text, weights = ix.evaluate(tree.tree, base)
+        else:  # only stop words
+            by_text, weights = np.zeros(base.n, dtype=bool), np.zeros(base.n)
+        by_name = np.zeros(base.n, dtype=np.float64)
+        for name, similarity in fuzzy.items():
+            rows = base.by_name.get(name)
+            if rows is not None:
+                by_name[rows] = similarity
+        by_text &= match
+        if tree.has_phrase:
+            by_text = _check_phrase(conn, tsq, base, by_text)
+        relevance = np.where(by_text, ix.text_relevance(weights), by_name)
+        match &= by_text | (by_name > 0)
+    wanted = set(codes)
+    for doc in view.tail.values():
+        if not (everything or doc.national or doc.institution_id == inst) or not wanted <= doc.codes:
+            continue
+        rel = 0.0
+        if text:
+            matched, w = ix.evaluate_doc(tree.tree, doc.terms) if tree.tree is not None else (False, 0.0)
+            if matched and tree.has_phrase:
+                matched = bool(conn.execute(_PHRASE, {"ids": [doc.user_id], "tsq": tsq}).first())
+            if matched:
+                rel = float(ix.text_relevance(w))
+            elif doc.name in fuzzy:
+                rel = float(fuzzy[doc.name])
+            else:
                 continue
-            if use_cache:  # single flight: wait for an identical miss elsewhere, then take its part
-                conn.execute(SINGLE_FLIGHT, {"key": key, "version": version})
-                bodies[i] = conn.execute(CACHED, {"key": key, "version": version}).scalar_one_or_none()
-            if bodies[i] is None:
-                statement, bound = build(query, visibility, params, codes)
-                bodies[i] = conn.execute(statement, bound).scalar_one()
-                if use_cache:
-                    conn.execute(STORE, {"version": version, "key": key, "body": bodies[i]})
-            conn.commit()  # releases the advisory lock
-        response = merge([json.loads(b) for b in bodies], page, per_page)
-        if use_cache:
-            conn.execute(STORE, {"version": version, "key": response_key, "body": response})
-            conn.commit()
-    return response, False
+        tail_hits.append((-(rules.W_TEXT * rel + doc.boost), doc.user_id, rel, doc.codes))
+    rows = np.flatnonzero(match)
+    rel = relevance[rows] if relevance is not None else np.zeros(len(rows))
+    score = rules.W_TEXT * rel + base.boost[rows]
+    if len(rows) > limit:
+        kth = score[np.argpartition(-score, limit - 1)[limit - 1]] if limit else np.inf
+        keep = np.flatnonzero(score >= kth)
+    else:
+        keep = np.arange(len(rows))
+    keep = keep[np.lexsort((rows[keep], -score[keep]))][:limit]
+    hits = [(-float(score[i]), base.user_ids[rows[i]], float(rel[i])) for i in keep]
+    hits += [h[:3] for h in tail_hits]
+    hits.sort()
+    counts = _count_base(base, match, rows)
+    for h in tail_hits:
+        counts.update(h[3])
+    return hits[:limit], len(rows) + len(tail_hits), counts
 
 
-def merge(found: list[dict], page: int, per_page: int) -> str:
-    """One response from disjoint parts: totals and facet counts summed, hits merged by score."""
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    for part in found:
-        for name, values in part["facets"].items():
-            bucket = counts[name]
-            for value, n in values.items():
-                bucket[value] = bucket.get(value, 0) + n
-    facets = {}
-    for name, bucket in counts.items():
-        ordered = sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
+def _count_base(base: ix.Base, match: np.ndarray, rows: np.ndarray) -> Counter:
+    """How many matches carry each facet code: one bincount over the matches' codes, or, for broad
+    matches, a popcount of each code's bits and the match bits (less memory traffic)."""
+    if not len(rows):
+        return Counter()
+    if len(rows) * base.codes.shape[1] <= 8 * len(base.facet_bits) * (base.n // 8 + 1):
+        found = np.bincount(base.codes[rows].ravel())
+        return Counter({code: int(n) for code, n in enumerate(found) if n and code})
+    bits = np.packbits(match)
+    return Counter({code: int(np.bitwise_count(np.bitwise_and(b, bits)).sum())
+                    for code, b in base.facet_bits.items()})
+
+
+def _check_phrase(conn, tsq: str, base: ix.Base, by_text: np.ndarray) -> np.ndarray:
+    """Keep the AND-matches that PostgreSQL's phrase operator matches too."""
+    rows = np.flatnonzero(by_text)
+    checked = np.zeros(base.n, dtype=bool)
+    if len(rows):
+        ok = set(conn.scalars(_PHRASE, {"ids": [base.user_ids[r] for r in rows], "tsq": tsq}))
+        checked[[r for r in rows if base.user_ids[r] in ok]] = True
+    return checked
+
+
+def _facets(view: ix.View, counts: Counter) -> dict:
+    grouped: dict[str, list] = {name: [] for name in FACETS}
+    for code, n in counts.items():
+        if n > 0 and code in view.facets:
+            facet, value = view.facets[code]
+            if facet in grouped:
+                grouped[facet].append((value, n))
+    out = {}
+    for name, values in grouped.items():
+        values.sort(key=lambda vn: (-vn[1], vn[0]))
         if name == "interest":
-            ordered = ordered[:INTEREST_FACET_SIZE]
-        facets[name] = [{"value": v, "count": n} for v, n in ordered]
-    hits = heapq.merge(*(part["results"] for part in found), key=lambda h: (-h["score"], h["id"]))
-    start = (page - 1) * per_page
-    results = list(itertools.islice(hits, start, start + per_page))
-    for h in results:
-        h["score"] = round(h["score"], 4)
-        h["text_relevance"] = round(h["text_relevance"], 4)
-    return json.dumps({"total": sum(part["total"] for part in found), "page": page, "per_page": per_page,
-                       "results": results, "facets": facets})
-
-
-PURGE = sa.text("DELETE FROM search_cache WHERE version < (SELECT version FROM search_state WHERE id = 1) "
-                "OR created_at < now() - :ttl")
-
-
-def purge_cache(engine: sa.Engine, ttl) -> int:
-    """Drop bodies of past versions, and bodies older than `ttl`."""
-    with engine.begin() as conn:
-        return conn.execute(PURGE, {"ttl": ttl}).rowcount or 0
+            values = values[:INTEREST_FACET_SIZE]
+        out[name] = [{"value": v, "count": n} for v, n in values]
+    return out
