@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -112,20 +113,46 @@ class TokenVerifier:
                               config.duration("JWKS_MAX_AGE", "PT5M").total_seconds())
         self.iss = iss or issuer()
         self.aud = aud or audience()
+        # Tokens already verified: a client sends the same access token with every request, and a
+        # signature check costs more than the rest of a cached search. An entry is used only while
+        # the token is unexpired, its key is still published and for at most TOKEN_CACHE_SECONDS.
+        self._verified: OrderedDict[str, tuple[Principal, float, str, float]] = OrderedDict()
+        self._verified_lock = threading.Lock()
+
+    TOKEN_CACHE_SECONDS = 60.0
+    TOKEN_CACHE_SIZE = 10_000
+    LEEWAY = 5
 
     def verify(self, token: str) -> Principal:
+        entry = self._verified.get(token)
+        if entry is not None:
+            principal, exp, kid, at = entry
+            if time.time() < exp + self.LEEWAY and time.monotonic() - at < self.TOKEN_CACHE_SECONDS \
+                    and self.jwks.key(kid) is not None:
+                return principal
+            with self._verified_lock:
+                self._verified.pop(token, None)
+        principal, exp, kid = self._verify(token)
+        with self._verified_lock:
+            self._verified[token] = (principal, exp, kid, time.monotonic())
+            while len(self._verified) > self.TOKEN_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise _unauthorized("The access token is malformed.") from None
         if header.get("alg") != ALGORITHM:
             raise _unauthorized("The access token's algorithm is not accepted.")
-        key = self.jwks.key(str(header.get("kid", "")))
+        kid = str(header.get("kid", ""))
+        key = self.jwks.key(kid)
         if key is None:
             raise _unauthorized("The access token is signed with an unknown key.")
         try:
             claims = jwt.decode(token, key.key, algorithms=[ALGORITHM], audience=self.aud, issuer=self.iss,
-                                options={"require": ["exp", "iss", "aud", "sub", "iat"]}, leeway=5)
+                                options={"require": ["exp", "iss", "aud", "sub", "iat"]}, leeway=self.LEEWAY)
         except jwt.ExpiredSignatureError:
             raise _unauthorized("The access token has expired.") from None
         except jwt.PyJWTError as exc:
@@ -135,7 +162,7 @@ class TokenVerifier:
             raise _unauthorized("The access token carries no valid role.")
         try:
             inst = uuid.UUID(claims["inst"]) if claims.get("inst") else None
-            return Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst)
+            return Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst), float(claims["exp"]), kid
         except ValueError:
             raise _unauthorized("The access token's subject is invalid.") from None
 

@@ -37,7 +37,7 @@ def _json(body: str, status: int = 200, **headers) -> Response:
 @mentors.route("")
 class MentorSearch(MethodView):
     @require()
-    @mentors.arguments(s.SearchQuery, location="query", unknown=RAISE)
+    @mentors.arguments(s.SearchQuery(), location="query", unknown=RAISE)
     @mentors.response(200, s.SearchOut)
     def get(self, query):
         """Search published mentors: free text, filters, facet counts, ranked (see the ranking formula);

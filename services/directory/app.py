@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import threading
 
-import sqlalchemy as sa
-
 from services.directory import rules, search
 from services.directory.api import BLUEPRINTS
 from services.directory.events import handlers
@@ -23,22 +21,13 @@ def create_app(overrides: dict | None = None):
     app = create_service_app("directory", BLUEPRINTS, title="MentorMeMed Directory", description=DESCRIPTION,
                              overrides=overrides)
     size = int(app.config.get("DIRECTORY_SEARCH_CACHE_SIZE", config.env("DIRECTORY_SEARCH_CACHE_SIZE", "4096")))
-    searcher = search.Searcher(db_of(app).engine, cache_size=size)
+    threshold = float(app.config.get("DIRECTORY_NAME_SIMILARITY", config.env("DIRECTORY_NAME_SIMILARITY", "0.4")))
+    searcher = search.Searcher(db_of(app).engine.url, cache_size=size, name_similarity=threshold)
     app.extensions["directory"] = {"search": searcher}
     warm = str(app.config.get("DIRECTORY_SEARCH_WARM", config.env("DIRECTORY_SEARCH_WARM", "on")))
     if warm.lower() not in ("off", "0", "false", "no"):
         # build the search index now rather than on the first search (seconds at a million profiles)
         threading.Thread(target=searcher.index.warm, name="search-index-warm", daemon=True).start()
-    threshold = float(app.config.get("DIRECTORY_NAME_SIMILARITY", config.env("DIRECTORY_NAME_SIMILARITY", "0.4")))
-
-    @sa.event.listens_for(db_of(app).engine, "connect")
-    def _name_similarity(dbapi_connection, _record):
-        # typo-tolerant name matching: the `<%` operator's threshold (pg_trgm's default 0.6 misses
-        # ordinary typos such as transposed letters)
-        with dbapi_connection.cursor() as cur:
-            cur.execute(f"SET pg_trgm.word_similarity_threshold = {threshold:.2f}")
-        dbapi_connection.commit()
-
     return app
 
 

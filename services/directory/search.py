@@ -112,10 +112,9 @@ def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.T
 
 _STATE = sa.text("SELECT version FROM search_state WHERE id = 1")
 _ANALYSE = sa.text("""
-SELECT s.version, websearch_to_tsquery('english', unaccent(:q))::text,
+SELECT websearch_to_tsquery('english', unaccent(:q))::text,
        (SELECT coalesce(json_agg(json_build_array(n.name, word_similarity(:q, n.name))), '[]')
-        FROM search_names n WHERE :q <% n.name)::text
-FROM search_state s WHERE s.id = 1""")
+        FROM search_names n WHERE :q <% n.name)::text""")
 _PHRASE = sa.text("SELECT user_id::text FROM mentor_profiles WHERE user_id = ANY(CAST(:ids AS uuid[])) "
                   "AND search_vector @@ CAST(:tsq AS tsquery)")
 
@@ -159,28 +158,50 @@ class Responses:
 
 
 class Searcher:
-    """Searches of one database: its index and its responses."""
+    """Searches of one database: its index and its responses.
 
-    def __init__(self, engine: sa.Engine, cache_size: int = 4096) -> None:
-        self.engine = engine
-        self.index = ix.SearchIndex(engine)
+    Its own connection pool, without a ping before each checkout (a ping costs as much as a cached
+    search): a connection found dead is discarded with the rest of the pool and the search is run
+    once more (SQLAlchemy's "optimistic" disconnect handling)."""
+
+    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.4, pool_size: int = 8) -> None:
+        self.engine = sa.create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=False)
+
+        @sa.event.listens_for(self.engine, "connect")
+        def _name_similarity(dbapi_connection, _record):
+            # typo-tolerant names: the `<%` operator's threshold (pg_trgm's default 0.6 misses
+            # ordinary typos such as transposed letters)
+            with dbapi_connection.cursor() as cur:
+                cur.execute(f"SET pg_trgm.word_similarity_threshold = {name_similarity:.2f}")
+            dbapi_connection.commit()
+
+        self.index = ix.SearchIndex(self.engine)
         self.responses = Responses(cache_size)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
 
     def search(self, query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[str, bool]:
         """The response body (JSON text) and whether it was already computed."""
+        try:
+            return self._search(query, institution_id, everything)
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            return self._search(query, institution_id, everything)
+
+    def _search(self, query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[str, bool]:
         text = (query.get("q") or "").strip()
         page, per_page = query.get("page", 1), query.get("per_page", 20)
         viewer = "all" if everything else str(institution_id)
         key = (viewer, urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page"))),
                page, per_page)
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            if text:
-                version, tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
-            else:
-                version, tsq, names = conn.execute(_STATE).scalar_one(), "", "[]"
+            version = conn.execute(_STATE).scalar_one()
             body = self.responses.get(version, key)
             if body is not None:
                 return body, True
+            tsq, names = conn.execute(_ANALYSE, {"q": text}).one() if text else ("", "[]")
             view = self.index.view(version)
             hits, total, counts = _compute(conn, view, query, text, tsq, dict(json.loads(names)),
                                            institution_id, everything, page * per_page)
@@ -192,11 +213,13 @@ class Searcher:
                 profiles = dict(conn.execute(statement, {**params, "ids": [h[1] for h in hits]}).all())
         results = []
         for neg_score, uid, relevance in hits:
-            if uid in profiles:  # unpublished since the version was read: left out
-                results.append({"score": round(-neg_score, 4), "text_relevance": round(float(relevance), 4),
-                                **json.loads(profiles[uid])})
-        body = json.dumps({"total": total, "page": page, "per_page": per_page, "results": results,
-                           "facets": _facets(view, counts)})
+            profile = profiles.get(uid)
+            if profile is not None:  # None: unpublished since the version was read, left out
+                # PostgreSQL's JSON object, with the two ranking figures put in front (no re-parsing)
+                results.append(f'{{"score": {json.dumps(round(-neg_score, 4))}, '
+                               f'"text_relevance": {json.dumps(round(float(relevance), 4))}, {profile[1:]}')
+        body = (f'{{"total": {total}, "page": {page}, "per_page": {per_page}, "results": [{", ".join(results)}], '
+                f'"facets": {json.dumps(_facets(view, counts))}}}')
         self.responses.put(version, key, body)
         return body, False
 
