@@ -125,8 +125,8 @@ def _page_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.Te
                    f"WHERE p.user_id = ANY(CAST(:ids AS uuid[])) AND p.published AND {where}"), params
 
 
-class Responses:
-    """Response bodies of one process, for the search version they were computed at (LRU)."""
+class VersionedLRU:
+    """What one process computed for one search version (LRU); a newer version empties it."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -176,7 +176,9 @@ class Searcher:
             dbapi_connection.commit()
 
         self.index = ix.SearchIndex(self.engine)
-        self.responses = Responses(cache_size)
+        self.responses = VersionedLRU(cache_size)
+        self.analyses = VersionedLRU(4096)  # q -> (tsquery text, similar names), per version
+        self.profiles = VersionedLRU(20_000)  # (user_id, stamp) -> public JSON; one "version" (0)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -201,16 +203,19 @@ class Searcher:
             body = self.responses.get(version, key)
             if body is not None:
                 return body, True
-            tsq, names = conn.execute(_ANALYSE, {"q": text}).one() if text else ("", "[]")
+            analysis = ("", {})
+            if text:
+                analysis = self.analyses.get(version, text)
+                if analysis is None:
+                    tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
+                    analysis = (tsq, dict(json.loads(names)))
+                    self.analyses.put(version, text, analysis)
             view = self.index.view(version)
-            hits, total, counts = _compute(conn, view, query, text, tsq, dict(json.loads(names)),
+            hits, total, counts = _compute(conn, view, query, text, analysis[0], analysis[1],
                                            institution_id, everything, page * per_page)
             start = (page - 1) * per_page
             hits = hits[start:start + per_page]
-            profiles = {}
-            if hits:
-                statement, params = _page_sql(institution_id, everything)
-                profiles = dict(conn.execute(statement, {**params, "ids": [h[1] for h in hits]}).all())
+            profiles = self._profiles(conn, view, [h[1] for h in hits], institution_id, everything)
         results = []
         for neg_score, uid, relevance in hits:
             profile = profiles.get(uid)
@@ -222,6 +227,24 @@ class Searcher:
                 f'"facets": {json.dumps(_facets(view, counts))}}}')
         self.responses.put(version, key, body)
         return body, False
+
+
+    def _profiles(self, conn, view: ix.View, user_ids: list[str], institution_id, everything: bool) -> dict:
+        """The public JSON of the page's profiles: remembered per profile state (stamp), the others
+        read with the caller's visibility condition once more."""
+        found, missing = {}, []
+        for uid in user_ids:
+            body = self.profiles.get(0, (uid, view.stamp(uid)))
+            if body is None:
+                missing.append(uid)
+            else:
+                found[uid] = body
+        if missing:
+            statement, params = _page_sql(institution_id, everything)
+            for uid, body in conn.execute(statement, {**params, "ids": missing}):
+                found[uid] = body
+                self.profiles.put(0, (uid, view.stamp(uid)), body)
+        return found
 
 
 def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict, institution_id, everything: bool,

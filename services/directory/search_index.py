@@ -30,6 +30,7 @@ the number order is the tie-break order):
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}  # PostgreSQL's default weights of the classes
 TAIL_LIMIT_MIN, TAIL_LIMIT_SHARE = 2000, 0.05
 EMPTY = np.zeros(0, dtype=np.int32)
+# Each base and each tail entry gets a new stamp: (user_id, stamp) names one state of a profile, for
+# caching what is read of it.
+STAMPS = itertools.count(1)
 
 _SNAPSHOT = ("SELECT s.version, pg_snapshot_xmin(pg_current_snapshot())::text AS xmin "
              "FROM search_state s WHERE s.id = 1")
@@ -74,6 +78,7 @@ class Doc:
     codes: frozenset
     name: str | None
     terms: dict  # lexeme -> weight
+    stamp: int = field(default_factory=lambda: next(STAMPS))
 
 
 @dataclass
@@ -86,6 +91,7 @@ class Base:
     postings: dict
     facet_bits: dict
     codes: np.ndarray
+    stamp: int = field(default_factory=lambda: next(STAMPS))
 
     @property
     def n(self) -> int:
@@ -109,6 +115,11 @@ class View:
     xmin: str
     facets: dict = field(default_factory=dict)  # code -> (facet, value)
     code_of: dict = field(default_factory=dict)  # (facet, value) -> code
+
+    def stamp(self, user_id: str) -> int:
+        """The stamp of the state of a profile this view holds."""
+        doc = self.tail.get(user_id)
+        return doc.stamp if doc is not None else self.base.stamp
 
 
 def _read_snapshot(conn) -> tuple[int, str]:
@@ -228,14 +239,20 @@ class SearchIndex:
         except Exception:  # the first search builds it instead
             log.warning("search index warm-up failed", exc_info=True)
 
+    def rebuild(self) -> View:
+        """Build the base afresh and swap it in (the tail empties)."""
+        fresh = build(self.engine)
+        with self._lock:
+            current = self._view
+            # the rebuilt view may be older than what the current one caught up to meanwhile
+            if current is not None and fresh.version < current.version:
+                fresh = catch_up(self.engine, fresh)
+            self._view = fresh
+            return fresh
+
     def _rebuild(self) -> None:
         try:
-            fresh = build(self.engine)
-            with self._lock:
-                current = self._view
-                # the rebuilt view may be older than what the current one caught up to: catch it up
-                self._view = fresh if current is None or fresh.version >= current.version else catch_up(self.engine,
-                                                                                                       fresh)
+            self.rebuild()
         except Exception:
             log.exception("search index rebuild failed; the tail keeps growing until the next attempt")
         finally:

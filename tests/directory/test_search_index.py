@@ -1,0 +1,126 @@
+"""The in-memory search index: the numpy base (profiles present when the index was built) and the
+tail (profiles changed since) must answer every kind of query alike; a rebuild swaps the tail into
+the base without changing an answer; PostgreSQL's tsquery text is parsed as PostgreSQL means it."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from services.directory import schemas, search
+from services.directory import search_index as ix
+from tests.directory.conftest import profile
+
+
+def token() -> str:
+    return "zq" + uuid.uuid4().hex[:10]
+
+
+def queries(word: str, surname: str) -> list[dict]:
+    misspelt = surname[:2] + surname[3] + surname[2] + surname[4:]
+    return [
+        {"q": word}, {"q": f"{word} cardiology"}, {"q": f"{word} -pediatrics"}, {"q": f"{word} or zzzunknown"},
+        {"q": f'"{word} mentor"'}, {"q": f'"mentor {word}"'}, {"q": surname}, {"q": misspelt},
+        {"q": word, "specialty": "Cardiology"}, {"q": word, "language": "Spanish", "meeting_mode": "video"},
+        {"q": word, "has_open_slot": "true"}, {"q": word, "scope": "local"}, {"q": word, "per_page": 2, "page": 2},
+        {"q": word, "interest": "rural health"}, {"q": "the and of"},
+        {"state": "WY", "specialty": "Urology"}, {"shared_background": "low_ses", "state": "WY"},
+    ]
+
+
+def answers(searcher: search.Searcher, params: list[dict], viewers) -> list[dict]:
+    load = schemas.SearchQuery().load
+    out = []
+    for query in params:
+        for inst, everything in viewers:
+            body, _ = searcher.search(load(query), inst, everything)
+            out.append(json.loads(body))
+    return out
+
+
+@pytest.fixture()
+def mentors(world):
+    """Mentors of two institutions, one of them local, with varied text, filters and capacity."""
+    word, surname = token(), "Okonkwo" + uuid.uuid4().hex[:4]
+    a, b = world.institution(), world.institution()
+    made = [
+        world.mentor(a, profile=profile(display_name=f"Dr. Ada {surname}", bio=f"Cardiology mentor {word}",
+                                        specialties=["Cardiology"], state="WY", languages=["English", "Spanish"],
+                                        meeting_modes=["video"], clinical_interests=["Rural health"])),
+        world.mentor(a, profile=profile(bio=f"Local mentor {word}", scope="local", specialties=["Urology"],
+                                        state="WY", shared_background=["low_ses"])),
+        world.mentor(b, profile=profile(bio=f"A {word} who teaches pediatrics", specialties=["Pediatrics"],
+                                        state="WY", accepting_new_mentees=False)),
+        world.mentor(b, profile=profile(bio=f"{word} {word} mentor", specialties=["Urology", "Cardiology"],
+                                        state="WY", shared_background=["low_ses", "urim"])),
+    ]
+    world.start_mentorships(made[3], 3)
+    return {"word": word, "surname": surname, "a": a, "b": b, "made": made}
+
+
+def test_base_and_tail_answer_alike(world, mentors):
+    app_searcher = world.app.extensions["directory"]["search"]
+    viewers = [(mentors["a"], False), (mentors["b"], False), (None, True)]
+    params = queries(mentors["word"], mentors["surname"])
+    # the app's index was built before these mentors existed (or is built now and caught up later)
+    assert app_searcher.index.view(0) is not None
+    app_searcher.responses = search.VersionedLRU(0)
+    tail = answers(app_searcher, params, viewers)
+    fresh = search.Searcher(world.db.engine.url, cache_size=0)
+    try:
+        view = fresh.index.view(0)
+        assert all(m["id"] in view.row_of for m in mentors["made"]) and not view.tail  # all in the base
+        base = answers(fresh, params, viewers)
+    finally:
+        fresh.dispose()
+    assert base == tail
+    by_query = dict(zip((json.dumps(p) for p in params), tail[::3]))  # as institution A's mentee
+    word = mentors["word"]
+    ids = [m["id"] for m in mentors["made"]]
+    assert {r["id"] for r in by_query[json.dumps({"q": word})]["results"]} == set(ids)
+    assert ids[2] not in {r["id"] for r in by_query[json.dumps({"q": f"{word} -pediatrics"})]["results"]}
+    assert [r["id"] for r in by_query[json.dumps({"q": f'"{word} mentor"'})]["results"]] == [ids[3]]
+    assert by_query[json.dumps({"q": word, "has_open_slot": "true"})]["total"] == 2  # paused and full drop out
+    assert ids[0] in {r["id"] for r in by_query[json.dumps({"q": mentors["surname"][:2] + mentors["surname"][3]
+                                                             + mentors["surname"][2] + mentors["surname"][4:]})]["results"]}
+    # institution B never sees A's local mentor, in results or counts
+    as_b = dict(zip((json.dumps(p) for p in params), tail[1::3]))
+    assert ids[1] not in {r["id"] for r in as_b[json.dumps({"q": word})]["results"]}
+    assert as_b[json.dumps({"q": word, "scope": "local"})]["total"] == 0
+
+
+def test_a_rebuild_moves_the_tail_into_the_base_without_changing_an_answer(world, mentors, monkeypatch):
+    fresh = search.Searcher(world.db.engine.url, cache_size=0)
+    try:
+        fresh.index.view(0)
+        extra = [world.mentor(mentors["a"], profile=profile(bio=f"Another {mentors['word']}")) for _ in range(3)]
+        params = [{"q": mentors["word"]}, {"q": mentors["word"], "has_open_slot": "true"}]
+        viewers = [(mentors["a"], False)]
+        monkeypatch.setattr(ix, "TAIL_LIMIT_MIN", 2)
+        monkeypatch.setattr(ix, "TAIL_LIMIT_SHARE", 0.0)
+        before = answers(fresh, params, viewers)  # catches up: a tail of 3+, so a rebuild starts
+        deadline = time.monotonic() + 30
+        while fresh.index._rebuilding and time.monotonic() < deadline:
+            time.sleep(0.05)
+        view = fresh.index.view(0)
+        assert all(m["id"] in view.row_of for m in extra) and len(view.tail) <= 2
+        assert answers(fresh, params, viewers) == before
+        assert before[0]["total"] == 7
+    finally:
+        fresh.dispose()
+
+
+@pytest.mark.parametrize("text,tree,phrase", [
+    ("'cardiolog'", ("term", "cardiolog"), False),
+    ("'heart' & 'failur'", ("and", ("term", "heart"), ("term", "failur")), False),
+    ("'heart' <-> 'failur'", ("and", ("term", "heart"), ("term", "failur")), True),
+    ("'a' | 'b' & !'c'", ("or", ("term", "a"), ("and", ("term", "b"), ("not", ("term", "c")))), False),
+    ("!( 'x' <2> 'y' ) & 'o''brien'", ("and", ("not", ("and", ("term", "x"), ("term", "y"))),
+                                       ("term", "o'brien")), True),
+    ("", None, False),
+])
+def test_tsquery_text_is_parsed_with_postgresql_precedence(text, tree, phrase):
+    parsed = ix.Query(text)
+    assert parsed.tree == tree and parsed.has_phrase == phrase
