@@ -10,11 +10,14 @@ Every published profile visible to the searcher gets
 
 with every component in [0, 1]:
 
-- text: how well the free text matches, 0 without a query. For a profile the full-text query
-  matches it is PostgreSQL's `ts_rank_cd(search_vector, query, 32)` (cover density over the
-  weighted document — name and specialties weigh A, subspecialty and interests B, bio, highlights
-  and city C — normalised by rank/(rank+1)); for a profile found only by its name's trigrams (a
-  misspelt name: "Okonkow" finds "Okonkwo") it is `word_similarity(query, display_name)`.
+- text: how well the free text matches, 0 without a query. The profile's text is PostgreSQL's
+  weighted document (English configuration): name and specialties weigh A, subspecialty and
+  interests B, bio, highlights and city C. For a profile the full-text query matches, each query
+  word it contains counts the weight of its best place in the profile (A 1.0, B 0.4, C 0.2, D 0.1,
+  PostgreSQL's default class weights) and text = S / (S + 1) over their sum S (a word in the
+  name or specialties: 0.5; in the bio only: 0.17; two words in the name: 0.67). Negated words
+  count nothing. For a profile found only by its name's trigrams (a misspelt name: "Okonkow" finds
+  "Okonkwo") it is `word_similarity(query, display_name)`.
 - slots: open slots / 3, where open slots = 3 - active mentees (R11), and 0 when the mentor is not
   accepting new mentees.
 - availability: 0 when not accepting new mentees; else 0.5 + 0.3 * min(hours per month, 8) / 8
@@ -163,8 +166,17 @@ def static_score(*, active_mentees: int, accepting: bool, hours_per_month: int |
                  + W_RESPONSIVENESS * responsiveness_score, 6)
 
 
+# the weight of a text match by the class of the word's best place in the profile (see above)
+TEXT_CLASS_WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
+
+
+def text_relevance(summed_weights):
+    """S / (S + 1) over the summed class weights of the matched words (a float or a numpy array)."""
+    return summed_weights / (summed_weights + 1.0)
+
+
 def score(text: float, boost: float) -> float:
-    """The full ranking score (search computes the same in SQL: W_TEXT * text + rank_boost)."""
+    """The full ranking score (search computes the same over arrays: W_TEXT * text + rank_boost)."""
     return W_TEXT * text + boost
 
 

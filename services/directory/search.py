@@ -281,7 +281,7 @@ def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict,
         by_text &= match
         if tree.has_phrase:
             by_text = _check_phrase(conn, tsq, base, by_text)
-        relevance = np.where(by_text, ix.text_relevance(weights), by_name)
+        relevance = np.where(by_text, rules.text_relevance(weights), by_name)
         match &= by_text | (by_name > 0)
     wanted = set(codes)
     for doc in view.tail.values():
@@ -293,7 +293,7 @@ def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict,
             if matched and tree.has_phrase:
                 matched = bool(conn.execute(_PHRASE, {"ids": [doc.user_id], "tsq": tsq}).first())
             if matched:
-                rel = float(ix.text_relevance(w))
+                rel = float(rules.text_relevance(w))
             elif doc.name in fuzzy:
                 rel = float(fuzzy[doc.name])
             else:

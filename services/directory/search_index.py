@@ -40,9 +40,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
+from services.directory import rules
+
 log = logging.getLogger(__name__)
 
-WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}  # PostgreSQL's default weights of the classes
+WEIGHTS = rules.TEXT_CLASS_WEIGHTS
 TAIL_LIMIT_MIN, TAIL_LIMIT_SHARE = 2000, 0.05
 EMPTY = np.zeros(0, dtype=np.int32)
 # Each base and each tail entry gets a new stamp: (user_id, stamp) names one state of a profile, for
@@ -362,7 +364,3 @@ def evaluate_doc(node, terms: dict) -> tuple[bool, float]:
         return (m1 and m2, w1 + w2 if m1 and m2 else 0.0)
     return (m1 or m2, (w1 if m1 else 0.0) + (w2 if m2 else 0.0))
 
-
-def text_relevance(summed_weights):
-    """The text component of the ranking: S / (S + 1) over the summed class weights."""
-    return summed_weights / (summed_weights + 1.0)

@@ -97,3 +97,10 @@ def test_status_events_apply_only_when_newer():
 def test_the_controlled_specialty_list():
     names = rules.specialties()
     assert 35 <= len(names) <= 50 and len(set(names)) == len(names) and "Internal Medicine" in names
+
+
+def test_text_relevance_counts_the_best_place_of_each_word():
+    assert rules.text_relevance(rules.TEXT_CLASS_WEIGHTS["A"]) == pytest.approx(0.5)
+    assert rules.text_relevance(rules.TEXT_CLASS_WEIGHTS["C"]) == pytest.approx(0.2 / 1.2)
+    assert rules.text_relevance(2 * rules.TEXT_CLASS_WEIGHTS["A"]) == pytest.approx(2 / 3)
+    assert rules.text_relevance(0.0) == 0.0

@@ -251,3 +251,14 @@ def test_search_needs_a_token(world):
 
 def test_stopword_only_query_finds_nothing_without_error(world):
     assert world.search(world.mentee(world.institution()), q="the and of")["total"] >= 0
+
+
+def test_a_word_in_the_name_or_specialties_outranks_the_same_word_in_the_bio(world):
+    inst, word = world.institution(), token()
+    in_bio = world.mentor(inst, profile=profile(bio=f"Mentions {word} in passing", display_name="Dr. Bio Only"))
+    in_name = world.mentor(inst, profile=profile(display_name=f"Dr. {word.capitalize()} Named"))
+    result = world.search(world.mentee(inst), q=word)
+    assert ids(result) == [in_name["id"], in_bio["id"]]
+    relevance = {r["id"]: r["text_relevance"] for r in result["results"]}
+    assert relevance[in_name["id"]] == pytest.approx(0.5, abs=1e-4)  # A: 1.0 / (1.0 + 1)
+    assert relevance[in_bio["id"]] == pytest.approx(0.2 / 1.2, abs=1e-4)  # C: 0.2 / (0.2 + 1)
