@@ -128,14 +128,16 @@ def _install_probes(app: Flask) -> None:
 
     @app.get("/readyz")
     def readyz():
-        return readiness(db_of(app))
+        return readiness(db_of(app), app.extensions.get("mmm_readiness", {}))
 
     @app.get("/metrics")
     def metrics():
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
 
 
-def readiness(database: Database) -> tuple[dict, int]:
+def readiness(database: Database, extra: dict | None = None) -> tuple[dict, int]:
+    """Database and broker reachable, and every check a service added to
+    app.extensions["mmm_readiness"] (name -> callable returning "ok" or why not) answering "ok"."""
     checks = {}
     try:
         database.ping()
@@ -147,5 +149,7 @@ def readiness(database: Database) -> tuple[dict, int]:
         checks["broker"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"unreachable: {type(exc).__name__}"
+    for name, check in (extra or {}).items():
+        checks[name] = check()
     ok = all(v == "ok" for v in checks.values())
     return {"status": "ready" if ok else "not ready", "checks": checks}, 200 if ok else 503

@@ -1,8 +1,6 @@
 """The directory service: its Flask app, event handlers and jobs."""
 from __future__ import annotations
 
-import threading
-
 from services.directory import rules, search
 from services.directory.api import BLUEPRINTS
 from services.directory.events import handlers
@@ -24,10 +22,11 @@ def create_app(overrides: dict | None = None):
     threshold = float(app.config.get("DIRECTORY_NAME_SIMILARITY", config.env("DIRECTORY_NAME_SIMILARITY", "0.4")))
     searcher = search.Searcher(db_of(app).engine.url, cache_size=size, name_similarity=threshold)
     app.extensions["directory"] = {"search": searcher}
+    app.extensions.setdefault("mmm_readiness", {})["search_index"] = searcher.index.readiness
     warm = str(app.config.get("DIRECTORY_SEARCH_WARM", config.env("DIRECTORY_SEARCH_WARM", "on")))
     if warm.lower() not in ("off", "0", "false", "no"):
         # build the search index now rather than on the first search (seconds at a million profiles)
-        threading.Thread(target=searcher.index.warm, name="search-index-warm", daemon=True).start()
+        searcher.index.warm_in_background()
     return app
 
 

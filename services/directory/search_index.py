@@ -217,6 +217,7 @@ class SearchIndex:
         self._view: View | None = None
         self._lock = threading.Lock()
         self._rebuilding = False
+        self._warming = False
 
     def view(self, version: int) -> View:
         """A view at least as new as `version` (the search version the caller read)."""
@@ -235,11 +236,22 @@ class SearchIndex:
                 threading.Thread(target=self._rebuild, name="search-index-rebuild", daemon=True).start()
             return view
 
-    def warm(self) -> None:
+    def warm_in_background(self) -> None:
+        """Build the index now rather than on the first search; /readyz says so meanwhile."""
+        self._warming = True
+        threading.Thread(target=self._warm, name="search-index-warm", daemon=True).start()
+
+    def _warm(self) -> None:
         try:
             self.view(0)
         except Exception:  # the first search builds it instead
             log.warning("search index warm-up failed", exc_info=True)
+        finally:
+            self._warming = False
+
+    def readiness(self) -> str:
+        """For /readyz: not ready while the index is being built at start."""
+        return "building" if self._warming and self._view is None else "ok"
 
     def rebuild(self) -> View:
         """Build the base afresh and swap it in (the tail empties)."""

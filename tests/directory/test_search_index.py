@@ -124,3 +124,20 @@ def test_a_rebuild_moves_the_tail_into_the_base_without_changing_an_answer(world
 def test_tsquery_text_is_parsed_with_postgresql_precedence(text, tree, phrase):
     parsed = ix.Query(text)
     assert parsed.tree == tree and parsed.has_phrase == phrase
+
+
+def test_readiness_waits_for_the_index_built_at_start(world):
+    fresh = search.Searcher(world.db.engine.url, cache_size=0)
+    try:
+        assert fresh.index.readiness() == "ok"  # not warming: the first search builds it
+        fresh.index.warm_in_background()
+        states = {fresh.index.readiness()}
+        deadline = time.monotonic() + 30
+        while fresh.index.readiness() != "ok" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert states <= {"building", "ok"} and fresh.index.readiness() == "ok"
+        assert fresh.index.view(0) is not None
+    finally:
+        fresh.dispose()
+    r = world.app.test_client().get("/readyz")
+    assert r.get_json()["checks"]["search_index"] == "ok"
