@@ -134,7 +134,7 @@ class VersionedLRU:
         self._lock = threading.Lock()
         self._version = None
 
-    def get(self, version: int, key: tuple) -> str | None:
+    def get(self, version: int, key):
         with self._lock:
             if version != self._version:
                 return None
@@ -143,7 +143,7 @@ class VersionedLRU:
                 self._bodies.move_to_end(key)
             return body
 
-    def put(self, version: int, key: tuple, body: str) -> None:
+    def put(self, version: int, key, body) -> None:
         if not self.size:
             return
         with self._lock:
@@ -227,7 +227,6 @@ class Searcher:
                 f'"facets": {json.dumps(_facets(view, counts))}}}')
         self.responses.put(version, key, body)
         return body, False
-
 
     def _profiles(self, conn, view: ix.View, user_ids: list[str], institution_id, everything: bool) -> dict:
         """The public JSON of the page's profiles: remembered per profile state (stamp), the others
