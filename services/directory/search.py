@@ -179,6 +179,7 @@ class Searcher:
         self.responses = VersionedLRU(cache_size)
         self.analyses = VersionedLRU(4096)  # q -> (tsquery text, similar names), per version
         self.profiles = VersionedLRU(20_000)  # (user_id, stamp) -> public JSON; one "version" (0)
+        self.phrases = VersionedLRU(64)  # (tsquery, base stamp) -> packed mask; one "version" (0)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -212,7 +213,9 @@ class Searcher:
                     self.analyses.put(version, text, analysis)
             view = self.index.view(version)
             hits, total, counts = _compute(conn, view, query, text, analysis[0], analysis[1],
-                                           institution_id, everything, page * per_page)
+                                           institution_id, everything, page * per_page,
+                                           lambda tsq, base, candidates: self._phrase_matches(conn, tsq, base,
+                                                                                              candidates))
             start = (page - 1) * per_page
             hits = hits[start:start + per_page]
             profiles = self._profiles(conn, view, [h[1] for h in hits], institution_id, everything)
@@ -227,6 +230,19 @@ class Searcher:
                 f'"facets": {json.dumps(_facets(view, counts))}}}')
         self.responses.put(version, key, body)
         return body, False
+
+    def _phrase_matches(self, conn, tsq: str, base: ix.Base, candidates: np.ndarray) -> np.ndarray:
+        """Which base profiles match a phrase query, checked by PostgreSQL once per base (a base
+        never changes; `candidates`: every base profile with all the phrase's words)."""
+        packed = self.phrases.get(0, (tsq, base.stamp))
+        if packed is None:
+            rows = np.flatnonzero(candidates)
+            ok = set(conn.scalars(_PHRASE, {"ids": [base.user_ids[r] for r in rows], "tsq": tsq}))
+            verified = np.zeros(base.n, dtype=bool)
+            verified[[r for r in rows if base.user_ids[r] in ok]] = True
+            packed = np.packbits(verified)
+            self.phrases.put(0, (tsq, base.stamp), packed)
+        return np.unpackbits(packed, count=base.n).view(bool)
 
     def _profiles(self, conn, view: ix.View, user_ids: list[str], institution_id, everything: bool) -> dict:
         """The public JSON of the page's profiles: remembered per profile state (stamp), the others
@@ -247,8 +263,9 @@ class Searcher:
 
 
 def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict, institution_id, everything: bool,
-             limit: int) -> tuple[list, int, Counter]:
-    """The top `limit` hits as (-score, user_id, text relevance), the total and the facet counts."""
+             limit: int, phrase_matches) -> tuple[list, int, Counter]:
+    """The top `limit` hits as (-score, user_id, text relevance), the total and the facet counts.
+    `phrase_matches(tsq, base, candidates)`: which base profiles PostgreSQL's phrase operator matches."""
     base = view.base
     pairs = filter_pairs(query)
     codes = [view.code_of.get(p) for p in pairs]
@@ -265,29 +282,52 @@ def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict,
     for code in codes:
         match &= base.facet_mask(code)
     tree = ix.Query(tsq) if text else None
-    relevance = None
-    tail_hits = []
-    if text:
+    if not text:
+        rows = np.flatnonzero(match)
+        rel = np.zeros(len(rows))
+    else:
+        # full-text matches, then profiles found only by a misspelt name (relevance: its similarity)
+        by_text = None
+        found, relevance = [ix.EMPTY], [np.zeros(0)]
         if tree.tree is not None:
             by_text, weights = ix.evaluate(tree.tree, base)
-        else:  # only stop words
-            by_text, weights = np.zeros(base.n, dtype=bool), np.zeros(base.n)
-        by_name = np.zeros(base.n, dtype=np.float64)
+            if tree.has_phrase:
+                by_text &= phrase_matches(tsq, base, by_text)
+            by_text &= match
+            found[0] = np.flatnonzero(by_text)
+            relevance[0] = rules.text_relevance(weights[found[0]])
         for name, similarity in fuzzy.items():
-            rows = base.by_name.get(name)
-            if rows is not None:
-                by_name[rows] = similarity
-        by_text &= match
-        if tree.has_phrase:
-            by_text = _check_phrase(conn, tsq, base, by_text)
-        relevance = np.where(by_text, rules.text_relevance(weights), by_name)
-        match &= by_text | (by_name > 0)
-    wanted = set(codes)
+            named = base.by_name.get(name)
+            if named is not None:
+                named = named[match[named] & ~by_text[named]] if by_text is not None else named[match[named]]
+                found.append(named)
+                relevance.append(np.full(len(named), float(similarity)))
+        rows, rel = np.concatenate(found), np.concatenate(relevance)
+    tail_hits = _tail_hits(conn, view, tree, tsq, fuzzy, set(codes), inst, everything)
+    score = rules.W_TEXT * rel + base.boost[rows]
+    if len(rows) > limit:
+        kth = score[np.argpartition(-score, limit - 1)[limit - 1]]
+        keep = np.flatnonzero(score >= kth)
+    else:
+        keep = np.arange(len(rows))
+    keep = keep[np.lexsort((rows[keep], -score[keep]))][:limit]
+    hits = [(-float(score[i]), base.user_ids[rows[i]], float(rel[i])) for i in keep]
+    hits += [h[:3] for h in tail_hits]
+    hits.sort()
+    counts = _count_base(base, rows)
+    for h in tail_hits:
+        counts.update(h[3])
+    return hits[:limit], len(rows) + len(tail_hits), counts
+
+
+def _tail_hits(conn, view: ix.View, tree, tsq: str, fuzzy: dict, wanted: set, inst, everything: bool) -> list:
+    """The tail's matches as (-score, user_id, text relevance, facet codes)."""
+    out = []
     for doc in view.tail.values():
         if not (everything or doc.national or doc.institution_id == inst) or not wanted <= doc.codes:
             continue
         rel = 0.0
-        if text:
+        if tree is not None:
             matched, w = ix.evaluate_doc(tree.tree, doc.terms) if tree.tree is not None else (False, 0.0)
             if matched and tree.has_phrase:
                 matched = bool(conn.execute(_PHRASE, {"ids": [doc.user_id], "tsq": tsq}).first())
@@ -297,46 +337,23 @@ def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict,
                 rel = float(fuzzy[doc.name])
             else:
                 continue
-        tail_hits.append((-(rules.W_TEXT * rel + doc.boost), doc.user_id, rel, doc.codes))
-    rows = np.flatnonzero(match)
-    rel = relevance[rows] if relevance is not None else np.zeros(len(rows))
-    score = rules.W_TEXT * rel + base.boost[rows]
-    if len(rows) > limit:
-        kth = score[np.argpartition(-score, limit - 1)[limit - 1]] if limit else np.inf
-        keep = np.flatnonzero(score >= kth)
-    else:
-        keep = np.arange(len(rows))
-    keep = keep[np.lexsort((rows[keep], -score[keep]))][:limit]
-    hits = [(-float(score[i]), base.user_ids[rows[i]], float(rel[i])) for i in keep]
-    hits += [h[:3] for h in tail_hits]
-    hits.sort()
-    counts = _count_base(base, match, rows)
-    for h in tail_hits:
-        counts.update(h[3])
-    return hits[:limit], len(rows) + len(tail_hits), counts
+        out.append((-(rules.W_TEXT * rel + doc.boost), doc.user_id, rel, doc.codes))
+    return out
 
 
-def _count_base(base: ix.Base, match: np.ndarray, rows: np.ndarray) -> Counter:
+def _count_base(base: ix.Base, rows: np.ndarray) -> Counter:
     """How many matches carry each facet code: one bincount over the matches' codes, or, for broad
     matches, a popcount of each code's bits and the match bits (less memory traffic)."""
     if not len(rows):
         return Counter()
-    if len(rows) * base.codes.shape[1] <= 8 * len(base.facet_bits) * (base.n // 8 + 1):
+    if len(rows) * base.codes.shape[1] * base.codes.itemsize <= 2 * len(base.facet_bits) * (base.n // 8 + 1):
         found = np.bincount(base.codes[rows].ravel())
         return Counter({code: int(n) for code, n in enumerate(found) if n and code})
+    match = np.zeros(base.n, dtype=bool)
+    match[rows] = True
     bits = np.packbits(match)
     return Counter({code: int(np.bitwise_count(np.bitwise_and(b, bits)).sum())
                     for code, b in base.facet_bits.items()})
-
-
-def _check_phrase(conn, tsq: str, base: ix.Base, by_text: np.ndarray) -> np.ndarray:
-    """Keep the AND-matches that PostgreSQL's phrase operator matches too."""
-    rows = np.flatnonzero(by_text)
-    checked = np.zeros(base.n, dtype=bool)
-    if len(rows):
-        ok = set(conn.scalars(_PHRASE, {"ids": [base.user_ids[r] for r in rows], "tsq": tsq}))
-        checked[[r for r in rows if base.user_ids[r] in ok]] = True
-    return checked
 
 
 def _facets(view: ix.View, counts: Counter) -> dict:

@@ -162,7 +162,8 @@ def build(engine: sa.Engine) -> View:
             facets, code_of = _facet_values(conn)
     n = len(user_ids)
     width = max((len(c) for c in code_lists), default=0) or 1
-    matrix = np.zeros((n, width), dtype=np.int32)
+    top = max((max(c) for c in code_lists if c), default=0)
+    matrix = np.zeros((n, width), dtype=np.uint16 if top < 2**16 else np.int32)
     for i, codes in enumerate(code_lists):
         matrix[i, :len(codes)] = codes
     facet_bits = {}
