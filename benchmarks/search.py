@@ -5,7 +5,7 @@ gateway for a query mix at 1 and 16 concurrent clients. Prints JSON. Not a pass/
 
     .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 20]
         [--warmup 10] [--api-workers 3] [--api-threads 4] [--cache-size 4096] [--keep]
-        [--database URL]
+        [--database URL] [--changes-per-s 0]
 
 How it runs, so that nothing else caps it:
 - database: `mmm_bench_<hex>_directory`, migrated with the service's own migrations, filled with
@@ -27,6 +27,10 @@ How it runs, so that nothing else caps it:
   with Zipf popularity (ZIPF_S), as real search traffic repeats its popular searches. The warm-up
   (not measured) lets each API process build its search index and its response cache reach a
   steady state, as on a running platform.
+- changes (--changes-per-s): a thread starts and concludes mentorships of random published mentors
+  through the directory's own handlers, so that the search version moves and every API process
+  catches its index up while it serves, as on a live platform (each change empties the response
+  caches). Off by default.
 Latency is the client's (request sent → body read). The share of responses an API process had
 already computed (X-Search-Cache: hit) is reported, and the latencies of the others (computed from
 the in-memory index) separately. `index` reports one build of the index (what each API process
@@ -319,8 +323,46 @@ def _r(v):
     return round(v * 1000, 1) if v is not None else None
 
 
+class Changes(threading.Thread):
+    """Profiles changing while searches run, through the directory's own event handling: at `rate` per
+    second a MentorshipStarted or MentorshipConcluded for a random published mentor (read models,
+    ranking boost, open-slot facet, search version), as mentorship's events do on a live platform."""
+
+    def __init__(self, url: str, rate: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.rate, self.done = url, rate, 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        from services.directory import service
+
+        database = db.Database(self.url)
+        with database.engine.connect() as conn:
+            mentors = conn.execute(sa.text("SELECT user_id, institution_id FROM mentor_profiles WHERE published "
+                                           "ORDER BY md5(user_id::text) LIMIT 5000")).all()
+        rng, started = random.Random(SEED), {}
+        due = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                due += 1 / self.rate
+                self.stop.wait(max(0.0, due - time.monotonic()))
+                mentor_id, inst = rng.choice(mentors)
+                ms = started.pop(mentor_id, None)
+                data = {"mentorship_id": ms or uuid.uuid4(), "mentor_id": mentor_id, "mentee_id": uuid.uuid4(),
+                        "mentor_institution_id": inst}
+                with database.unit_of_work() as session:
+                    if ms is None:
+                        service.mentorship_started(session, data)
+                        started[mentor_id] = data["mentorship_id"]
+                    else:
+                        service.mentorship_concluded(session, data)
+                self.done += 1
+        finally:
+            database.dispose()
+
+
 def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], clients: int, warmup: float,
-            duration: float) -> dict:
+            duration: float, changes: Changes | None = None) -> dict:
     processes = min(clients, 4)
     per = [list(range(clients))[i::processes] for i in range(processes)]
     start_at = time.time() + 1.0
@@ -331,6 +373,10 @@ def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], cli
              for i, ks in enumerate(per)]
     for p in procs:
         p.start()
+    done_before = None
+    if changes is not None:
+        time.sleep(max(0.0, measure_from - time.time()))
+        done_before = changes.done
     samples = [x for _ in procs for x in queue.get()]
     for p in procs:
         p.join()
@@ -348,6 +394,7 @@ def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], cli
         "cache_hit_ratio": round(1 - len(misses) / len(ok), 3) if ok else None,
         "cache_miss_latency_ms": _ms(misses),
         "by_kind_p95_ms": {kinds[k]: _r(percentile([s[0] for s in ok if s[3] == k], 95)) for k in range(4)},
+        "profile_changes_per_s": round((changes.done - done_before) / duration, 1) if changes else 0.0,
     }
 
 
@@ -422,6 +469,8 @@ def main() -> None:
     parser.add_argument("--api-threads", default="4")
     parser.add_argument("--cache-size", type=int, default=4096,
                         help="DIRECTORY_SEARCH_CACHE_SIZE (responses kept per API process; 0: none)")
+    parser.add_argument("--changes-per-s", type=float, default=0.0,
+                        help="profile changes per second while searching (mentorships started/concluded)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--database", help="reuse this database seeded by an earlier --keep run (same --profiles); "
                                            "it is kept")
@@ -462,7 +511,12 @@ def main() -> None:
         tokens = [keys.mint("mentee", inst=viewers[k % INSTITUTIONS], ttl=timedelta(hours=2))
                   for k in range(16)]
         paths = query_mix(500, random.Random(SEED))
-        runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration)
+        changes = None
+        if args.changes_per_s > 0:
+            changes = Changes(url, args.changes_per_s)
+            changes.start()
+            stack.callback(changes.stop.set)
+        runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration, changes)
                 for c in args.clients.split(",")]
         print(json.dumps({
             "benchmark": "directory search through the gateway (GET /api/v1/directory/mentors)",

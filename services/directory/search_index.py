@@ -45,7 +45,8 @@ from services.directory import rules
 log = logging.getLogger(__name__)
 
 WEIGHTS = rules.TEXT_CLASS_WEIGHTS
-TAIL_LIMIT_MIN, TAIL_LIMIT_SHARE = 2000, 0.05
+# Every search walks the tail in Python (a few microseconds a profile), so it is kept short.
+TAIL_LIMIT = 1000
 EMPTY = np.zeros(0, dtype=np.int32)
 # Each base and each tail entry gets a new stamp: (user_id, stamp) names one state of a profile, for
 # caching what is read of it.
@@ -233,7 +234,7 @@ class SearchIndex:
             elif view.version < version:
                 view = catch_up(self.engine, view)
             self._view = view
-            if len(view.tail) > max(TAIL_LIMIT_MIN, TAIL_LIMIT_SHARE * view.base.n) and not self._rebuilding:
+            if len(view.tail) > TAIL_LIMIT and not self._rebuilding:
                 self._rebuilding = True
                 threading.Thread(target=self._rebuild, name="search-index-rebuild", daemon=True).start()
             return view

@@ -98,8 +98,7 @@ def test_a_rebuild_moves_the_tail_into_the_base_without_changing_an_answer(world
         extra = [world.mentor(mentors["a"], profile=profile(bio=f"Another {mentors['word']}")) for _ in range(3)]
         params = [{"q": mentors["word"]}, {"q": mentors["word"], "has_open_slot": "true"}]
         viewers = [(mentors["a"], False)]
-        monkeypatch.setattr(ix, "TAIL_LIMIT_MIN", 2)
-        monkeypatch.setattr(ix, "TAIL_LIMIT_SHARE", 0.0)
+        monkeypatch.setattr(ix, "TAIL_LIMIT", 2)
         before = answers(fresh, params, viewers)  # catches up: a tail of 3+, so a rebuild starts
         deadline = time.monotonic() + 30
         while fresh.index._rebuilding and time.monotonic() < deadline:
