@@ -15,6 +15,8 @@ may see, answered from the in-memory search index (search_index.py) that Postgre
   page * per_page are kept, so pages are stable.
 - Each process keeps the responses it computed for the current search version (LRU,
   DIRECTORY_SEARCH_CACHE_SIZE entries, 0 turns it off); a new version makes them unreachable.
+  It also keeps each query's analysis until a new display name appears, phrase checks for the
+  life of a base, and each profile's public JSON per profile state (stamp).
 """
 from __future__ import annotations
 
@@ -177,7 +179,7 @@ class Searcher:
 
         self.index = ix.SearchIndex(self.engine)
         self.responses = VersionedLRU(cache_size)
-        self.analyses = VersionedLRU(4096)  # q -> (tsquery text, similar names), per version
+        self.analyses = VersionedLRU(4096)  # (q, names epoch) -> (tsquery text, similar names); one "version"
         self.profiles = VersionedLRU(20_000)  # (user_id, stamp) -> public JSON; one "version" (0)
         self.phrases = VersionedLRU(64)  # (tsquery, base stamp) -> packed mask; one "version" (0)
 
@@ -204,14 +206,14 @@ class Searcher:
             body = self.responses.get(version, key)
             if body is not None:
                 return body, True
+            view = self.index.view(version)
             analysis = ("", {})
             if text:
-                analysis = self.analyses.get(version, text)
+                analysis = self.analyses.get(0, (text, view.names_epoch))
                 if analysis is None:
                     tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
                     analysis = (tsq, dict(json.loads(names)))
-                    self.analyses.put(version, text, analysis)
-            view = self.index.view(version)
+                    self.analyses.put(0, (text, view.names_epoch), analysis)
             hits, total, counts = _compute(conn, view, query, text, analysis[0], analysis[1],
                                            institution_id, everything, page * per_page,
                                            lambda tsq, base, candidates: self._phrase_matches(conn, tsq, base,

@@ -119,6 +119,13 @@ class View:
     xmin: str
     facets: dict = field(default_factory=dict)  # code -> (facet, value)
     code_of: dict = field(default_factory=dict)  # (facet, value) -> code
+    new_names: frozenset = frozenset()  # display names the tail brought that the base lacks
+
+    @property
+    def names_epoch(self) -> tuple:
+        """Changes when a name appears that a misspelling could now find (the base's stamp and how
+        many names the tail added): similar-name lookups are remembered per epoch, not per version."""
+        return (self.base.stamp, len(self.new_names))
 
     def stamp(self, user_id: str) -> int:
         """The stamp of the state of a profile this view holds."""
@@ -208,8 +215,12 @@ def catch_up(engine: sa.Engine, view: View) -> View:
         if published:
             tail[uid] = Doc(uid, inst, bool(nat), float(rank_boost), frozenset(codes or ()), name,
                             {k: WEIGHTS[v] for k, v in json.loads(terms).items()})
+    new_names = view.new_names
+    added = {d.name for d in tail.values() if d.name and d.name not in view.base.by_name} - new_names
+    if added:
+        new_names = new_names | added
     return View(base=view.base, row_of=view.row_of, live=live, tail=tail, version=version, xmin=xmin,
-                facets=facets, code_of=code_of)
+                facets=facets, code_of=code_of, new_names=new_names)
 
 
 class SearchIndex:

@@ -140,3 +140,13 @@ def test_readiness_waits_for_the_index_built_at_start(world):
         fresh.dispose()
     r = world.app.test_client().get("/readyz")
     assert r.get_json()["checks"]["search_index"] == "ok"
+
+
+def test_a_misspelt_name_finds_a_mentor_published_after_the_same_search(world):
+    inst = world.institution()
+    surname = "Adeyemi" + uuid.uuid4().hex[:4]
+    misspelt = surname[:2] + surname[3] + surname[2] + surname[4:]
+    me = world.mentee(inst)
+    assert world.search(me, q=misspelt)["total"] == 0  # remembered: no similar name yet
+    m = world.mentor(inst, profile=profile(display_name=f"Dr. Kemi {surname}"))
+    assert [r["id"] for r in world.search(me, q=misspelt)["results"]] == [m["id"]]
