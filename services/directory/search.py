@@ -195,7 +195,8 @@ class Searcher:
                 raise
             return self._search(query, institution_id, everything)
 
-    def _search(self, query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[str, bool]:
+    def _search(self, query: dict, institution_id: uuid.UUID | None, everything: bool,
+                attempts: int = 3) -> tuple[str, bool]:
         text = (query.get("q") or "").strip()
         page, per_page = query.get("page", 1), query.get("per_page", 20)
         viewer = "all" if everything else str(institution_id)
@@ -221,10 +222,14 @@ class Searcher:
             start = (page - 1) * per_page
             hits = hits[start:start + per_page]
             profiles = self._profiles(conn, view, [h[1] for h in hits], institution_id, everything)
+        if len(profiles) < len(hits) and attempts > 1:
+            # a hit was unpublished after the version was read: search again at the new version, so
+            # that the total, the facets and the page agree
+            return self._search(query, institution_id, everything, attempts - 1)
         results = []
         for neg_score, uid, relevance in hits:
             profile = profiles.get(uid)
-            if profile is not None:  # None: unpublished since the version was read, left out
+            if profile is not None:  # None: unpublished meanwhile, three times in a row: left out
                 # PostgreSQL's JSON object, with the two ranking figures put in front (no re-parsing)
                 results.append(f'{{"score": {json.dumps(round(-neg_score, 4))}, '
                                f'"text_relevance": {json.dumps(round(float(relevance), 4))}, {profile[1:]}')

@@ -11,7 +11,7 @@ import pytest
 
 from services.directory import schemas, search
 from services.directory import search_index as ix
-from tests.directory.conftest import profile
+from tests.directory.conftest import deliver, profile
 
 
 def token() -> str:
@@ -150,3 +150,60 @@ def test_a_misspelt_name_finds_a_mentor_published_after_the_same_search(world):
     assert world.search(me, q=misspelt)["total"] == 0  # remembered: no similar name yet
     m = world.mentor(inst, profile=profile(display_name=f"Dr. Kemi {surname}"))
     assert [r["id"] for r in world.search(me, q=misspelt)["results"]] == [m["id"]]
+
+
+def test_concurrent_searches_while_mentors_change_never_show_what_they_must_not(world, monkeypatch):
+    """Six threads search while mentors are published, change capacity and are ejected, with the tail
+    rebuilt over and over: no response shows another institution's local mentor, and no search that
+    starts after an ejection committed shows the ejected mentor."""
+    import threading
+
+    monkeypatch.setattr(ix, "TAIL_LIMIT", 3)
+    word, a, b = token(), world.institution(), world.institution()
+    for inst in (a, b):
+        for scope in ("local", "national"):
+            world.mentor(inst, profile=profile(bio=f"Stress {word}", scope=scope))
+    searcher = search.Searcher(world.db.engine.url, cache_size=64)
+    searcher.index.view(0)
+    load = schemas.SearchQuery().load
+    ejected: dict[str, float] = {}
+    violations: list[str] = []
+    done = threading.Event()
+    searches = [0]
+
+    def search_loop(inst, other):
+        try:
+            searches_of(inst, other)
+        except Exception as exc:  # noqa: BLE001 - a failing search is a violation too
+            violations.append(repr(exc))
+
+    def searches_of(inst, other):
+        while not done.is_set():
+            started = time.monotonic()
+            body = json.loads(searcher.search(load({"q": word, "per_page": 50}), inst, False)[0])
+            searches[0] += 1
+            for r in body["results"]:
+                if r["scope"] == "local" and r["institution_id"] != str(inst):
+                    violations.append(f"local mentor {r['id']} of {other} shown to {inst}")
+                if r["id"] in ejected and ejected[r["id"]] < started:
+                    violations.append(f"ejected mentor {r['id']} shown after the ejection committed")
+            if body["total"] != len(body["results"]):
+                violations.append(f"total {body['total']} but {len(body['results'])} results")
+
+    threads = [threading.Thread(target=search_loop, args=((a, b) if i % 2 else (b, a))) for i in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(8):
+            inst = (a, b)[i % 2]
+            m = world.mentor(inst, profile=profile(bio=f"Stress {word}", scope=("local", "national")[i % 3 == 0]))
+            world.start_mentorships(m, 1 + i % 3)
+            deliver(world.db, "MentorEjected", {"user_id": m["uuid"], "institution_id": inst, "reason": "unresponsive"})
+            ejected[m["id"]] = time.monotonic()
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+        searcher.dispose()
+    assert not violations, violations[:5]
+    assert searches[0] > 50
