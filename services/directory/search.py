@@ -13,17 +13,21 @@ may see, answered from the in-memory search index (search_index.py) that Postgre
   ("heart failure" in quotes) are matched as AND in memory and their matches checked by PostgreSQL.
 - Ranking: score = W_TEXT * text + rank_boost, ties broken by mentor id (rules.py); the top
   page * per_page are kept, so pages are stable.
-- Each process keeps the responses it computed for the current search version (LRU,
-  DIRECTORY_SEARCH_CACHE_SIZE entries, 0 turns it off); a new version makes them unreachable.
-  It also keeps each query's analysis until a new display name appears, phrase checks for the
-  life of a base, and each profile's public JSON per profile state (stamp).
+- Each process remembers the responses it computed (LRU, DIRECTORY_SEARCH_CACHE_SIZE entries, 0
+  turns it off). A remembered response is served while the search version has not moved; once it
+  has, only if none of the profiles changed since matched the search before or after the change
+  (the index logs each change's before and after state); else it is computed again. It also keeps
+  each query's analysis until a new display name appears, phrase checks for the life of a base,
+  and each profile's public JSON per profile state (stamp).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import uuid
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import numpy as np
@@ -127,36 +131,81 @@ def _page_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.Te
                    f"WHERE p.user_id = ANY(CAST(:ids AS uuid[])) AND p.published AND {where}"), params
 
 
-class VersionedLRU:
-    """What one process computed for one search version (LRU); a newer version empties it."""
+class LRU:
+    """What one process remembers (least recently used entries go first); thread-safe."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._bodies: OrderedDict = OrderedDict()
+        self._entries: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self._version = None
 
-    def get(self, version: int, key):
+    def get(self, key):
         with self._lock:
-            if version != self._version:
-                return None
-            body = self._bodies.get(key)
-            if body is not None:
-                self._bodies.move_to_end(key)
-            return body
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
 
-    def put(self, version: int, key, body) -> None:
+    def put(self, key, value) -> None:
         if not self.size:
             return
         with self._lock:
-            if version != self._version:
-                if self._version is not None and version < self._version:
-                    return
-                self._bodies.clear()
-                self._version = version
-            self._bodies[key] = body
-            while len(self._bodies) > self.size:
-                self._bodies.popitem(last=False)
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A computed response and what it answered, so that it can be kept across changes that cannot
+    alter it: a change alters it only if the changed profile matched the search before or after."""
+    version: int  # the index version it was computed at
+    body: str
+    viewer: str | None
+    everything: bool
+    codes: tuple  # the filters' codes (None: a value no profile had)
+    text: bool
+    tree: object  # the parsed query (search_index.Query) or None
+    fuzzy: dict  # similar display names
+    names_epoch: tuple
+
+    def still_right(self, view: ix.View) -> bool:
+        if self.version >= view.version:
+            return True
+        if self.version < view.log_from or None in self.codes:
+            return False
+        if self.text and self.names_epoch != view.names_epoch:
+            return False
+        for _, to_version, changes in view.log:
+            if to_version > self.version:
+                for before, after in changes:
+                    if self.matches(view.base, before) or self.matches(view.base, after):
+                        return False
+        return True
+
+    def matches(self, base: ix.Base, state) -> bool:
+        """Whether the search matched one state of a profile: a Doc, a base row or None."""
+        if state is None:
+            return False
+        if isinstance(state, ix.Doc):
+            if not (self.everything or state.national or state.institution_id == self.viewer):
+                return False
+            if not set(self.codes) <= state.codes:
+                return False
+            if not self.text:
+                return True
+            return (self.tree.tree is not None and ix.evaluate_doc(self.tree.tree, state.terms)[0]) \
+                or state.name in self.fuzzy
+        row = state
+        if not (self.everything or base.national[row] or base.institutions[row] == self.viewer):
+            return False
+        if not set(self.codes) <= set(base.codes[row].tolist()):
+            return False
+        if not self.text:
+            return True
+        return (self.tree.tree is not None and ix.evaluate_row(self.tree.tree, base, row)) \
+            or base.names[row] in self.fuzzy
 
 
 class Searcher:
@@ -178,10 +227,10 @@ class Searcher:
             dbapi_connection.commit()
 
         self.index = ix.SearchIndex(self.engine)
-        self.responses = VersionedLRU(cache_size)
-        self.analyses = VersionedLRU(4096)  # (q, names epoch) -> (tsquery text, similar names); one "version"
-        self.profiles = VersionedLRU(20_000)  # (user_id, stamp) -> public JSON; one "version" (0)
-        self.phrases = VersionedLRU(64)  # (tsquery, base stamp) -> packed mask; one "version" (0)
+        self.responses = LRU(cache_size)  # (viewer, query, page) -> Remembered
+        self.analyses = LRU(4096)  # (q, names epoch) -> (tsquery text, similar names)
+        self.profiles = LRU(20_000)  # (user_id, stamp) -> public JSON
+        self.phrases = LRU(64)  # (tsquery, base stamp) -> packed mask of the base rows it matches
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -204,17 +253,20 @@ class Searcher:
                page, per_page)
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             version = conn.execute(_STATE).scalar_one()
-            body = self.responses.get(version, key)
-            if body is not None:
-                return body, True
+            remembered = self.responses.get(key)
+            if remembered is not None and remembered.version >= version:
+                return remembered.body, True
             view = self.index.view(version)
+            if remembered is not None and remembered.still_right(view):
+                self.responses.put(key, dataclasses.replace(remembered, version=view.version))
+                return remembered.body, True
             analysis = ("", {})
             if text:
-                analysis = self.analyses.get(0, (text, view.names_epoch))
+                analysis = self.analyses.get((text, view.names_epoch))
                 if analysis is None:
                     tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
                     analysis = (tsq, dict(json.loads(names)))
-                    self.analyses.put(0, (text, view.names_epoch), analysis)
+                    self.analyses.put((text, view.names_epoch), analysis)
             hits, total, counts = _compute(conn, view, query, text, analysis[0], analysis[1],
                                            institution_id, everything, page * per_page,
                                            lambda tsq, base, candidates: self._phrase_matches(conn, tsq, base,
@@ -235,20 +287,24 @@ class Searcher:
                                f'"text_relevance": {json.dumps(round(float(relevance), 4))}, {profile[1:]}')
         body = (f'{{"total": {total}, "page": {page}, "per_page": {per_page}, "results": [{", ".join(results)}], '
                 f'"facets": {json.dumps(_facets(view, counts))}}}')
-        self.responses.put(version, key, body)
+        pairs = filter_pairs(query)
+        self.responses.put(key, Remembered(
+            version=view.version, body=body, viewer=str(institution_id) if institution_id is not None else None,
+            everything=everything, codes=tuple(view.code_of.get(p) for p in pairs), text=bool(text),
+            tree=ix.Query(analysis[0]) if text else None, fuzzy=analysis[1], names_epoch=view.names_epoch))
         return body, False
 
     def _phrase_matches(self, conn, tsq: str, base: ix.Base, candidates: np.ndarray) -> np.ndarray:
         """Which base profiles match a phrase query, checked by PostgreSQL once per base (a base
         never changes; `candidates`: every base profile with all the phrase's words)."""
-        packed = self.phrases.get(0, (tsq, base.stamp))
+        packed = self.phrases.get((tsq, base.stamp))
         if packed is None:
             rows = np.flatnonzero(candidates)
             ok = set(conn.scalars(_PHRASE, {"ids": [base.user_ids[r] for r in rows], "tsq": tsq}))
             verified = np.zeros(base.n, dtype=bool)
             verified[[r for r in rows if base.user_ids[r] in ok]] = True
             packed = np.packbits(verified)
-            self.phrases.put(0, (tsq, base.stamp), packed)
+            self.phrases.put((tsq, base.stamp), packed)
         return np.unpackbits(packed, count=base.n).view(bool)
 
     def _profiles(self, conn, view: ix.View, user_ids: list[str], institution_id, everything: bool) -> dict:
@@ -256,7 +312,7 @@ class Searcher:
         read with the caller's visibility condition once more."""
         found, missing = {}, []
         for uid in user_ids:
-            body = self.profiles.get(0, (uid, view.stamp(uid)))
+            body = self.profiles.get((uid, view.stamp(uid)))
             if body is None:
                 missing.append(uid)
             else:
@@ -265,7 +321,7 @@ class Searcher:
             statement, params = _page_sql(institution_id, everything)
             for uid, body in conn.execute(statement, {**params, "ids": missing}):
                 found[uid] = body
-                self.profiles.put(0, (uid, view.stamp(uid)), body)
+                self.profiles.put((uid, view.stamp(uid)), body)
         return found
 
 

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 WEIGHTS = rules.TEXT_CLASS_WEIGHTS
 # Every search walks the tail in Python (a few microseconds a profile), so it is kept short.
 TAIL_LIMIT = 1000
+# Changes remembered for deciding whether a remembered response is still right (search.py).
+LOG_LIMIT = 500
 EMPTY = np.zeros(0, dtype=np.int32)
 # Each base and each tail entry gets a new stamp: (user_id, stamp) names one state of a profile, for
 # caching what is read of it.
@@ -95,6 +97,8 @@ class Base:
     postings: dict
     facet_bits: dict
     codes: np.ndarray
+    institutions: list = field(default_factory=list)
+    names: list = field(default_factory=list)
     stamp: int = field(default_factory=lambda: next(STAMPS))
 
     @property
@@ -120,6 +124,11 @@ class View:
     facets: dict = field(default_factory=dict)  # code -> (facet, value)
     code_of: dict = field(default_factory=dict)  # (facet, value) -> code
     new_names: frozenset = frozenset()  # display names the tail brought that the base lacks
+    # what changed, for keeping remembered responses that no change touched: one entry per catch-up,
+    # (from version, to version, ((state before, state after), ...)); a state is a Doc, a base row
+    # number or None (not published). Complete from version `log_from` on.
+    log: tuple = ()
+    log_from: int = 0
 
     @property
     def names_epoch(self) -> tuple:
@@ -154,8 +163,11 @@ def build(engine: sa.Engine) -> View:
             version, xmin = _read_snapshot(conn)
             conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
             user_ids, boost, national, local, by_name, code_lists = [], [], [], {}, {}, []
+            institutions, names = [], []
             for i, (uid, inst, nat, rank_boost, codes, name) in enumerate(conn.execute(sa.text(_BASE_DOCS))):
                 user_ids.append(uid)
+                institutions.append(inst)
+                names.append(name)
                 boost.append(rank_boost)
                 national.append(nat)
                 if not nat:
@@ -166,7 +178,7 @@ def build(engine: sa.Engine) -> View:
             postings: dict[str, list] = {}
             for lexeme, best, docs in conn.execute(sa.text(_BASE_POSTINGS)):
                 postings.setdefault(lexeme, []).append(
-                    (np.frombuffer(docs, dtype=">i4").astype(np.int32), WEIGHTS[best]))
+                    (np.sort(np.frombuffer(docs, dtype=">i4").astype(np.int32)), WEIGHTS[best]))
             facets, code_of = _facet_values(conn)
     n = len(user_ids)
     width = max((len(c) for c in code_lists), default=0) or 1
@@ -189,9 +201,9 @@ def build(engine: sa.Engine) -> View:
     base = Base(user_ids=user_ids, boost=np.asarray(boost, dtype=np.float64), national=np.asarray(national, bool),
                 local_of={k: np.asarray(v, dtype=np.int32) for k, v in local.items()},
                 by_name={k: np.asarray(v, dtype=np.int32) for k, v in by_name.items()},
-                postings=postings, facet_bits=facet_bits, codes=matrix)
+                postings=postings, facet_bits=facet_bits, codes=matrix, institutions=institutions, names=names)
     return View(base=base, row_of={u: i for i, u in enumerate(user_ids)}, live=np.ones(n, dtype=bool), tail={},
-                version=version, xmin=xmin, facets=facets, code_of=code_of)
+                version=version, xmin=xmin, facets=facets, code_of=code_of, log_from=version)
 
 
 def catch_up(engine: sa.Engine, view: View) -> View:
@@ -205,22 +217,30 @@ def catch_up(engine: sa.Engine, view: View) -> View:
                 facets, code_of = _facet_values(conn)
     live, tail = view.live, dict(view.tail)
     copied = False
+    changes = []
     for uid, inst, nat, rank_boost, codes, name, published, terms in rows:
         row = view.row_of.get(uid)
+        before = tail.pop(uid, None)
         if row is not None and live[row]:
             if not copied:
                 live, copied = live.copy(), True
             live[row] = False
-        tail.pop(uid, None)
+            before = row
+        after = None
         if published:
-            tail[uid] = Doc(uid, inst, bool(nat), float(rank_boost), frozenset(codes or ()), name,
-                            {k: WEIGHTS[v] for k, v in json.loads(terms).items()})
+            after = tail[uid] = Doc(uid, inst, bool(nat), float(rank_boost), frozenset(codes or ()), name,
+                                    {k: WEIGHTS[v] for k, v in json.loads(terms).items()})
+        if before is not None or after is not None:
+            changes.append((before, after))
+    log, log_from = view.log + ((view.version, version, tuple(changes)),), view.log_from
+    while sum(len(entry[2]) for entry in log) > LOG_LIMIT and len(log) > 1:
+        log, log_from = log[1:], log[1][0]
     new_names = view.new_names
     added = {d.name for d in tail.values() if d.name and d.name not in view.base.by_name} - new_names
     if added:
         new_names = new_names | added
     return View(base=view.base, row_of=view.row_of, live=live, tail=tail, version=version, xmin=xmin,
-                facets=facets, code_of=code_of, new_names=new_names)
+                facets=facets, code_of=code_of, new_names=new_names, log=log, log_from=log_from)
 
 
 class SearchIndex:
@@ -390,3 +410,19 @@ def evaluate_doc(node, terms: dict) -> tuple[bool, float]:
         return (m1 and m2, w1 + w2 if m1 and m2 else 0.0)
     return (m1 or m2, (w1 if m1 else 0.0) + (w2 if m2 else 0.0))
 
+
+
+def evaluate_row(node, base: Base, row: int) -> bool:
+    """Whether one base profile matches a query tree (phrases as AND)."""
+    kind = node[0]
+    if kind == "term":
+        for docs, _ in base.postings.get(node[1], ()):
+            at = np.searchsorted(docs, row)
+            if at < len(docs) and docs[at] == row:
+                return True
+        return False
+    if kind == "not":
+        return not evaluate_row(node[1], base, row)
+    if kind == "and":
+        return evaluate_row(node[1], base, row) and evaluate_row(node[2], base, row)
+    return evaluate_row(node[1], base, row) or evaluate_row(node[2], base, row)

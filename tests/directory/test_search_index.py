@@ -66,7 +66,7 @@ def test_base_and_tail_answer_alike(world, mentors, monkeypatch):
     params = queries(mentors["word"], mentors["surname"])
     # the app's index was built before these mentors existed (or is built now and caught up later)
     assert app_searcher.index.view(0) is not None
-    monkeypatch.setattr(app_searcher, "responses", search.VersionedLRU(0))  # computed, not remembered
+    monkeypatch.setattr(app_searcher, "responses", search.LRU(0))  # computed, not remembered
     tail = answers(app_searcher, params, viewers)
     fresh = search.Searcher(world.db.engine.url, cache_size=0)
     try:
@@ -207,3 +207,35 @@ def test_concurrent_searches_while_mentors_change_never_show_what_they_must_not(
         searcher.dispose()
     assert not violations, violations[:5]
     assert searches[0] > 50
+
+
+def test_a_remembered_response_is_kept_across_changes_that_cannot_alter_it_and_only_those(world):
+    word, other = token(), token()
+    a, b = world.institution(), world.institution()
+    mine = world.mentor(a, profile=profile(bio=f"Kept {word}", state="WY"))
+    elsewhere = world.mentor(a, profile=profile(bio=f"Unrelated {other}", state="WY"))
+    b_local = world.mentor(b, profile=profile(bio=f"Local to B {word}", scope="local", state="WY"))
+    me = world.mentee(a)
+
+    def search(**params):
+        r = world.call("get", "/mentors", me, q=word, **params)
+        return r.headers["X-Search-Cache"], r.get_json()
+
+    assert search()[0] == "miss" and search()[0] == "hit"
+    _, before = search(state="WY")
+    world.start_mentorships(elsewhere, 1)  # another word: cannot alter the search
+    world.start_mentorships(b_local, 1)  # B's local mentor: invisible to A's mentee
+    assert search() == ("hit", search()[1]) and search()[0] == "hit"
+    assert search(state="WY") == ("hit", before)
+    world.call("patch", "/me/profile", mine["headers"], {"state": "CA"}, expect=200)  # matched before
+    cache, after = search(state="WY")
+    assert cache == "miss" and after["total"] == 0
+    cache, after = search()
+    assert cache == "miss" and [r["state"] for r in after["results"]] == ["CA"]
+    newcomer = world.mentor(a, profile=profile(bio=f"Newcomer {word}"))  # matches after its change
+    cache, after = search()
+    assert cache == "miss" and {r["id"] for r in after["results"]} == {mine["id"], newcomer["id"]}
+    world.start_mentorships(mine, 1)  # capacity of a matching mentor: open slots shown must move
+    cache, after = search()
+    slots = {r["id"]: r["availability"]["open_slots"] for r in after["results"]}
+    assert cache == "miss" and slots[mine["id"]] == 2
