@@ -426,6 +426,17 @@ def _stop(proc: subprocess.Popen) -> None:
             pass
 
 
+def workers_rss_mb(master_pid: int) -> list[int]:
+    """Resident memory of each gunicorn worker (children of the master), in MiB."""
+    out = []
+    for task in Path(f"/proc/{master_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out.append(round(int(line.split()[1]) / 1024))
+    return sorted(out)
+
+
 def wait_ready(url: str, timeout: float = 1800, in_a_row: int = 40) -> float:
     """Seconds until `in_a_row` consecutive /readyz probes (new connections, so spread over the
     gunicorn workers) answer 200: every worker has built its search index."""
@@ -518,12 +529,14 @@ def main() -> None:
             stack.callback(changes.stop.set)
         runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration, changes)
                 for c in args.clients.split(",")]
+        rss = workers_rss_mb(api.procs[0].pid)
         print(json.dumps({
             "benchmark": "directory search through the gateway (GET /api/v1/directory/mentors)",
             "profiles": args.profiles, "seed_seconds": round(seconds, 1), "table_size": size,
             "api": {"workers": int(args.api_workers), "threads": int(args.api_threads),
                     "response_cache_size": args.cache_size},
-            "index": {**index_figures, "api_ready_seconds": round(ready_seconds, 1)},
+            "index": {**index_figures, "api_ready_seconds": round(ready_seconds, 1),
+                      "api_worker_rss_mb_after_runs": rss},
             "query_mix": {"kinds": "1/4 each: text only (specialty and interest words, surnames, 20% misspelt), text "
                                    "+ 2 filters, filters only, a very common word (medicine/patients/students, "
                                    "pages 1-2)",
