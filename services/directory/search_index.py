@@ -8,8 +8,9 @@ ranking boost are arrays, so a broad search costs a few milliseconds.
 
 PostgreSQL stays the source of truth and the linguist: the indexed lexemes are the profiles'
 `search_vector` (the English configuration, kept by a trigger), a query is parsed by
-`websearch_to_tsquery`, misspelt names are found by pg_trgm in `search_names`, and the page's
-profiles are read from `mentor_profiles` with the visibility condition (R8) once more.
+`websearch_to_tsquery`, misspelt names are found by pg_trgm in `search_names`, phrase matches are checked
+by PostgreSQL, and the page's profiles are read from `mentor_profiles` (with the visibility
+condition, R8, once more) or remembered per profile state.
 
 Freshness: every change that can alter a search result moves `search_state.version` in its own
 transaction (service.touch_search), and every row change stamps `mentor_profiles.change_xid` with
