@@ -408,9 +408,9 @@ def measure_index(database) -> dict:
     base = view.base
     arrays = (base.boost.nbytes + base.national.nbytes + base.codes.nbytes
               + sum(d.nbytes for p in base.postings.values() for d, _ in p)
-              + sum(b.nbytes for b in base.facet_bits.values()))
+              + base.facet_bits.nbytes)
     return {"build_seconds": round(seconds, 1), "profiles": base.n, "lexemes": len(base.postings),
-            "facet_values": len(base.facet_bits), "array_mb": round(arrays / 2**20, 1)}
+            "facet_values": len(base.facet_row), "array_mb": round(arrays / 2**20, 1)}
 
 
 # --- the pieces it runs ------------------------------------------------------------------------------------

@@ -73,6 +73,11 @@ def test_base_and_tail_answer_alike(world, mentors, monkeypatch):
         view = fresh.index.view(0)
         assert all(m["id"] in view.row_of for m in mentors["made"]) and not view.tail  # all in the base
         base = answers(fresh, params, viewers)
+        # facets counted by bincount only, then on bits only: the same counts
+        monkeypatch.setattr(search, "BITSET_SHARE", 0)
+        assert answers(fresh, params, viewers) == base
+        monkeypatch.setattr(search, "BITSET_SHARE", 10**9)
+        assert answers(fresh, params, viewers) == base
     finally:
         fresh.dispose()
     assert base == tail
