@@ -244,3 +244,61 @@ def test_a_remembered_response_is_kept_across_changes_that_cannot_alter_it_and_o
     cache, after = search()
     slots = {r["id"]: r["availability"]["open_slots"] for r in after["results"]}
     assert cache == "miss" and slots[mine["id"]] == 2
+
+
+def test_remembered_responses_always_equal_fresh_ones_while_mentors_change(world):
+    """Random changes (capacity, state, specialty, bio words, scope, ejection, new mentors) between
+    rounds of searches: every response served — remembered, kept or recomputed — is byte-identical
+    to one computed from scratch by another index at the same moment."""
+    import random
+
+    rng = random.Random(20261125)
+    word, a, b = token(), world.institution(), world.institution()
+    states, specialties = ["WY", "CA", "TX"], ["Cardiology", "Urology", "Pediatrics"]
+    made = []
+
+    def new_mentor():
+        inst = rng.choice((a, b))
+        made.append(world.mentor(inst, profile=profile(
+            bio=f"{rng.choice(('Calm', 'Busy', 'Kind'))} {word}", state=rng.choice(states),
+            specialties=[rng.choice(specialties)], scope=rng.choice(("local", "national")))))
+
+    for _ in range(8):
+        new_mentor()
+    remembering = search.Searcher(world.db.engine.url, cache_size=512)
+    fresh = search.Searcher(world.db.engine.url, cache_size=0)
+    load = schemas.SearchQuery().load
+    params = [{"q": word}, {"q": f"{word} calm"}, {"q": word, "state": "WY"}, {"q": f"{word} -busy"},
+              {"q": word, "specialty": "Cardiology", "has_open_slot": "true"}, {"q": word, "per_page": 3, "page": 2},
+              {"q": f"{word} or kind", "scope": "local"}, {"q": word, "state": "TX"}]
+    viewers = [(a, False), (b, False), (None, True)]
+    kept = 0
+    try:
+        for round_ in range(12):
+            for query in params:
+                for inst, everything in viewers:
+                    body, was_remembered = remembering.search(load(query), inst, everything)
+                    kept += was_remembered
+                    assert json.loads(body) == json.loads(fresh.search(load(query), inst, everything)[0]), \
+                        (round_, query, inst)
+            m = rng.choice(made)
+            change = rng.randrange(6)
+            if change == 0:
+                world.start_mentorships(m, 1)
+            elif change == 1:
+                world.call("patch", "/me/profile", m["headers"], {"state": rng.choice(states)}, expect=200)
+            elif change == 2:
+                world.call("patch", "/me/profile", m["headers"], {"specialties": [rng.choice(specialties)]},
+                           expect=200)
+            elif change == 3:
+                world.call("patch", "/me/profile", m["headers"],
+                           {"bio": f"{rng.choice(('Calm', 'Busy', 'Kind'))} {word}"}, expect=200)
+            elif change == 4:
+                deliver(world.db, "MentorEjected", {"user_id": m["uuid"], "institution_id": m["inst"],
+                                                    "reason": "unresponsive"})
+            else:
+                new_mentor()
+    finally:
+        remembering.dispose()
+        fresh.dispose()
+    assert kept > 0
