@@ -161,10 +161,11 @@ class LRU:
 
 @dataclass(frozen=True)
 class Remembered:
-    """A computed response and what it answered, so that it can be kept across changes that cannot
-    alter it: a change alters it only if the changed profile matched the search before or after."""
+    """A computed response and what it answered, so that it can be brought up to a newer index
+    version without computing it again: a changed profile that matched the search neither before
+    nor after its change leaves it as it is; one that did, but ranks below the remembered top both
+    times, only moves the total and the facet counts; any other change means computing it again."""
     version: int  # the index version it was computed at
-    body: str
     viewer: str | None
     everything: bool
     codes: tuple  # the filters' codes (None: a value no profile had)
@@ -172,43 +173,93 @@ class Remembered:
     tree: object  # the parsed query (search_index.Query) or None
     fuzzy: dict  # similar display names
     names_epoch: tuple
+    page: int
+    per_page: int
+    total: int
+    counts: dict  # facet code -> matches
+    results: str  # the page's results, JSON
+    top: frozenset  # user ids of the top page * per_page
+    cutoff: tuple | None  # (-score, user id) of the last of them; None: every match is among them
+    body: str = ""
 
-    def still_right(self, view: ix.View) -> bool:
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "body", self.body or _body(self.total, self.page, self.per_page, self.results,
+                                                            None))
+
+    def brought_up_to(self, view: ix.View) -> Remembered | None:
+        """This response at `view`'s version, or None when it must be computed again."""
         if self.version >= view.version:
-            return True
+            return self
         if self.version < view.log_from or None in self.codes:
-            return False
-        if self.text and self.names_epoch != view.names_epoch:
-            return False
+            return None
+        if self.text and (self.names_epoch != view.names_epoch or self.tree.has_phrase):
+            return None
+        total, counts = self.total, None
         for _, to_version, changes in view.log:
-            if to_version > self.version:
-                for before, after in changes:
-                    if self.matches(view.base, before) or self.matches(view.base, after):
-                        return False
-        return True
+            if to_version <= self.version:
+                continue
+            for before, after in changes:
+                was, now = self.match(view.base, before), self.match(view.base, after)
+                if was is None and now is None:
+                    continue
+                user_id = after.user_id if after is not None else (
+                    before.user_id if isinstance(before, ix.Doc) else view.base.user_ids[before])
+                if was is not None and user_id in self.top:
+                    return None
+                if now is not None and (self.cutoff is None or (now, user_id) < self.cutoff):
+                    return None
+                counts = Counter(self.counts) if counts is None else counts
+                if was is not None:
+                    total -= 1
+                    counts.subtract(_codes_of(view.base, before))
+                if now is not None:
+                    total += 1
+                    counts.update(after.codes)
+        if counts is None:
+            return dataclasses.replace(self, version=view.version)
+        return dataclasses.replace(self, version=view.version, total=total, counts=dict(counts),
+                                   body=_body(total, self.page, self.per_page, self.results, _facets(view, counts)))
 
-    def matches(self, base: ix.Base, state) -> bool:
-        """Whether the search matched one state of a profile: a Doc, a base row or None."""
+    def match(self, base: ix.Base, state) -> float | None:
+        """-score of one state of a profile (a Doc, a base row or None) if the search matched it."""
         if state is None:
-            return False
+            return None
         if isinstance(state, ix.Doc):
             if not (self.everything or state.national or state.institution_id == self.viewer):
-                return False
+                return None
             if not set(self.codes) <= state.codes:
-                return False
-            if not self.text:
-                return True
-            return (self.tree.tree is not None and ix.evaluate_doc(self.tree.tree, state.terms)[0]) \
-                or state.name in self.fuzzy
+                return None
+            relevance = 0.0
+            if self.text:
+                matched, weights = ix.evaluate_doc(self.tree.tree, state.terms) if self.tree.tree is not None \
+                    else (False, 0.0)
+                if matched:
+                    relevance = float(rules.text_relevance(weights))
+                elif state.name in self.fuzzy:
+                    relevance = float(self.fuzzy[state.name])
+                else:
+                    return None
+            return -(rules.W_TEXT * relevance + state.boost)
         row = state
         if not (self.everything or base.national[row] or base.institutions[row] == self.viewer):
-            return False
+            return None
         if not set(self.codes) <= set(base.codes[row].tolist()):
-            return False
-        if not self.text:
-            return True
-        return (self.tree.tree is not None and ix.evaluate_row(self.tree.tree, base, row)) \
-            or base.names[row] in self.fuzzy
+            return None
+        if self.text and not ((self.tree.tree is not None and ix.evaluate_row(self.tree.tree, base, row))
+                              or base.names[row] in self.fuzzy):
+            return None
+        return 0.0  # a base row's score is not needed: only whether it matched (and was in the top)
+
+
+def _codes_of(base: ix.Base, state) -> list:
+    if isinstance(state, ix.Doc):
+        return list(state.codes)
+    return [c for c in base.codes[state].tolist() if c]
+
+
+def _body(total: int, page: int, per_page: int, results: str, facets: dict | None) -> str:
+    return (f'{{"total": {total}, "page": {page}, "per_page": {per_page}, "results": [{results}], '
+            f'"facets": {json.dumps(facets)}}}')
 
 
 class Searcher:
@@ -260,9 +311,11 @@ class Searcher:
             if remembered is not None and remembered.version >= version:
                 return remembered.body, True
             view = self.index.view(version)
-            if remembered is not None and remembered.still_right(view):
-                self.responses.put(key, dataclasses.replace(remembered, version=view.version))
-                return remembered.body, True
+            if remembered is not None:
+                remembered = remembered.brought_up_to(view)
+                if remembered is not None:
+                    self.responses.put(key, remembered)
+                    return remembered.body, True
             analysis = ("", {})
             if text:
                 analysis = self.analyses.get((text, view.names_epoch))
@@ -274,6 +327,7 @@ class Searcher:
                                            institution_id, everything, page * per_page,
                                            lambda tsq, base, candidates: self._phrase_matches(conn, tsq, base,
                                                                                               candidates))
+            top, cutoff = frozenset(h[1] for h in hits), (hits[-1][:2] if len(hits) == page * per_page else None)
             start = (page - 1) * per_page
             hits = hits[start:start + per_page]
             profiles = self._profiles(conn, view, [h[1] for h in hits], institution_id, everything)
@@ -288,13 +342,15 @@ class Searcher:
                 # PostgreSQL's JSON object, with the two ranking figures put in front (no re-parsing)
                 results.append(f'{{"score": {json.dumps(round(-neg_score, 4))}, '
                                f'"text_relevance": {json.dumps(round(float(relevance), 4))}, {profile[1:]}')
-        body = (f'{{"total": {total}, "page": {page}, "per_page": {per_page}, "results": [{", ".join(results)}], '
-                f'"facets": {json.dumps(_facets(view, counts))}}}')
+        results_json = ", ".join(results)
+        body = _body(total, page, per_page, results_json, _facets(view, counts))
         pairs = filter_pairs(query)
         self.responses.put(key, Remembered(
-            version=view.version, body=body, viewer=str(institution_id) if institution_id is not None else None,
+            version=view.version, viewer=str(institution_id) if institution_id is not None else None,
             everything=everything, codes=tuple(view.code_of.get(p) for p in pairs), text=bool(text),
-            tree=ix.Query(analysis[0]) if text else None, fuzzy=analysis[1], names_epoch=view.names_epoch))
+            tree=ix.Query(analysis[0]) if text else None, fuzzy=analysis[1], names_epoch=view.names_epoch,
+            page=page, per_page=per_page, total=total, counts=dict(counts), results=results_json, top=top,
+            cutoff=cutoff, body=body))
         return body, False
 
     def _phrase_matches(self, conn, tsq: str, base: ix.Base, candidates: np.ndarray) -> np.ndarray:
