@@ -14,9 +14,11 @@ may see, answered from the in-memory search index (search_index.py) that Postgre
 - Ranking: score = W_TEXT * text + rank_boost, ties broken by mentor id (rules.py); the top
   page * per_page are kept, so pages are stable.
 - Each process remembers the responses it computed (LRU, DIRECTORY_SEARCH_CACHE_SIZE entries, 0
-  turns it off). A remembered response is served while the search version has not moved; once it
-  has, only if none of the profiles changed since matched the search before or after the change
-  (the index logs each change's before and after state); else it is computed again. It also keeps
+  turns it off). A remembered response is served while the search version has not moved. Once it
+  has, the index's log of each change's before and after state decides: profiles that matched
+  the search neither before nor after leave it as it is; profiles that ranked below its top page
+  both times only move its total and facet counts, which are adjusted; anything else (a change
+  in or into the top page, a phrase query, a new display name) means computing it again. It also keeps
   each query's analysis until a new display name appears, phrase checks for the life of a base,
   and each profile's public JSON per profile state (stamp).
 """
