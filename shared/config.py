@@ -19,6 +19,18 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def setting(name: str, default: str, overrides=None) -> str:
+    """A service setting: the app config (or overrides mapping) of that name, else the environment
+    variable, else the default."""
+    value = (overrides or {}).get(name)
+    return str(value) if value not in (None, "") else env(name, default)
+
+
+def flag(name: str, default: str, overrides=None) -> bool:
+    """A setting read as on/off ("off", "0", "false", "no" are off)."""
+    return setting(name, default, overrides).strip().lower() not in ("off", "0", "false", "no")
+
+
 def amqp_url() -> str:
     return env("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
 

@@ -18,13 +18,12 @@ DESCRIPTION = ("Searchable mentor profiles (R8, R9, R10): mentors fill and publi
 def create_app(overrides: dict | None = None):
     app = create_service_app("directory", BLUEPRINTS, title="MentorMeMed Directory", description=DESCRIPTION,
                              overrides=overrides)
-    size = int(app.config.get("DIRECTORY_SEARCH_CACHE_SIZE", config.env("DIRECTORY_SEARCH_CACHE_SIZE", "4096")))
-    threshold = float(app.config.get("DIRECTORY_NAME_SIMILARITY", config.env("DIRECTORY_NAME_SIMILARITY", "0.4")))
-    searcher = search.Searcher(db_of(app).engine.url, cache_size=size, name_similarity=threshold)
+    searcher = search.Searcher(
+        db_of(app).engine.url, cache_size=int(config.setting("DIRECTORY_SEARCH_CACHE_SIZE", "4096", app.config)),
+        name_similarity=float(config.setting("DIRECTORY_NAME_SIMILARITY", "0.4", app.config)))
     app.extensions["directory"] = {"search": searcher}
     app.extensions.setdefault("mmm_readiness", {})["search_index"] = searcher.index.readiness
-    warm = str(app.config.get("DIRECTORY_SEARCH_WARM", config.env("DIRECTORY_SEARCH_WARM", "on")))
-    if warm.lower() not in ("off", "0", "false", "no"):
+    if config.flag("DIRECTORY_SEARCH_WARM", "on", app.config):
         # build the search index now rather than on the first search (seconds at a million profiles)
         searcher.index.warm_in_background()
     return app

@@ -18,11 +18,8 @@ class Settings:
 
 
 def load(overrides: dict | None = None) -> Settings:
-    o = overrides or {}
-
     def get(name: str, default: str) -> str:
-        value = o.get(name)
-        return str(value) if value not in (None, "") else config.env(name, default)
+        return config.setting(name, default, overrides)
 
     def dur(name: str, default: str) -> timedelta:
         return config.parse_duration(get(name, default))
