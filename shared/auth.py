@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from flask import current_app, g, request
 
 from shared import config
 from shared.errors import Problem
+from shared.lru import LRU
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +69,28 @@ class JwksCache:
         self._max_age = max_age
         self._keys: dict[str, jwt.PyJWK] = {}
         self._loaded_at = 0.0
+        self._attempted_at = float("-inf")
         self._min_refresh = min_refresh
         self._lock = threading.Lock()
 
     def key(self, kid: str) -> jwt.PyJWK | None:
-        age = time.monotonic() - self._loaded_at
         # Reload when a token names an unknown key (rotation), and at least every max_age seconds so
-        # that a key identity withdrew stops being trusted.
-        if (kid not in self._keys and age >= self._min_refresh) or age >= self._max_age:
+        # that a key identity withdrew stops being trusted (checked again under the lock, so that
+        # concurrent requests reload once).
+        if self._stale(kid):
             with self._lock:
-                if kid not in self._keys:
+                if self._stale(kid):
                     self._refresh()
         return self._keys.get(kid)
 
+    def _stale(self, kid: str) -> bool:
+        now = time.monotonic()
+        if now - self._attempted_at < self._min_refresh:  # at most one load per min_refresh, even failing
+            return False
+        return kid not in self._keys or now - self._loaded_at >= self._max_age
+
     def _refresh(self) -> None:
+        self._attempted_at = time.monotonic()
         try:
             jwks = self._loader()
         except Exception as exc:  # noqa: BLE001 - identity unreachable: keep the keys we have
@@ -116,8 +124,7 @@ class TokenVerifier:
         # Tokens already verified: a client sends the same access token with every request, and a
         # signature check costs more than the rest of a cached search. An entry is used only while
         # the token is unexpired, its key is still published and for at most TOKEN_CACHE_SECONDS.
-        self._verified: OrderedDict[str, tuple[Principal, float, str, float]] = OrderedDict()
-        self._verified_lock = threading.Lock()
+        self._verified = LRU(self.TOKEN_CACHE_SIZE)  # token -> (principal, exp, kid, verified at)
 
     TOKEN_CACHE_SECONDS = 60.0
     TOKEN_CACHE_SIZE = 10_000
@@ -130,13 +137,9 @@ class TokenVerifier:
             if time.time() < exp + self.LEEWAY and time.monotonic() - at < self.TOKEN_CACHE_SECONDS \
                     and self.jwks.key(kid) is not None:
                 return principal
-            with self._verified_lock:
-                self._verified.pop(token, None)
+            self._verified.pop(token)
         principal, exp, kid = self._verify(token)
-        with self._verified_lock:
-            self._verified[token] = (principal, exp, kid, time.monotonic())
-            while len(self._verified) > self.TOKEN_CACHE_SIZE:
-                self._verified.popitem(last=False)
+        self._verified.put(token, (principal, exp, kid, time.monotonic()))
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, float, str]:

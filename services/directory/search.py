@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import uuid
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -38,6 +37,7 @@ import sqlalchemy as sa
 
 from services.directory import rules
 from services.directory import search_index as ix
+from shared.lru import LRU
 
 # The public shape of a profile (search hits and direct lookups), built by PostgreSQL.
 PUBLIC_JSON = """json_build_object(
@@ -134,31 +134,6 @@ def _page_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.Te
     where, params = visibility_sql(institution_id, everything)
     return sa.text(f"SELECT p.user_id::text, ({PUBLIC_JSON})::text FROM mentor_profiles p "
                    f"WHERE p.user_id = ANY(CAST(:ids AS uuid[])) AND p.published AND {where}"), params
-
-
-class LRU:
-    """What one process remembers (least recently used entries go first); thread-safe."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._entries.get(key)
-            if value is not None:
-                self._entries.move_to_end(key)
-            return value
-
-    def put(self, key, value) -> None:
-        if not self.size:
-            return
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
 
 
 @dataclass(frozen=True)

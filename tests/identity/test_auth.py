@@ -251,3 +251,62 @@ def test_rotation_job_rotates_old_keys_and_forgets_expired_ones(world, identity_
     jwks = {k["kid"] for k in client.get(PREFIX + "/.well-known/jwks.json").get_json()["keys"]}
     assert kid not in jwks
     assert purge_refresh_tokens(identity_db) >= 0
+
+
+def test_a_verified_token_is_remembered_only_while_it_and_its_key_are_valid(monkeypatch):
+    """The shared verifier checks a token's signature once, then remembers it — never past the
+    token's expiry, TOKEN_CACHE_SECONDS, or its key leaving the published JWKS."""
+    import time as real_time
+
+    from shared import auth
+
+    keys = testing.SigningKeys()
+    published = {"jwks": keys.jwks}
+    verifier = TokenVerifier(lambda: published["jwks"], min_refresh=0)
+    checks = []
+    original = verifier._verify
+    monkeypatch.setattr(verifier, "_verify", lambda token: checks.append(token) or original(token))
+    token = keys.mint("mentee", ttl=timedelta(minutes=5))
+    assert verifier.verify(token) == verifier.verify(token) and len(checks) == 1
+    later = real_time.monotonic() + TokenVerifier.TOKEN_CACHE_SECONDS + 1
+    monkeypatch.setattr(auth.time, "monotonic", lambda: later)
+    verifier.verify(token)
+    assert len(checks) == 2  # remembered for at most TOKEN_CACHE_SECONDS
+    monkeypatch.undo()
+    monkeypatch.setattr(verifier, "_verify", lambda token: checks.append(token) or original(token))
+    expired = real_time.time() + 3600
+    monkeypatch.setattr(auth.time, "time", lambda: expired)
+    verifier.verify(token)
+    assert len(checks) == 3  # past its expiry it is checked again (and PyJWT's clock decides)
+    monkeypatch.setattr(auth.time, "time", real_time.time)
+    published["jwks"] = {"keys": []}  # the key is withdrawn
+    verifier.jwks._max_age = 0
+    with pytest.raises(Problem) as exc:
+        verifier.verify(token)
+    assert exc.value.status == 401
+
+
+def test_jwks_is_reloaded_after_max_age_but_not_more_than_once_per_min_refresh_while_identity_is_down():
+    from shared.auth import JwksCache
+
+    keys = testing.SigningKeys()
+    loads, answer = [], {"jwks": keys.jwks}
+
+    def loader():
+        loads.append(1)
+        if answer["jwks"] is None:
+            raise ConnectionError("identity is down")
+        return answer["jwks"]
+
+    cache = JwksCache(loader, min_refresh=0.2, max_age=0.3)
+    assert cache.key(keys.kid) is not None and cache.key(keys.kid) is not None and len(loads) == 1
+    import time
+
+    time.sleep(0.35)
+    answer["jwks"] = {"keys": []}  # withdrawn: gone once max_age has passed
+    assert cache.key(keys.kid) is None and len(loads) == 2
+    answer["jwks"] = None  # identity down: one attempt per min_refresh, not one per request
+    time.sleep(0.35)
+    for _ in range(20):
+        cache.key("unknown")
+    assert len(loads) == 3
