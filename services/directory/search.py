@@ -137,18 +137,54 @@ def _page_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.Te
 
 
 @dataclass(frozen=True)
+class Criteria:
+    """What one search asks, resolved against an index view: who looks (R8), the filters' facet
+    codes, the parsed text query and the display names similar to it."""
+    viewer: str | None  # the caller's institution
+    everything: bool  # operators see every institution's local mentors
+    codes: tuple  # the filters' codes (None: a value no profile ever had, so nothing matches)
+    tree: ix.Query | None  # None: no text query
+    fuzzy: dict  # similar display name -> word similarity
+
+    def doc(self, doc: ix.Doc, phrase_ok=None) -> tuple[float, float] | None:
+        """(-score, text relevance) of a tail profile if the search matches it; phrases as AND unless
+        `phrase_ok(doc)` checks them."""
+        if not (self.everything or doc.national or doc.institution_id == self.viewer):
+            return None
+        if not set(self.codes) <= doc.codes:
+            return None
+        relevance = 0.0
+        if self.tree is not None:
+            matched, weights = ix.evaluate_doc(self.tree.tree, doc.terms) if self.tree.tree is not None \
+                else (False, 0.0)
+            if matched and self.tree.has_phrase and phrase_ok is not None:
+                matched = phrase_ok(doc)
+            if matched:
+                relevance = float(rules.text_relevance(weights))
+            elif doc.name in self.fuzzy:
+                relevance = float(self.fuzzy[doc.name])
+            else:
+                return None
+        return -(rules.W_TEXT * relevance + doc.boost), relevance
+
+    def row(self, base: ix.Base, row: int) -> bool:
+        """Whether the search matches one base profile (phrases as AND)."""
+        if not (self.everything or base.national[row] or base.institutions[row] == self.viewer):
+            return False
+        if not set(self.codes) <= set(base.codes[row].tolist()):
+            return False
+        return self.tree is None or (self.tree.tree is not None and ix.evaluate_row(self.tree.tree, base, row)) \
+            or base.names[row] in self.fuzzy
+
+
+@dataclass(frozen=True)
 class Remembered:
     """A computed response and what it answered, so that it can be brought up to a newer index
     version without computing it again: a changed profile that matched the search neither before
     nor after its change leaves it as it is; one that did, but ranks below the remembered top both
     times, only moves the total and the facet counts; any other change means computing it again."""
     version: int  # the index version it was computed at
-    viewer: str | None
-    everything: bool
-    codes: tuple  # the filters' codes (None: a value no profile had)
-    text: bool
-    tree: object  # the parsed query (search_index.Query) or None
-    fuzzy: dict  # similar display names
+    criteria: Criteria
     names_epoch: tuple
     page: int
     per_page: int
@@ -157,36 +193,37 @@ class Remembered:
     results: str  # the page's results, JSON
     top: frozenset  # user ids of the top page * per_page
     cutoff: tuple | None  # (-score, user id) of the last of them; None: every match is among them
-    body: str = ""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "body", self.body or _body(self.total, self.page, self.per_page, self.results,
-                                                            None))
+    body: str
 
     def brought_up_to(self, view: ix.View) -> Remembered | None:
         """This response at `view`'s version, or None when it must be computed again."""
+        c = self.criteria
         if self.version >= view.version:
             return self
-        if self.version < view.log_from or None in self.codes:
+        if self.version < view.log_from or None in c.codes:
             return None
-        if self.text and (self.names_epoch != view.names_epoch or self.tree.has_phrase):
+        if c.tree is not None and (self.names_epoch != view.names_epoch or c.tree.has_phrase):
             return None
         total, counts = self.total, None
         for _, to_version, changes in view.log:
             if to_version <= self.version:
                 continue
             for before, after in changes:
-                was, now = self.match(view.base, before), self.match(view.base, after)
-                if was is None and now is None:
+                if isinstance(before, ix.Doc):
+                    was, user_id = c.doc(before) is not None, before.user_id
+                else:
+                    was = before is not None and c.row(view.base, before)
+                    user_id = view.base.user_ids[before] if before is not None else None
+                now = c.doc(after) if after is not None else None
+                if not was and now is None:
                     continue
-                user_id = after.user_id if after is not None else (
-                    before.user_id if isinstance(before, ix.Doc) else view.base.user_ids[before])
-                if was is not None and user_id in self.top:
+                user_id = after.user_id if after is not None else user_id
+                if was and user_id in self.top:
                     return None
-                if now is not None and (self.cutoff is None or (now, user_id) < self.cutoff):
+                if now is not None and (self.cutoff is None or (now[0], user_id) < self.cutoff):
                     return None
                 counts = Counter(self.counts) if counts is None else counts
-                if was is not None:
+                if was:
                     total -= 1
                     counts.subtract(_codes_of(view.base, before))
                 if now is not None:
@@ -197,36 +234,6 @@ class Remembered:
         return dataclasses.replace(self, version=view.version, total=total, counts=dict(counts),
                                    body=_body(total, self.page, self.per_page, self.results, _facets(view, counts)))
 
-    def match(self, base: ix.Base, state) -> float | None:
-        """-score of one state of a profile (a Doc, a base row or None) if the search matched it."""
-        if state is None:
-            return None
-        if isinstance(state, ix.Doc):
-            if not (self.everything or state.national or state.institution_id == self.viewer):
-                return None
-            if not set(self.codes) <= state.codes:
-                return None
-            relevance = 0.0
-            if self.text:
-                matched, weights = ix.evaluate_doc(self.tree.tree, state.terms) if self.tree.tree is not None \
-                    else (False, 0.0)
-                if matched:
-                    relevance = float(rules.text_relevance(weights))
-                elif state.name in self.fuzzy:
-                    relevance = float(self.fuzzy[state.name])
-                else:
-                    return None
-            return -(rules.W_TEXT * relevance + state.boost)
-        row = state
-        if not (self.everything or base.national[row] or base.institutions[row] == self.viewer):
-            return None
-        if not set(self.codes) <= set(base.codes[row].tolist()):
-            return None
-        if self.text and not ((self.tree.tree is not None and ix.evaluate_row(self.tree.tree, base, row))
-                              or base.names[row] in self.fuzzy):
-            return None
-        return 0.0  # a base row's score is not needed: only whether it matched (and was in the top)
-
 
 def _codes_of(base: ix.Base, state) -> list:
     if isinstance(state, ix.Doc):
@@ -234,7 +241,7 @@ def _codes_of(base: ix.Base, state) -> list:
     return [c for c in base.codes[state].tolist() if c]
 
 
-def _body(total: int, page: int, per_page: int, results: str, facets: dict | None) -> str:
+def _body(total: int, page: int, per_page: int, results: str, facets: dict) -> str:
     return (f'{{"total": {total}, "page": {page}, "per_page": {per_page}, "results": [{results}], '
             f'"facets": {json.dumps(facets)}}}')
 
@@ -293,15 +300,18 @@ class Searcher:
                 if remembered is not None:
                     self.responses.put(key, remembered)
                     return remembered.body, True
-            analysis = ("", {})
+            tree, fuzzy = None, {}
             if text:
                 analysis = self.analyses.get((text, view.names_epoch))
                 if analysis is None:
                     tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
-                    analysis = (tsq, dict(json.loads(names)))
+                    analysis = (ix.Query(tsq), dict(json.loads(names)))
                     self.analyses.put((text, view.names_epoch), analysis)
-            hits, total, counts = _compute(conn, view, query, text, analysis[0], analysis[1],
-                                           institution_id, everything, page * per_page,
+                tree, fuzzy = analysis
+            criteria = Criteria(viewer=str(institution_id) if institution_id is not None else None,
+                                everything=everything, codes=tuple(view.code_of.get(p) for p in filter_pairs(query)),
+                                tree=tree, fuzzy=fuzzy)
+            hits, total, counts = _compute(conn, view, criteria, page * per_page,
                                            lambda tsq, base, candidates: self._phrase_matches(conn, tsq, base,
                                                                                               candidates))
             top, cutoff = frozenset(h[1] for h in hits), (hits[-1][:2] if len(hits) == page * per_page else None)
@@ -321,13 +331,9 @@ class Searcher:
                                f'"text_relevance": {json.dumps(round(float(relevance), 4))}, {profile[1:]}')
         results_json = ", ".join(results)
         body = _body(total, page, per_page, results_json, _facets(view, counts))
-        pairs = filter_pairs(query)
         self.responses.put(key, Remembered(
-            version=view.version, viewer=str(institution_id) if institution_id is not None else None,
-            everything=everything, codes=tuple(view.code_of.get(p) for p in pairs), text=bool(text),
-            tree=ix.Query(analysis[0]) if text else None, fuzzy=analysis[1], names_epoch=view.names_epoch,
-            page=page, per_page=per_page, total=total, counts=dict(counts), results=results_json, top=top,
-            cutoff=cutoff, body=body))
+            version=view.version, criteria=criteria, names_epoch=view.names_epoch, page=page, per_page=per_page,
+            total=total, counts=dict(counts), results=results_json, top=top, cutoff=cutoff, body=body))
         return body, False
 
     def _phrase_matches(self, conn, tsq: str, base: ix.Base, candidates: np.ndarray) -> np.ndarray:
@@ -361,48 +367,43 @@ class Searcher:
         return found
 
 
-def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict, institution_id, everything: bool,
-             limit: int, phrase_matches) -> tuple[list, int, Counter]:
+def _compute(conn, view: ix.View, c: Criteria, limit: int, phrase_matches) -> tuple[list, int, Counter]:
     """The top `limit` hits as (-score, user_id, text relevance), the total and the facet counts.
     `phrase_matches(tsq, base, candidates)`: which base profiles PostgreSQL's phrase operator matches."""
     base = view.base
-    pairs = filter_pairs(query)
-    codes = [view.code_of.get(p) for p in pairs]
-    if any(c is None for c in codes):  # a filter value no profile ever had: nothing matches
+    if None in c.codes:  # a filter value no profile ever had: nothing matches
         return [], 0, Counter()
-    inst = str(institution_id) if institution_id is not None else None
     # the visible, standing base profiles that pass the filters
-    if everything:
+    if c.everything:
         match = view.live.copy()
     else:
         match = base.national & view.live
-        local = base.local_of.get(inst, ix.EMPTY) if inst else ix.EMPTY
+        local = base.local_of.get(c.viewer, ix.EMPTY) if c.viewer else ix.EMPTY
         match[local] = view.live[local]
-    for code in codes:
+    for code in c.codes:
         match &= base.facet_mask(code)
-    tree = ix.Query(tsq) if text else None
-    if not text:
+    if c.tree is None:
         rows = np.flatnonzero(match)
         rel = np.zeros(len(rows))
     else:
         # full-text matches, then profiles found only by a misspelt name (relevance: its similarity)
         by_text = None
         found, relevance = [ix.EMPTY], [np.zeros(0)]
-        if tree.tree is not None:
-            by_text, weights = ix.evaluate(tree.tree, base)
-            if tree.has_phrase:
-                by_text &= phrase_matches(tsq, base, by_text)
+        if c.tree.tree is not None:
+            by_text, weights = ix.evaluate(c.tree.tree, base)
+            if c.tree.has_phrase:
+                by_text &= phrase_matches(c.tree.text, base, by_text)
             by_text &= match
             found[0] = np.flatnonzero(by_text)
             relevance[0] = rules.text_relevance(weights[found[0]])
-        for name, similarity in fuzzy.items():
+        for name, similarity in c.fuzzy.items():
             named = base.by_name.get(name)
             if named is not None:
                 named = named[match[named] & ~by_text[named]] if by_text is not None else named[match[named]]
                 found.append(named)
                 relevance.append(np.full(len(named), float(similarity)))
         rows, rel = np.concatenate(found), np.concatenate(relevance)
-    tail_hits = _tail_hits(conn, view, tree, tsq, fuzzy, set(codes), inst, everything)
+    tail_hits = _tail_hits(conn, view, c)
     score = rules.W_TEXT * rel + base.boost[rows]
     if len(rows) > limit:
         kth = score[np.argpartition(-score, limit - 1)[limit - 1]]
@@ -419,24 +420,17 @@ def _compute(conn, view: ix.View, query: dict, text: str, tsq: str, fuzzy: dict,
     return hits[:limit], len(rows) + len(tail_hits), counts
 
 
-def _tail_hits(conn, view: ix.View, tree, tsq: str, fuzzy: dict, wanted: set, inst, everything: bool) -> list:
-    """The tail's matches as (-score, user_id, text relevance, facet codes)."""
+def _tail_hits(conn, view: ix.View, c: Criteria) -> list:
+    """The tail's matches as (-score, user_id, text relevance, facet codes); phrases checked by
+    PostgreSQL."""
+    def phrase_ok(doc: ix.Doc) -> bool:
+        return conn.execute(_PHRASE, {"ids": [doc.user_id], "tsq": c.tree.text}).first() is not None
+
     out = []
     for doc in view.tail.values():
-        if not (everything or doc.national or doc.institution_id == inst) or not wanted <= doc.codes:
-            continue
-        rel = 0.0
-        if tree is not None:
-            matched, w = ix.evaluate_doc(tree.tree, doc.terms) if tree.tree is not None else (False, 0.0)
-            if matched and tree.has_phrase:
-                matched = bool(conn.execute(_PHRASE, {"ids": [doc.user_id], "tsq": tsq}).first())
-            if matched:
-                rel = float(rules.text_relevance(w))
-            elif doc.name in fuzzy:
-                rel = float(fuzzy[doc.name])
-            else:
-                continue
-        out.append((-(rules.W_TEXT * rel + doc.boost), doc.user_id, rel, doc.codes))
+        hit = c.doc(doc, phrase_ok)
+        if hit is not None:
+            out.append((hit[0], doc.user_id, hit[1], doc.codes))
     return out
 
 

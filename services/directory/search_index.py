@@ -332,6 +332,7 @@ class Query:
     here and checked by PostgreSQL afterwards (positions are not held in memory)."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.tokens = []
         pos = 0
         text = text.strip()
