@@ -110,13 +110,6 @@ def filter_pairs(query: dict) -> list[tuple[str, str]]:
     return [(facet, value(query[param])) for param, facet, value in FILTERS if query.get(param) is not None]
 
 
-def lookup_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
-    """A published profile by id, as the caller may see it (nothing when they may not)."""
-    where, params = visibility_sql(institution_id, everything)
-    return sa.text(f"SELECT ({PUBLIC_JSON})::text FROM mentor_profiles p "
-                   f"WHERE p.user_id = :mentor_id AND p.published AND {where}"), params
-
-
 
 # Facets of more than 1/BITSET_SHARE of the profiles are counted on bits (measured crossover, 2-3 %).
 BITSET_SHARE = 40
@@ -130,7 +123,9 @@ _PHRASE = sa.text("SELECT user_id::text FROM mentor_profiles WHERE user_id = ANY
                   "AND search_vector @@ CAST(:tsq AS tsquery)")
 
 
-def _page_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
+def profiles_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
+    """Published profiles by id (`ids`), as (user_id, public JSON), those the caller may see only:
+    for search pages and direct lookups alike."""
     where, params = visibility_sql(institution_id, everything)
     return sa.text(f"SELECT p.user_id::text, ({PUBLIC_JSON})::text FROM mentor_profiles p "
                    f"WHERE p.user_id = ANY(CAST(:ids AS uuid[])) AND p.published AND {where}"), params
@@ -360,7 +355,7 @@ class Searcher:
             else:
                 found[uid] = body
         if missing:
-            statement, params = _page_sql(institution_id, everything)
+            statement, params = profiles_sql(institution_id, everything)
             for uid, body in conn.execute(statement, {**params, "ids": missing}):
                 found[uid] = body
                 self.profiles.put((uid, view.stamp(uid)), body)

@@ -221,10 +221,10 @@ def _unpublish(session: orm.Session, profile: MentorProfile, reason: str) -> Non
 def public_profile(session: orm.Session, principal: Principal, mentor_id: uuid.UUID) -> str:
     """A published profile the caller may see, as JSON text; 404 otherwise (R8: a local mentor of
     another institution does not exist for the caller)."""
-    statement, params = search.lookup_sql(principal.institution_id, principal.is_operator)
-    body = session.execute(statement, {**params, "mentor_id": mentor_id}).scalar_one_or_none()
-    visible_or_404(body is not None, "mentor")
-    return body
+    statement, params = search.profiles_sql(principal.institution_id, principal.is_operator)
+    row = session.execute(statement, {**params, "ids": [str(mentor_id)]}).one_or_none()
+    visible_or_404(row is not None, "mentor")
+    return row[1]
 
 
 def institution_mentors(session: orm.Session, principal: Principal, institution_id: uuid.UUID,
