@@ -473,22 +473,36 @@ def expire_due_of(session: orm.Session, settings: Settings, mentor_id: uuid.UUID
         .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars().all()
     for req in reqs:
         _close(req, "expired", at)
+    if not reqs:
+        return 0
+    session.flush()
+    strikes = _strikes(session, settings, mentor, mentor_id, at)
+    for req in reqs:
+        # The strike count lets the mentor be told how many more expiries lead to ejection.
         record_event(session, "RequestExpired", {**_request_event(req), "created_at": req.created_at,
-                                                 "respond_by": req.respond_by}, subject=f"requests/{req.id}")
-    if reqs and mentor is not None:
-        _check_responsiveness(session, settings, mentor, at)
+                                                 "respond_by": req.respond_by, "strikes": len(strikes),
+                                                 "strikes_allowed": settings.strikes},
+                     subject=f"requests/{req.id}")
+    if mentor is not None:
+        _check_responsiveness(session, settings, mentor, strikes, at)
     return len(reqs)
 
 
-def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Member, at: datetime) -> None:
-    if mentor.unresponsive_reported_at is not None or mentor.status != "active":
-        return
-    start = rules.strike_window_start(at, settings.strike_window, mentor.strikes_since)
-    strikes = session.execute(
-        sa.select(MentorshipRequest.id).where(MentorshipRequest.mentor_id == mentor.user_id,
+def _strikes(session: orm.Session, settings: Settings, mentor: Member | None, mentor_id: uuid.UUID,
+             at: datetime) -> list[uuid.UUID]:
+    """The mentor's expired requests within the strike window (since a reinstatement, if later)."""
+    start = rules.strike_window_start(at, settings.strike_window, mentor.strikes_since if mentor else None)
+    return session.execute(
+        sa.select(MentorshipRequest.id).where(MentorshipRequest.mentor_id == mentor_id,
                                               MentorshipRequest.status == "expired",
                                               MentorshipRequest.closed_at > start)
         .order_by(MentorshipRequest.closed_at)).scalars().all()
+
+
+def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Member, strikes: list[uuid.UUID],
+                          at: datetime) -> None:
+    if mentor.unresponsive_reported_at is not None or mentor.status != "active":
+        return
     if not rules.is_unresponsive(len(strikes), settings.strikes):
         return
     mentor.unresponsive_reported_at = at

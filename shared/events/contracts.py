@@ -80,6 +80,34 @@ class MenteeExited(_Data):
 
 
 @event("identity")
+class InstitutionAdminEnrolled(_Member):
+    """An institution admin accepted their invitation (notifications tells admins about their institution)."""
+
+
+@event("identity")
+class InvitationIssued(_Data):
+    """An invitation to join an institution. It carries the link's secret token, because only the e-mail
+    to the invitee may deliver it (the inviter's API response does not): notifications is the one
+    consumer, never logs it, never forwards it to feeds or webhooks, and redacts the mail once sent."""
+    invitation_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    institution_name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(["mentor", "mentee", "institution_admin"]))
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+@event("identity")
+class InstitutionBelowMinimum(_Data):
+    """R1: the institution's active mentors fell below its minimum (published when a change crosses it)."""
+    institution_id = fields.UUID(required=True)
+    active_mentors = fields.Integer(required=True)
+    minimum_mentors = fields.Integer(required=True)
+
+
+@event("identity")
 class UserDeactivated(_Data):
     user_id = fields.UUID(required=True)
     institution_id = fields.UUID(allow_none=True, load_default=None)
@@ -143,6 +171,10 @@ class RequestWithdrawn(_Request):
 class RequestExpired(_Request):
     created_at = fields.DateTime(required=True)
     respond_by = fields.DateTime(required=True)
+    # R12: the mentor's expired requests within the strike window, this one included, and how many make
+    # the mentor unresponsive (so the mentor can be warned how many more lead to ejection).
+    strikes = fields.Integer(load_default=None)
+    strikes_allowed = fields.Integer(load_default=None)
 
 
 class _Mentorship(_Data):
@@ -216,3 +248,39 @@ class MentorProfileUnpublished(_Data):
     mentor_id = fields.UUID(required=True)
     institution_id = fields.UUID(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(["mentor", "ejected", "deactivated"]))
+
+
+# --- evaluation -----------------------------------------------------------------------------------
+
+class _Evaluation(_Data):
+    evaluation_id = fields.UUID(required=True)
+    mentorship_id = fields.UUID(required=True)
+    mentee_id = fields.UUID(required=True)
+    mentor_id = fields.UUID(required=True)
+    mentee_institution_id = fields.UUID(required=True)
+    mentor_institution_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["periodic", "final"]))
+    due_at = fields.DateTime(required=True)
+    closes_at = fields.DateTime(required=True)
+
+
+@event("evaluation")
+class EvaluationDue(_Evaluation):
+    """R13: the mentee's evaluation of the mentor is due (every 6 months of a mentorship, and at its end)."""
+
+
+@event("evaluation")
+class EvaluationOverdue(_Evaluation):
+    """R13: a due evaluation was not submitted within its grace period."""
+
+
+@event("evaluation")
+class SurveyAssigned(_Data):
+    """R14: a survey (career update or program feedback) was assigned to a user."""
+    assignment_id = fields.UUID(required=True)
+    survey_id = fields.UUID(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["career_update", "program_feedback"]))
+    user_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    due_at = fields.DateTime(allow_none=True, load_default=None)
