@@ -12,6 +12,7 @@ SERVICES = ("identity", "directory", "mentorship", "training", "evaluation", "no
 _PORT_BASE = int(os.environ.get("MMM_PORT_BASE") or 8100)
 API_PORTS = {name: _PORT_BASE + 1 + i for i, name in enumerate(SERVICES)}
 WORKER_PORTS = {name: _PORT_BASE + 101 + i for i, name in enumerate(SERVICES)}
+MAIL_SINK_PORT = _PORT_BASE + 25  # the local run's SMTP server (mmm mail)
 
 
 def env(name: str, default: str | None = None) -> str | None:

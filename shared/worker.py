@@ -76,9 +76,10 @@ def run(service: Service, *, relays: int | None = None, probe_port: int | None =
     for i in range(relays or int(config.env("MMM_RELAYS", "2"))):
         relay = OutboxRelay(database, service=service.name)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"relay-{i}"))
-    if service.jobs:
-        runner = JobRunner(service.name, database, service.jobs)
-        threads.append(threading.Thread(target=runner.run, args=(stop,), name="jobs"))
+    # One thread per job, so that a long run of one (mails to a slow server) never delays another.
+    for job in service.jobs:
+        runner = JobRunner(service.name, database, [job])
+        threads.append(threading.Thread(target=runner.run, args=(stop,), name=f"job-{job.name}"))
     port = probe_port if probe_port is not None else int(config.env("WORKER_PORT", str(config.WORKER_PORTS[service.name])))
     server = _probe_server(database, port) if port else None
     for t in threads:

@@ -481,11 +481,16 @@ def expire_due_of(session: orm.Session, settings: Settings, mentor_id: uuid.UUID
         # The strike count lets the mentor be told how many more expiries lead to ejection.
         record_event(session, "RequestExpired", {**_request_event(req), "created_at": req.created_at,
                                                  "respond_by": req.respond_by, "strikes": len(strikes),
-                                                 "strikes_allowed": settings.strikes},
+                                                 "strikes_allowed": settings.strikes,
+                                                 "window_days": _window_days(settings)},
                      subject=f"requests/{req.id}")
     if mentor is not None:
         _check_responsiveness(session, settings, mentor, strikes, at)
     return len(reqs)
+
+
+def _window_days(settings: Settings) -> int:
+    return max(1, round(settings.strike_window.total_seconds() / 86400))
 
 
 def _strikes(session: orm.Session, settings: Settings, mentor: Member | None, mentor_id: uuid.UUID,
@@ -508,5 +513,5 @@ def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Memb
     mentor.unresponsive_reported_at = at
     record_event(session, "MentorUnresponsive", {
         "mentor_id": mentor.user_id, "institution_id": mentor.institution_id, "strikes": len(strikes),
-        "window_days": max(1, round(settings.strike_window.total_seconds() / 86400)),
+        "window_days": _window_days(settings),
         "expired_request_ids": list(strikes)}, subject=f"mentors/{mentor.user_id}")

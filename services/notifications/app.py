@@ -1,19 +1,30 @@
-"""The notifications service: its Flask app, event handlers and jobs.
+"""The notifications service: it tells people and institutions what happened (R12, R17, R18).
 
-Its domain arrives with its own issue; until then it runs on the platform like every other service
-(OpenAPI document, health, readiness, metrics, worker with relay).
+- From events to people (events.py): each event becomes in-app notifications and, by each person's
+  preferences, rendered e-mails (templates/, Jinja2), sent by the email.send job over SMTP.
+- Institution feeds (R18): every event about an institution's members is kept, minimised, in that
+  institution's feed (GET /feed) and delivered to its webhook subscriptions (jobs.py).
+- People are known only from enrollment events (names and e-mails; nothing sensitive).
+- No synchronous calls to other services (besides the shared JWKS fetch); it publishes no events.
 """
+from __future__ import annotations
+
+from services.notifications.api import BLUEPRINTS
+from services.notifications.events import handlers
+from services.notifications.jobs import jobs
+from services.notifications.models import Base
 from shared.app import create_service_app
 from shared.service import Service
-
-from services.notifications.models import Base
 
 
 def create_app(overrides: dict | None = None):
     return create_service_app(
-        "notifications", [], title="MentorMeMed Notifications",
-        description="Preferences, in-app inbox, email outbox, webhooks and institution event feeds.", overrides=overrides,
+        "notifications", BLUEPRINTS, title="MentorMeMed Notifications",
+        description="The in-app inbox and e-mail preferences of every user; institution event feeds and "
+                    "webhook subscriptions (R18). The events institutions receive are described in "
+                    "AsyncAPI 3.0 at /api/v1/notifications/asyncapi.json.",
+        overrides=overrides,
     )
 
 
-service = Service(name="notifications", create_app=create_app, metadata=Base.metadata)
+service = Service(name="notifications", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)

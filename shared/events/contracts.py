@@ -175,6 +175,7 @@ class RequestExpired(_Request):
     # the mentor unresponsive (so the mentor can be warned how many more lead to ejection).
     strikes = fields.Integer(load_default=None)
     strikes_allowed = fields.Integer(load_default=None)
+    window_days = fields.Integer(load_default=None)
 
 
 class _Mentorship(_Data):
