@@ -40,6 +40,8 @@ def _environment(autoescape: bool) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=False)
     env.filters["when"] = _when
+    # Blocks are rendered one by one, without their template's top-level imports: the macro is a global.
+    env.globals["button"] = env.get_template("_button.j2").module.button
     return env
 
 
