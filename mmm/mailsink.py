@@ -36,9 +36,9 @@ def listen_address() -> tuple[str, int]:
 
 
 def mail_dir() -> Path:
-    from mmm.run import RUN_DIR
+    from mmm import run
 
-    return RUN_DIR / "mail"
+    return run.mail_dir()
 
 
 class MaildirHandler:
