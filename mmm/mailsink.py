@@ -45,8 +45,12 @@ class MaildirHandler:
     """aiosmtpd handler: every message accepted, stored in the Maildir with its envelope on top."""
 
     def __init__(self, path: str | Path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.maildir = mailbox.Maildir(str(path), create=True)
+        # Also when the directory exists but is empty (a fresh container volume): mailbox.Maildir only
+        # makes tmp/, new/ and cur/ for a directory it creates itself.
+        Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        for sub in ("tmp", "new", "cur"):
+            (Path(path) / sub).mkdir(mode=0o700, exist_ok=True)
+        self.maildir = mailbox.Maildir(str(path), create=False)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd's hook name
         trace = (f"X-Peer: {session.peer[0] if session.peer else ''}\n"
