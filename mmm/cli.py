@@ -1,12 +1,13 @@
 """mmm — run the MentorMeMed platform.
 
-  mmm up [--demo]       check, migrate, declare topology, start gateway + 6 APIs + 6 workers (honcho)
+  mmm up [--demo]       check, migrate, declare topology, start gateway + 6 APIs + 6 workers + mail (honcho)
   mmm down              stop what `mmm up` started
   mmm check             are PostgreSQL and RabbitMQ reachable?
   mmm migrate [SVC...]  create missing databases, apply Alembic migrations
   mmm topology [SVC...] declare the exchange and each service's queues
   mmm api SVC           a service's API under gunicorn
   mmm worker SVC        a service's worker (consumer, outbox relay, periodic jobs)
+  mmm mail              the local SMTP server: keeps every mail sent in a Maildir (.run/mail)
   mmm demo              load the demo data through the gateway and print the logins
   mmm create-operator   create an operator account (the first sign-in of a new platform)
 """
@@ -77,6 +78,12 @@ def cmd_worker(args) -> int:
     return 0
 
 
+def cmd_mail(_args) -> int:
+    from mmm import mailsink
+
+    return mailsink.run()
+
+
 def cmd_up(args) -> int:
     from mmm import run
 
@@ -115,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         p.add_argument("service", choices=config.SERVICES)
         p.set_defaults(fn=fn)
+    sub.add_parser("mail", help="the local SMTP server keeping every mail in a Maildir").set_defaults(fn=cmd_mail)
     p = sub.add_parser("up")
     p.add_argument("--demo", action="store_true", help="load the demo data once everything is ready")
     p.set_defaults(fn=cmd_up)

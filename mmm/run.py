@@ -1,6 +1,7 @@
 """`mmm up`: the whole platform on loopback under one process manager (honcho).
 
-Gateway (nginx), six APIs (gunicorn) and six workers, each a line of a generated Procfile.
+Gateway (nginx), six APIs (gunicorn), six workers and the mail sink (`mmm mail`, a real SMTP server
+keeping every mail in <run dir>/mail), each a line of a generated Procfile.
 Ctrl-C or `mmm down` stops them all; `mmm up` refuses to start, naming what is missing, when
 PostgreSQL or RabbitMQ cannot be reached.
 """
@@ -35,6 +36,7 @@ def _procfile(gateway_cmd: list[str], demo: bool) -> str:
     for name in config.SERVICES:
         lines.append(f"{name}-api: {mmm} api {name}")
         lines.append(f"{name}-worker: {mmm} worker {name}")
+    lines.append(f"mail: {mmm} mail")
     lines.append(f"ready: {mmm} announce" + (" --demo" if demo else ""))
     return "\n".join(lines) + "\n"
 
@@ -70,6 +72,15 @@ def up(demo: bool = False) -> int:
         # stretch that to minutes. A demo platform is local and throwaway: relax it unless set.
         os.environ.setdefault("GATEWAY_SIGNIN_RATE", "600r/m")
         os.environ.setdefault("GATEWAY_SIGNIN_BURST", "100")
+    # Inherited by every process of the Procfile. Links in mails lead to this gateway. Webhook URLs
+    # may name loopback and private addresses: on a local run the receivers an integrator tries out
+    # are local too (in production such URLs are refused, against requests into the private network).
+    os.environ.setdefault("NOTIFICATIONS_PUBLIC_URL", gateway_url())
+    os.environ.setdefault("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", "on")
+    if not config.env("NOTIFICATIONS_SMTP_HOST") and not config.env("NOTIFICATIONS_SMTP_PORT"):
+        # No mail server configured: mails go to the local sink, wherever MMM_SMTP_LISTEN put it.
+        host, port = smtp_address()
+        os.environ["NOTIFICATIONS_SMTP_HOST"], os.environ["NOTIFICATIONS_SMTP_PORT"] = host, str(port)
     runtime = RUN_DIR / "gateway"
     runtime.mkdir(parents=True, exist_ok=True)
     conf = gateway.render(gateway.local_values(runtime, listen=gateway_listen()), out=runtime / "nginx.conf")
@@ -77,7 +88,8 @@ def up(demo: bool = False) -> int:
     procfile = RUN_DIR / "Procfile"
     procfile.write_text(_procfile(gateway.nginx_command(runtime, conf), demo))
     PID_FILE.write_text(str(os.getpid()))
-    print(f"== starting gateway, {len(config.SERVICES)} APIs and {len(config.SERVICES)} workers (Ctrl-C stops)")
+    print(f"== starting gateway, {len(config.SERVICES)} APIs, {len(config.SERVICES)} workers and the mail sink "
+          "(Ctrl-C stops)")
     sys.stdout.flush()
     os.execv(sys.executable, [sys.executable, "-m", "honcho", "start", "-f", str(procfile), "-d", str(REPO),
                               "--no-colour"])
@@ -106,18 +118,51 @@ def down() -> int:
     return 0
 
 
+def smtp_address() -> tuple[str, int]:
+    """Where a client on this machine reaches the mail sink."""
+    from mmm import mailsink
+
+    host, port = mailsink.listen_address()
+    return ("127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host), port
+
+
+def smtp_host_port() -> str:
+    host, port = smtp_address()
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def smtp_answers(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Does an SMTP server answer there with its 220 greeting?"""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            greeting = sock.recv(512)
+            sock.sendall(b"QUIT\r\n")
+            return greeting.startswith(b"220")
+    except OSError:
+        return False
+
+
 def wait_ready(timeout: float = 120.0) -> list[str]:
-    """Wait until the gateway and every API and worker answer /readyz; returns what never did."""
+    """Wait until the gateway and every API and worker answer /readyz and the mail sink greets;
+    returns what never did."""
     targets = {"gateway": gateway_url() + "/healthz"}
     for name in config.SERVICES:
         targets[f"{name}-api"] = f"http://127.0.0.1:{config.API_PORTS[name]}/readyz"
         targets[f"{name}-worker"] = f"http://127.0.0.1:{config.WORKER_PORTS[name]}/readyz"
+    targets["mail"] = smtp_address()
     pending = dict(targets)
     deadline = time.monotonic() + timeout
     while pending and time.monotonic() < deadline:
-        for key, url in list(pending.items()):
+        for key, target in list(pending.items()):
+            if isinstance(target, tuple):
+                if smtp_answers(*target):
+                    del pending[key]
+                continue
             try:
-                if requests.get(url, timeout=2).status_code == 200:
+                if requests.get(target, timeout=2).status_code == 200:
                     del pending[key]
             except requests.RequestException:
                 pass
@@ -134,6 +179,7 @@ def announce(demo: bool = False) -> int:
         return 1
     lines = ["", "MentorMeMed is running.", f"  Gateway:  {gateway_url()}/",
              *(f"  {name:<14} {gateway_url()}/api/v1/{name}/openapi.json" for name in config.SERVICES),
+             f"  Mail:     every mail sent is kept in {_shown(mail_dir())} (Maildir; SMTP on {smtp_host_port()})",
              "  Stop:     Ctrl-C here, or `make down` from another terminal", ""]
     print("\n".join(lines), flush=True)
     if demo:
@@ -144,6 +190,18 @@ def announce(demo: bool = False) -> int:
     while not stop:
         time.sleep(1)
     return 0
+
+
+def mail_dir() -> Path:
+    return RUN_DIR / "mail"
+
+
+def _shown(path: Path) -> str:
+    """A path as a reader in the repository would type it."""
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 def load_demo() -> int:

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 SERVICES = ("identity", "directory", "mentorship", "training", "evaluation", "notifications")
 
-# Local ports: API of service i on BASE+1+i, its worker's health/metrics server on BASE+101+i
-# (BASE = MMM_PORT_BASE, 8100 by default), so that a second platform (a test run) can run beside one.
+# Local ports: API of service i on BASE+1+i, its worker's health/metrics server on BASE+101+i, the
+# local mail sink (`mmm mail`, SMTP) on BASE+25 (BASE = MMM_PORT_BASE, 8100 by default), so that a
+# second platform (a test run) can run beside one. MAIL_SINK_PORT is also the notifications service's
+# default NOTIFICATIONS_SMTP_PORT.
 _PORT_BASE = int(os.environ.get("MMM_PORT_BASE") or 8100)
 API_PORTS = {name: _PORT_BASE + 1 + i for i, name in enumerate(SERVICES)}
 WORKER_PORTS = {name: _PORT_BASE + 101 + i for i, name in enumerate(SERVICES)}

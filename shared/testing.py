@@ -1,5 +1,5 @@
 """Test support: per-run databases and broker prefix, testcontainers where a Docker engine answers,
-test signing keys, and control of the broker for fault tests.
+test signing keys, control of the broker for fault tests, and reading the mails a mail sink kept.
 
 Every test run gets a run id; its databases are `mmmt_<epoch>_<hex>_<service>` and its exchanges and
 queues start with `mmmt_<epoch>_<hex>`. Both are removed at the end of the run, and leftovers of runs
@@ -15,6 +15,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
 
 import jwt
 import sqlalchemy as sa
@@ -287,3 +288,61 @@ def outbox_events(database, name: str, **match) -> list[dict]:
         rows = conn.execute(sa.text("SELECT body FROM outbox WHERE event_type LIKE :t ORDER BY seq"),
                             {"t": f"%.{name}.v1"}).scalars().all()
     return [r for r in rows if all(r["data"].get(k) == v for k, v in match.items())]
+
+
+def read_mails(maildir_path, to: str | None = None) -> list[EmailMessage]:
+    """The messages in a Maildir (e.g. the platform's mail sink's), oldest first, as
+    `email.message.EmailMessage` (parsed with `email.policy.default`: `msg["Subject"]`,
+    `msg.get_body(("plain",)).get_content()`). With `to`, only those delivered to that address: the
+    envelope recipients the sink records (`X-RcptTo`, so Bcc counts), else To/Cc; case-insensitive.
+    A Maildir not created yet holds no mail."""
+    from email import policy
+    from email.parser import BytesParser
+    from email.utils import getaddresses
+    from pathlib import Path
+
+    root = Path(maildir_path)
+    files = []
+    for sub in ("new", "cur"):  # tmp/ holds messages still being written
+        try:
+            entries = list(os.scandir(root / sub))
+        except FileNotFoundError:  # no Maildir yet
+            continue
+        for entry in entries:
+            try:
+                if not entry.name.startswith("."):
+                    files.append((entry.stat().st_mtime_ns, entry.name, entry.path))
+            except FileNotFoundError:  # moved from new/ to cur/ meanwhile
+                pass
+    files.sort()
+    wanted = to.strip().lower() if to else None
+    mails = []
+    for _, _, path in files:
+        try:
+            with open(path, "rb") as f:
+                msg = BytesParser(policy=policy.default).parse(f)
+        except FileNotFoundError:  # moved from new/ to cur/ meanwhile
+            continue
+        if wanted is not None:
+            headers = msg.get_all("X-RcptTo") or [*(msg.get_all("To") or []), *(msg.get_all("Cc") or [])]
+            if wanted not in {addr.lower() for _, addr in getaddresses([str(h) for h in headers])}:
+                continue
+        mails.append(msg)
+    return mails
+
+
+def wait_for_mail(maildir_path, to: str, predicate=None, timeout: float = 30.0) -> EmailMessage:
+    """The oldest mail in the Maildir delivered to `to` for which `predicate(msg)` is true (any such
+    mail without one), waiting up to `timeout` seconds for it to arrive; AssertionError naming the
+    subjects of the mails to `to` that did arrive, if none matches by then."""
+    deadline = time.monotonic() + timeout
+    while True:
+        mails = read_mails(maildir_path, to)
+        for msg in mails:
+            if predicate is None or predicate(msg):
+                return msg
+        if time.monotonic() > deadline:
+            subjects = [str(m["Subject"]) for m in mails]
+            raise AssertionError(f"no matching mail to {to} in {maildir_path} after {timeout:g} s; "
+                                 f"mails to {to}: {subjects or 'none'}")
+        time.sleep(0.2)

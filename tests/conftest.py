@@ -82,38 +82,64 @@ def platform(running_platform, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def running_platform(infrastructure, tmp_path_factory):
-    """The whole platform as `mmm up` starts it (gateway, six APIs, six workers), on ports and on
-    databases and a broker prefix of its own — apart from the in-process service tests, whose outbox
-    and jobs its workers would otherwise handle. Yields the gateway's base URL."""
-    import signal
+def platform_base():
+    """MMM_PORT_BASE of the running platform: its APIs on base+1.., workers on base+101.., mail sink
+    (its config.MAIL_SINK_PORT) on base+25, gateway on base+180 — ports free when it is chosen."""
     import socket
+
+    for base in range(20000 + (os.getpid() % 200) * 200, 60000, 200):
+        ports = [base + 1 + i for i in range(6)] + [base + 101 + i for i in range(6)] + [base + 25, base + 180]
+        ok = True
+        for port in ports:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free ports for the platform")
+
+
+@pytest.fixture(scope="session")
+def platform_run_dir(tmp_path_factory):
+    """The running platform's MMM_RUN_DIR (its Procfile, gateway files, log and mail)."""
+    return tmp_path_factory.mktemp("platform")
+
+
+@pytest.fixture(scope="session")
+def platform_mail_dir(running_platform, platform_run_dir):
+    """The Maildir where the running platform's mail sink keeps every mail its services send; read it
+    with shared.testing.read_mails / wait_for_mail."""
+    return platform_run_dir / "mail"
+
+
+@pytest.fixture(scope="session")
+def platform_smtp(running_platform, platform_base) -> tuple[str, int]:
+    """(host, port) of the running platform's mail sink."""
+    return "127.0.0.1", platform_base + 25
+
+
+@pytest.fixture(scope="session")
+def running_platform(infrastructure, platform_base, platform_run_dir):
+    """The whole platform as `mmm up` starts it (gateway, six APIs, six workers, the mail sink), on ports
+    and on databases and a broker prefix of its own — apart from the in-process service tests, whose
+    outbox and jobs its workers would otherwise handle. Yields the gateway's base URL."""
+    import signal
     import subprocess
     import sys
     import time
     from pathlib import Path
 
-    def free_base() -> int:
-        for base in range(20000 + (os.getpid() % 200) * 200, 60000, 200):
-            ports = [base + 1 + i for i in range(6)] + [base + 101 + i for i in range(6)] + [base + 180]
-            ok = True
-            for port in ports:
-                with socket.socket() as s:
-                    try:
-                        s.bind(("127.0.0.1", port))
-                    except OSError:
-                        ok = False
-                        break
-            if ok:
-                return base
-        raise RuntimeError("no free ports for the platform")
-
-    base = free_base()
-    run_dir = tmp_path_factory.mktemp("platform")
+    base, run_dir = platform_base, platform_run_dir
     env = {**os.environ, "MMM_DATABASE_PREFIX": PLATFORM_PREFIX, "MMM_BROKER_PREFIX": PLATFORM_PREFIX,
            "MMM_PORT_BASE": str(base), "MMM_GATEWAY_LISTEN": f"127.0.0.1:{base + 180}",
            "MMM_RUN_DIR": str(run_dir), "API_WORKERS": "1", "GATEWAY_SIGNIN_RATE": "600r/m",
-           "GATEWAY_SIGNIN_BURST": "100", "PYTHONUNBUFFERED": "1"}
+           "GATEWAY_SIGNIN_BURST": "100", "PYTHONUNBUFFERED": "1",
+           # Its mails go to its own sink, whatever this shell sets for the notifications service.
+           "MMM_SMTP_LISTEN": f"127.0.0.1:{base + 25}", "NOTIFICATIONS_SMTP_HOST": "127.0.0.1",
+           "NOTIFICATIONS_SMTP_PORT": str(base + 25), "NOTIFICATIONS_SMTP_SECURITY": "none"}
     env.pop("PYTEST_CURRENT_TEST", None)
     log = open(run_dir / "platform.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "up"], cwd=Path(__file__).parents[1], env=env,

@@ -34,3 +34,15 @@ def test_check_passes_against_this_runs_servers(infrastructure):
     result = subprocess.run([sys.executable, "-m", "mmm.cli", "check"], cwd=REPO, capture_output=True,
                             text=True, timeout=60, env=dict(os.environ))
     assert result.returncode == 0, result.stderr
+
+
+def test_the_procfile_runs_the_mail_sink_on_a_port_that_follows_the_port_base():
+    from mmm import run
+
+    lines = run._procfile(["nginx", "-g", "daemon off;"], demo=False).splitlines()
+    assert f"mail: {sys.executable} -m mmm.cli mail" in lines
+    assert lines[-1].startswith("ready: ")  # the announcement waits for the sink as for the rest
+    result = subprocess.run([sys.executable, "-c", "from shared import config; print(config.MAIL_SINK_PORT)"],
+                            cwd=REPO, env={**os.environ, "MMM_PORT_BASE": "30000"}, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.strip() == "30025", result.stderr
