@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -24,12 +25,17 @@ from services.notifications.settings import Settings
 # --- e-mail ------------------------------------------------------------------------------------------
 
 
+_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
 class PermanentMailError(Exception):
     """The server refused this message for good (for example an unknown recipient)."""
 
 
 def build_message(settings: Settings, email_id: uuid.UUID, to: str, subject: str, text: str, html: str) -> EmailMessage:
-    msg = EmailMessage()
+    # Lines up to RFC 5322's 998 characters: Python folds a long subject onto a line of its own, which
+    # some readers (Python's own parser among them) then show with a leading space.
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = settings.mail_from
     msg["To"] = to
     msg["Subject"] = subject

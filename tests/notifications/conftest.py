@@ -127,7 +127,14 @@ class World:
 
 
 @pytest.fixture()
-def world(notifications_db, client, signing_keys):
+def service_settings(monkeypatch):
+    """Event handlers and jobs read the service's settings as the worker does (from its environment)."""
+    for name, value in APP_CONFIG.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture()
+def world(notifications_db, client, signing_keys, service_settings):
     return World(notifications_db, client, signing_keys)
 
 
