@@ -127,9 +127,8 @@ class Subscriptions(MethodView):
     def post(self, data, institution_id: uuid.UUID):
         """Subscribe an https URL to event types; the answer shows the signing secret, once"""
         with uow() as session:
-            sub, secret = service.subscribe(session, settings(), current_principal(), institution_id, data)
-            out = s.SubscriptionCreatedOut().dump(sub)
-        return {**out, "secret": secret}
+            sub, _secret = service.subscribe(session, settings(), current_principal(), institution_id, data)
+            return sub  # its secret is shown this once
 
 
 @webhooks.route("/webhooks/<uuid:subscription_id>")
@@ -165,9 +164,8 @@ class SubscriptionSecret(MethodView):
         """Rotate the signing secret: the new one is shown once; the old one still signs (a second
         signature) for NOTIFICATIONS_WEBHOOK_SECRET_OVERLAP"""
         with uow() as session:
-            sub, secret = service.rotate_secret(session, settings(), current_principal(), subscription_id)
-            out = s.SubscriptionCreatedOut().dump(sub)
-        return {**out, "secret": secret}
+            sub, _secret = service.rotate_secret(session, settings(), current_principal(), subscription_id)
+            return sub  # its new secret is shown this once
 
 
 @webhooks.route("/webhooks/<uuid:subscription_id>/deliveries")
