@@ -327,6 +327,12 @@ def invite(session: orm.Session, ctx: Context, actor: Actor, institution_id: uui
     )
     session.add(invitation)
     session.flush()
+    # The e-mail to the invitee is the one way the token leaves identity (the inviter's response
+    # carries it only with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on). Never log it.
+    record_event(session, "InvitationIssued", {
+        "invitation_id": invitation.id, "institution_id": inst.id, "institution_name": inst.name, "role": kind,
+        "name": name, "email": email, "token": token, "expires_at": invitation.expires_at,
+    }, subject=f"invitations/{invitation.id}")
     return invitation, token
 
 
@@ -421,6 +427,8 @@ def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
         record_event(session, "MentorEnrolled", _member_event(user), subject=f"users/{user.id}")
     elif inv.kind == "mentee":
         _store_profile(session, user, data, via="invitation")
+    elif inv.kind == "institution_admin":
+        record_event(session, "InstitutionAdminEnrolled", _member_event(user), subject=f"users/{user.id}")
     return user
 
 
