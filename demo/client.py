@@ -29,6 +29,18 @@ class Client:
             raise DemoError(f"{method} {path} -> {response.status_code}: {response.text[:500]}")
         return response.json() if response.content and "json" in response.headers.get("Content-Type", "") else None
 
+    def invitation_token(self, invitation: dict, email: str, *, since: float | None = None,
+                         timeout: float = 60) -> str:
+        """The token of an invitation just created: from the inviter's response when the platform puts it
+        there (identity's IDENTITY_INVITATION_TOKEN_IN_RESPONSE on, as in tests), else — as the invitee
+        gets it — from the invitation e-mail in the local platform's Maildir (demo/mailbox.py), sent at or
+        after `since` (epoch seconds, taken before inviting)."""
+        if invitation.get("token"):
+            return invitation["token"]
+        from demo.mailbox import wait_for_invitation_token
+
+        return wait_for_invitation_token(email, timeout=timeout, since=since)
+
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 

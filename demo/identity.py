@@ -9,11 +9,15 @@ platform loader, `logins` holds the operator's login under "operator" and receiv
 (`mmm create-operator ...`). The loader adds one institution of each R1
 size tier and an HBCU, each with an admin, mentors (who accept their invitations and the mentor
 agreement) and mentees (one self-registered with the enrollment code, one invited; both approved).
+Invitees accept with the token from their invitation e-mail (the local platform's Maildir, read by
+demo/mailbox.py), as people do; only where identity returns the token to the inviter (tests) is it
+taken from the API response.
 It returns every login (e-mail and password) so that the caller can print them. Running it again
 finds the institutions by name and only returns the logins.
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from demo.client import Client
@@ -59,6 +63,13 @@ def _sign_in(client, email: str, password: str) -> str:
     return _call(client, "POST", "/auth/token", (200,), body={"email": email, "password": password})["access_token"]
 
 
+def _invite(client: Client, path: str, token: str, body: dict) -> str:
+    """Invite someone; the invitation's token, as the invitee receives it."""
+    since = time.time()
+    invitation = _call(client, "POST", path, (201,), token, body)
+    return client.invitation_token(invitation, body["email"], since=since)
+
+
 def _login(email: str, name: str, role: str, institution: str | None) -> dict:
     return {"email": email, "password": DEMO_PASSWORD, "name": name, "role": role, "institution": institution}
 
@@ -90,16 +101,17 @@ def load(client, logins_or_email: dict | str, operator_password: str | None = No
                 "contact": {"name": "Office of Student Affairs", "email": f"contact@{domain}"},
                 "reward_policy": spec["reward_policy"]})
             # its admin
-            inv = _call(client, "POST", f"/institutions/{inst['id']}/admin-invitations", (201,), op,
-                        {"email": admin_email, "name": f"{spec['name']} Admin"})
-            _call(client, "POST", "/invitations/accept", (201,), body={"token": inv["token"], "password": DEMO_PASSWORD})
+            invitation_token = _invite(client, f"/institutions/{inst['id']}/admin-invitations", op,
+                                       {"email": admin_email, "name": f"{spec['name']} Admin"})
+            _call(client, "POST", "/invitations/accept", (201,),
+                  body={"token": invitation_token, "password": DEMO_PASSWORD})
             admin = _sign_in(client, admin_email, DEMO_PASSWORD)
             # mentors: invited on an R2 criterion with evidence; each accepts
             for email, (name, criteria, evidence) in zip(mentor_emails, MENTORS):
-                inv = _call(client, "POST", f"/institutions/{inst['id']}/mentor-invitations", (201,), admin,
-                            {"email": email, "name": name, "criteria": criteria, "evidence": evidence})
+                invitation_token = _invite(client, f"/institutions/{inst['id']}/mentor-invitations", admin,
+                                           {"email": email, "name": name, "criteria": criteria, "evidence": evidence})
                 _call(client, "POST", "/invitations/accept", (201,), body={
-                    "token": inv["token"], "password": DEMO_PASSWORD, "accept_agreement_version": mentor_version})
+                    "token": invitation_token, "password": DEMO_PASSWORD, "accept_agreement_version": mentor_version})
             # mentees: one self-registered with the enrollment code, one invited; both approved
             code = _call(client, "GET", f"/institutions/{inst['id']}", (200,), admin)["enrollment_code"]
             for n, (email, (name, eligibility, demographics)) in enumerate(zip(mentee_emails, MENTEES)):
@@ -110,10 +122,11 @@ def load(client, logins_or_email: dict | str, operator_password: str | None = No
                         "accept_agreement_version": mentee_version, "profile": profile,
                         "eligibility": eligibility, "attested": True})
                 else:
-                    inv = _call(client, "POST", f"/institutions/{inst['id']}/mentee-invitations", (201,), admin,
-                                {"email": email, "name": name})
+                    invitation_token = _invite(client, f"/institutions/{inst['id']}/mentee-invitations", admin,
+                                               {"email": email, "name": name})
                     user = _call(client, "POST", "/invitations/accept", (201,), body={
-                        "token": inv["token"], "password": DEMO_PASSWORD, "accept_agreement_version": mentee_version,
+                        "token": invitation_token, "password": DEMO_PASSWORD,
+                        "accept_agreement_version": mentee_version,
                         "profile": profile, "eligibility": eligibility, "attested": True})
                 _call(client, "POST", f"/mentees/{user['id']}/approve", (200,), admin, {"note": "demo"})
         compliance = _call(client, "GET", f"/institutions/{inst['id']}/compliance", (200,), op)

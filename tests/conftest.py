@@ -16,6 +16,9 @@ def pytest_configure(config):
     os.environ["MMM_BROKER_PREFIX"] = RUN_ID
     os.environ.setdefault("MMM_RETRY_DELAY", "PT0.5S")
     os.environ.setdefault("JWKS_MIN_REFRESH", "0")
+    # Tests accept invitations with the token from the inviter's response (off in production, where only
+    # the invitation e-mail carries it); the test platform inherits this too.
+    os.environ.setdefault("IDENTITY_INVITATION_TOKEN_IN_RESPONSE", "on")
 
 
 @pytest.fixture(scope="session")

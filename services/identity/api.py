@@ -135,12 +135,19 @@ class EnrollmentCode(MethodView):
             return service.regenerate_enrollment_code(session, actor(session), institution_id)
 
 
+def _invitation_created(invitation, token: str) -> dict:
+    """The inviter's view of a new invitation: the token only with IDENTITY_INVITATION_TOKEN_IN_RESPONSE
+    on (tests); otherwise only the e-mail to the invitee carries it."""
+    out = s.InvitationCreated().dump(invitation)
+    if ctx().settings.invitation_token_in_response:
+        out["token"] = token
+    return out
+
+
 def _invite(institution_id: uuid.UUID, kind: str, data: dict) -> dict:
     with uow() as session:
         invitation, token = service.invite(session, ctx(), actor(session), institution_id, kind, **data)
-        out = s.InvitationCreated().dump(invitation)
-        out["token"] = token
-        return out
+        return _invitation_created(invitation, token)
 
 
 @institutions.route("/<uuid:institution_id>/admin-invitations")
@@ -149,7 +156,10 @@ class AdminInvitations(MethodView):
     @institutions.arguments(s.PersonInvite)
     @institutions.response(201, s.InvitationCreated)
     def post(self, data, institution_id: uuid.UUID):
-        """Invite an institution admin"""
+        """Invite an institution admin
+
+        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
         return _json(_invite(institution_id, "institution_admin", data), 201)
 
 
@@ -159,7 +169,10 @@ class MentorInvitations(MethodView):
     @institutions.arguments(s.MentorInvite)
     @institutions.response(201, s.InvitationCreated)
     def post(self, data, institution_id: uuid.UUID):
-        """Invite a mentor on at least one R2 criterion, with an evidence note"""
+        """Invite a mentor on at least one R2 criterion, with an evidence note
+
+        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
         return _json(_invite(institution_id, "mentor", data), 201)
 
 
@@ -169,7 +182,10 @@ class MenteeInvitations(MethodView):
     @institutions.arguments(s.PersonInvite)
     @institutions.response(201, s.InvitationCreated)
     def post(self, data, institution_id: uuid.UUID):
-        """Invite a mentee (who then gives a profile and attests eligibility, for approval)"""
+        """Invite a mentee (who then gives a profile and attests eligibility, for approval)
+
+        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
         return _json(_invite(institution_id, "mentee", data), 201)
 
 
@@ -256,13 +272,15 @@ class NominationApprove(MethodView):
     @nominations.arguments(s.NoteIn)
     @nominations.response(201, s.NominationApproved)
     def post(self, data, nomination_id: uuid.UUID):
-        """Approve a nomination into a mentor invitation"""
+        """Approve a nomination into a mentor invitation
+
+        InvitationIssued: the nominee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
         with uow() as session:
             nomination, invitation, token = service.approve_nomination(session, ctx(), actor(session),
                                                                        nomination_id, data.get("note"))
-            inv = s.InvitationCreated().dump(invitation)
-            inv["token"] = token
-            return _json({"nomination": s.NominationOut().dump(nomination), "invitation": inv}, 201)
+            return _json({"nomination": s.NominationOut().dump(nomination),
+                          "invitation": _invitation_created(invitation, token)}, 201)
 
 
 @nominations.route("/<uuid:nomination_id>/decline")

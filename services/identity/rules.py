@@ -54,6 +54,18 @@ def shortfall(minimum: int, active_mentors: int) -> int:
     return max(0, minimum - active_mentors)
 
 
+def counts_toward_minimum(role: str, status: str) -> bool:
+    """R1: who is counted against the minimum: active mentors."""
+    return role == "mentor" and status == "active"
+
+
+def fell_below_minimum(before: tuple[int, int], after: tuple[int, int]) -> bool:
+    """R1: whether a change took an institution from at or above its minimum to below it; each of
+    `before` and `after` is (active mentors, minimum). An HBCU (minimum 0) is never below."""
+    (active_before, minimum_before), (active_after, minimum_after) = before, after
+    return active_before >= minimum_before and active_after < minimum_after
+
+
 # --- R2: mentor admission ------------------------------------------------------------------------------
 
 SHARED_BACKGROUND = ("urim_identity", "first_generation", "low_ses_upbringing")

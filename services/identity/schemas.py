@@ -140,8 +140,11 @@ class InvitationOut(_Out):
 
 
 class InvitationCreated(InvitationOut):
-    token = fields.String(metadata={"description": "The single-use invitation token: send it to the invitee. "
-                                                   "It is shown once and stored only as a hash."})
+    token = fields.String(metadata={"description": (
+        "The single-use invitation token. Present only when the service runs with "
+        "IDENTITY_INVITATION_TOKEN_IN_RESPONSE on (tests, local tools); otherwise absent: the invitee "
+        "alone receives it, in the invitation e-mail, so that nobody can accept an agreement in their "
+        "name. Stored only as a hash.")})
 
 
 class TokenIn(_In):

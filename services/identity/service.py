@@ -6,9 +6,11 @@ demographics and eligibility, mentor admission basis) never appear in a Problem,
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -137,21 +139,21 @@ def list_institutions(session: orm.Session, actor: Actor) -> list[Institution]:
 
 
 def update_institution(session: orm.Session, actor: Actor, institution_id: uuid.UUID, data: dict) -> Institution:
-    inst = session.get(Institution, institution_id, with_for_update=True)
-    if inst is None:
-        raise not_found("institution")
-    before = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
-    for field in ("name", "kind", "class_size", "subscription_status", "reward_policy"):
-        if field in data:
-            setattr(inst, field, data[field])
-    if "contact" in data:
-        inst.contact_name = data["contact"]["name"]
-        inst.contact_email = normalise_email(data["contact"]["email"])
-        inst.contact_phone = data["contact"].get("phone")
-    after = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
-    if before != after:
-        inst.updated_at = now()
-        record_event(session, "InstitutionUpdated", _institution_event(inst), subject=f"institutions/{inst.id}")
+    with watching_minimum(session, institution_id) as inst:  # a new class size or kind may raise the minimum
+        if inst is None:
+            raise not_found("institution")
+        before = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
+        for field in ("name", "kind", "class_size", "subscription_status", "reward_policy"):
+            if field in data:
+                setattr(inst, field, data[field])
+        if "contact" in data:
+            inst.contact_name = data["contact"]["name"]
+            inst.contact_email = normalise_email(data["contact"]["email"])
+            inst.contact_phone = data["contact"].get("phone")
+        after = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
+        if before != after:
+            inst.updated_at = now()
+            record_event(session, "InstitutionUpdated", _institution_event(inst), subject=f"institutions/{inst.id}")
     return inst
 
 
@@ -168,6 +170,44 @@ def active_mentor_counts(session: orm.Session, institution_ids: list[uuid.UUID] 
     if institution_ids is not None:
         query = query.where(User.institution_id.in_(institution_ids))
     return dict(session.execute(query).all())
+
+
+def _minimum_state(session: orm.Session, inst: Institution) -> tuple[int, int]:
+    """(active mentors, R1 minimum) of the institution as this transaction sees it now."""
+    session.flush()
+    return (active_mentor_counts(session, [inst.id]).get(inst.id, 0),
+            rules.size_tier(inst.kind, inst.class_size).minimum_mentors)
+
+
+@contextlib.contextmanager
+def watching_minimum(session: orm.Session, institution_id: uuid.UUID | None) -> Iterator[Institution | None]:
+    """R1: wrap a change that may lower an institution's active mentors or raise its minimum (an ejection,
+    a deactivation, a new class size or kind). The institution's row is locked (SELECT … FOR UPDATE) for
+    the rest of the transaction, so such changes to one institution happen one after the other and each
+    counts after the one before it committed: when the change takes the institution from at or above its
+    minimum to below it, InstitutionBelowMinimum is recorded — once, by the change that crossed. Changes
+    that add active mentors hold the row FOR SHARE (`_hold_institution`), so none commits unseen between
+    the counts and the commit. Yields the locked institution (None if there is none; nothing is watched)."""
+    inst = None if institution_id is None else session.get(Institution, institution_id, with_for_update=True,
+                                                            populate_existing=True)
+    if inst is None:
+        yield None
+        return
+    before = _minimum_state(session, inst)
+    yield inst
+    after = _minimum_state(session, inst)
+    if rules.fell_below_minimum(before, after):
+        active, minimum = after
+        record_event(session, "InstitutionBelowMinimum", {
+            "institution_id": inst.id, "active_mentors": active, "minimum_mentors": minimum,
+        }, subject=f"institutions/{inst.id}")
+
+
+def _hold_institution(session: orm.Session, institution_id: uuid.UUID) -> None:
+    """A change that adds an active mentor holds the institution's row FOR SHARE: it waits for a
+    change inside `watching_minimum` to commit (and such a change waits for it), so a crossing below the
+    minimum is never reported by counts that a concurrent addition has already made untrue."""
+    session.execute(sa.select(Institution.id).where(Institution.id == institution_id).with_for_update(read=True))
 
 
 def compliance_of(inst: Institution, active: int) -> dict:
@@ -327,6 +367,12 @@ def invite(session: orm.Session, ctx: Context, actor: Actor, institution_id: uui
     )
     session.add(invitation)
     session.flush()
+    # The e-mail to the invitee is the one way the token leaves identity (the inviter's response
+    # carries it only with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on). Never log it.
+    record_event(session, "InvitationIssued", {
+        "invitation_id": invitation.id, "institution_id": inst.id, "institution_name": inst.name, "role": kind,
+        "name": name, "email": email, "token": token, "expires_at": invitation.expires_at,
+    }, subject=f"invitations/{invitation.id}")
     return invitation, token
 
 
@@ -397,6 +443,8 @@ def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
     if existing is not None and not (inv.kind == "mentor" and rules.can_become_mentor(existing.role, existing.status)):
         raise conflict("email-taken", "An account with this e-mail address already exists.")
     password_hash = ctx.passwords.hash(data["password"])
+    if inv.kind == "mentor":
+        _hold_institution(session, inst.id)  # one more active mentor: see watching_minimum
     at = now()
     if existing is not None:  # R17: the exited mentee becomes a mentor of the inviting institution
         user = existing
@@ -421,6 +469,8 @@ def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
         record_event(session, "MentorEnrolled", _member_event(user), subject=f"users/{user.id}")
     elif inv.kind == "mentee":
         _store_profile(session, user, data, via="invitation")
+    elif inv.kind == "institution_admin":
+        record_event(session, "InstitutionAdminEnrolled", _member_event(user), subject=f"users/{user.id}")
     return user
 
 
@@ -652,11 +702,13 @@ def deactivate_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, reas
         raise conflict("cannot-deactivate-self", "You cannot deactivate your own account.")
     if not rules.can_deactivate(user.status):
         raise conflict("already-deactivated", "This account is already deactivated.")
-    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
-        "deactivated", reason, now(), actor.id
-    tokens.revoke_user_tokens(session, user.id, "deactivated")
-    record_event(session, "UserDeactivated", {"user_id": user.id, "institution_id": user.institution_id,
-                                              "role": user.role}, subject=f"users/{user.id}")
+    counted = rules.counts_toward_minimum(user.role, user.status)
+    with watching_minimum(session, user.institution_id if counted else None):
+        user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
+            "deactivated", reason, now(), actor.id
+        tokens.revoke_user_tokens(session, user.id, "deactivated")
+        record_event(session, "UserDeactivated", {"user_id": user.id, "institution_id": user.institution_id,
+                                                  "role": user.role}, subject=f"users/{user.id}")
     return user
 
 
@@ -666,10 +718,12 @@ def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str) -> Use
     if user is None or not rules.can_eject(user.role, user.status):
         log.info("mentor not ejected: unknown or not an active mentor", extra={"user_id": str(mentor_id)})
         return None
-    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "ejected", reason, now(), None
-    tokens.revoke_user_tokens(session, user.id, "ejected")
-    record_event(session, "MentorEjected", {"user_id": user.id, "institution_id": user.institution_id,
-                                            "reason": reason}, subject=f"users/{user.id}")
+    with watching_minimum(session, user.institution_id):
+        user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
+            "ejected", reason, now(), None
+        tokens.revoke_user_tokens(session, user.id, "ejected")
+        record_event(session, "MentorEjected", {"user_id": user.id, "institution_id": user.institution_id,
+                                                "reason": reason}, subject=f"users/{user.id}")
     return user
 
 
@@ -677,6 +731,7 @@ def reinstate_mentor(session: orm.Session, actor: Actor, user_id: uuid.UUID, rea
     user = _managed_user(session, actor, user_id)
     if not rules.can_reinstate(user.role, user.status):
         raise conflict("not-ejected", "Only an ejected mentor can be reinstated.")
+    _hold_institution(session, user.institution_id)
     user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "active", reason, now(), actor.id
     record_event(session, "MentorReinstated", {"user_id": user.id, "institution_id": user.institution_id,
                                                "reason": reason}, subject=f"users/{user.id}")

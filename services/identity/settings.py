@@ -32,6 +32,10 @@ class Settings:
     argon2: Argon2Params
     lockout: LockoutPolicy
     key_passphrase: str | None
+    # The raw invitation token in the inviter's API response. Off in production: only the e-mail to the
+    # invitee carries the link (InvitationIssued → notifications), so an admin cannot accept an agreement
+    # in a mentor's name. On for tests and tools that have no mailbox.
+    invitation_token_in_response: bool = False
 
 
 def load(overrides: dict | None = None) -> Settings:
@@ -62,4 +66,5 @@ def load(overrides: dict | None = None) -> Settings:
             maximum=dur("IDENTITY_LOCKOUT_MAX", "PT15M"),
         ),
         key_passphrase=get("IDENTITY_KEY_PASSPHRASE", None),
+        invitation_token_in_response=config.flag("IDENTITY_INVITATION_TOKEN_IN_RESPONSE", "off", o),
     )

@@ -33,6 +33,27 @@ def test_shortfall(minimum, active, short):
     assert rules.shortfall(minimum, active) == short
 
 
+@pytest.mark.parametrize("before, after, crossed", [
+    ((25, 25), (24, 25), True),    # at the minimum, one mentor fewer
+    ((30, 25), (24, 25), True),    # above it, straight below
+    ((24, 25), (23, 25), False),   # already below
+    ((26, 25), (25, 25), False),   # down to the minimum: not below
+    ((25, 25), (25, 50), True),    # a larger class raises the minimum
+    ((25, 50), (25, 75), False),   # already below the old minimum
+    ((0, 0), (0, 25), True),       # an HBCU becomes an academic institution
+    ((1, 0), (0, 0), False),       # an HBCU is never below
+])
+def test_r1_falling_below_the_minimum(before, after, crossed):
+    assert rules.fell_below_minimum(before, after) is crossed
+
+
+def test_r1_only_active_mentors_count():
+    assert rules.counts_toward_minimum("mentor", "active")
+    for role, status in [("mentor", "ejected"), ("mentor", "deactivated"), ("mentee", "active"),
+                         ("institution_admin", "active")]:
+        assert not rules.counts_toward_minimum(role, status)
+
+
 def test_r2_needs_a_known_criterion_and_evidence():
     rules.check_mentor_criteria(["teaching_award"], "award letter")
     for criteria, evidence, field in [([], "x", "criteria"), (["charisma"], "x", "criteria"),
