@@ -13,6 +13,8 @@ import uuid
 import requests
 
 from shared.events import broker
+from tests import journeys
+from tests.journeys import admit_published_mentor, call as _call, request_mentorship, until as _until
 
 MENTORSHIP = "/api/v1/mentorship"
 KEYS = ["mentorship.RequestCreated.v1", "mentorship.RequestReminderDue.v1", "mentorship.RequestExpired.v1",
@@ -51,22 +53,6 @@ class Tap:
         self.conn.close()
 
 
-def _call(url, method, path, token=None, expect=(200,), **kw):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    r = requests.request(method, url + path, headers=headers, timeout=30, **kw)
-    assert r.status_code in expect, (method, path, r.status_code, r.text[:500])
-    return r
-
-
-def _until(fn, timeout=60.0, every=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fn()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
-
-
 def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
     import demo.identity
     import demo.training
@@ -81,37 +67,11 @@ def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
     tap = Tap()
     try:
         def sign_in(login):
-            return _call(platform, "POST", "/api/v1/identity/auth/token",
-                         json={"email": login["email"], "password": login["password"]}).json()["access_token"]
+            return journeys.sign_in(platform, login["email"], login["password"])
 
-        # a new mentor of the HBCU, admitted by its admin on an R2 criterion
-        tag = uuid.uuid4().hex[:8]
-        admin = sign_in(logins["harbor admin"])
-        me = _call(platform, "GET", "/api/v1/identity/me", admin).json()["user"]
-        version = _call(platform, "GET", "/api/v1/identity/agreements/mentor/current").json()["version"]
-        invitation = _call(platform, "POST", f"/api/v1/identity/institutions/{me['institution_id']}/mentor-invitations",
-                           admin, (201,), json={"email": f"e2e-mentor-{tag}@example.org", "name": f"Dr. Quiet {tag}",
-                                                "criteria": ["teaching_award"], "evidence": "Teaching award 2024"}).json()
-        mentor_user = _call(platform, "POST", "/api/v1/identity/invitations/accept", None, (201,), json={
-            "token": invitation["token"], "password": "a-long-e2e-password-1",
-            "accept_agreement_version": version}).json()
-        mentor = sign_in({"email": f"e2e-mentor-{tag}@example.org", "password": "a-long-e2e-password-1"})
-        # ... trained (training), as the demo trains people
-        operator = sign_in(logins["operator"])
-        answers = {(m["id"], v["version"]): [q["answer"] for q in v["questions"]]
-                   for m in _call(platform, "GET", "/api/v1/training/authoring/modules", operator).json()
-                   for v in m["versions"]}
-        demo.training._train(client, mentor, answers, None)
-        # ... and published in the directory, nationally
-        name = f"Dr. Quiet {tag}"
-        _call(platform, "PATCH", "/api/v1/directory/me/profile", mentor, json={
-            "display_name": name, "academic_rank": "associate_professor", "specialties": ["Internal Medicine"],
-            "languages": ["English"], "city": "Atlanta", "state": "GA", "bio": "Hospitalist who enjoys teaching.",
-            "scope": "national", "accepting_new_mentees": True, "hours_per_month": 4, "meeting_modes": ["video"],
-            "time_windows": [{"day": "tue", "start": "18:00", "end": "20:00"}], "timezone": "America/New_York"})
-        assert _until(lambda: requests.post(platform + "/api/v1/directory/me/profile/publish",
-                                            json={"consent_to_search": True}, timeout=30,
-                                            headers={"Authorization": f"Bearer {mentor}"}).status_code == 200)
+        # a new mentor of the HBCU, admitted by its admin on an R2 criterion, trained and published
+        admitted = admit_published_mentor(platform, client, logins)
+        mentor_user, name = {"id": admitted.id}, admitted.name
 
         mentee = sign_in(logins["lakeside mentee1"])  # trained by the demo
         untrained = sign_in(logins["lakeside mentee2"])  # part-way through training
@@ -125,12 +85,7 @@ def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
         body = {"mentor_id": mentor_user["id"], "message": "Could you advise me on residency?", "goals": ["residency"]}
 
         def request_as(token):
-            r = requests.post(platform + MENTORSHIP + "/requests", json=body, timeout=30,
-                              headers={"Authorization": f"Bearer {token}"})
-            slug = r.json().get("type", "").rsplit("/", 1)[-1]
-            waiting = r.status_code == 409 and slug in ("mentee-not-enrolled", "mentor-not-active",
-                                                        "mentor-not-trained", "mentor-not-published")
-            return None if waiting else r
+            return request_mentorship(platform, token, mentor_user["id"])
 
         # R6: a mentee without TrainingCompleted is refused with 409
         refused = _until(lambda: request_as(untrained))
@@ -162,7 +117,7 @@ def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
         assert _until(lambda: not search_hits()), "the ejected mentor is still in search"
         _call(platform, "GET", f"/api/v1/directory/mentors/{mentor_user['id']}", mentee, (404,))
         _call(platform, "POST", "/api/v1/identity/auth/token", None, (403,),
-              json={"email": f"e2e-mentor-{tag}@example.org", "password": "a-long-e2e-password-1"})
+              json={"email": admitted.email, "password": admitted.password})
         refused = _until(lambda: (lambda r: r if r.json()["type"].endswith("/mentor-not-active") else None)(
             requests.post(platform + MENTORSHIP + "/requests", json=body, timeout=30,
                           headers={"Authorization": f"Bearer {mentee}"})))
