@@ -88,14 +88,15 @@ class InstitutionAdminEnrolled(_Member):
 class InvitationIssued(_Data):
     """An invitation to join an institution. It carries the link's secret token, because only the e-mail
     to the invitee may deliver it (the inviter's API response does not): notifications is the one
-    consumer, never logs it, never forwards it to feeds or webhooks, and redacts the mail once sent."""
+    consumer, never logs it, never forwards it to feeds or webhooks, and redacts the mail once sent; the
+    relay redacts it in identity's outbox once published (a secret field)."""
     invitation_id = fields.UUID(required=True)
     institution_id = fields.UUID(required=True)
     institution_name = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(["mentor", "mentee", "institution_admin"]))
     name = fields.String(required=True)
     email = fields.Email(required=True)
-    token = fields.String(required=True)
+    token = fields.String(required=True, metadata={"secret": True})
     expires_at = fields.DateTime(required=True)
 
 

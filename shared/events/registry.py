@@ -46,6 +46,11 @@ class EventType:
             raise ValidationError(errors)
         return as_json
 
+    @functools.cached_property
+    def secret_fields(self) -> tuple[str, ...]:
+        """Fields marked metadata={"secret": True}: kept in the outbox only until published."""
+        return tuple(name for name, f in self._strict.fields.items() if f.metadata.get("secret"))
+
     def load(self, payload: dict) -> dict:
         """Validate consumed data; fields added by a newer publisher are ignored."""
         return self._lenient.load(payload)

@@ -19,7 +19,7 @@ from pika import exceptions as amqp_errors
 from sqlalchemy.engine import make_url
 
 from shared.db import Database
-from shared.events import broker
+from shared.events import broker, registry
 from shared.events.envelope import CONTENT_TYPE
 from shared.events.outbox import NOTIFY_CHANNEL
 from shared.events.publisher import ACK, NACK, UNROUTABLE, ConfirmingPublisher
@@ -36,6 +36,11 @@ _MARK_UNROUTABLE = sa.text(
     "UPDATE outbox SET published_at = now(), attempts = attempts + 1, "
     "last_error = 'unroutable: no queue is bound to its routing key' WHERE id = ANY(:ids)"
 )
+# A secret field (a contract field with metadata {"secret": True}, such as an invitation's token) is kept
+# only until the event is published: then its value in the outbox row is replaced.
+_REDACT = sa.text("UPDATE outbox SET body = jsonb_set(body, ARRAY['data', :field], '\"(redacted once published)\"') "
+                  "WHERE id = ANY(:ids) AND body->'data' ? :field")
+REDACTED = "(redacted once published)"
 _MARK_FAILED = sa.text("UPDATE outbox SET attempts = attempts + 1, last_error = :err WHERE id = ANY(:ids)")
 
 AMQP_ERRORS = (amqp_errors.AMQPError, OSError)
@@ -96,7 +101,23 @@ class OutboxRelay:
                 OUTBOX_UNROUTABLE.labels(self.service).inc(len(unroutable))
             if nacked:  # the broker refused them: they stay pending and are tried again
                 conn.execute(_MARK_FAILED, {"ids": nacked, "err": "nacked by broker"})
+            done = set(sent) | set(unroutable)
+            for field, ids in _secret_fields([row for row in rows if row.id in done]).items():
+                conn.execute(_REDACT, {"field": field, "ids": ids})
         return len(rows)
+
+
+def _secret_fields(rows) -> dict[str, list]:
+    """{field: [outbox ids]} of the secret fields of these rows' event types."""
+    out: dict[str, list] = {}
+    for row in rows:
+        try:
+            fields = registry.by_type(row.event_type).secret_fields
+        except registry.UnknownEventType:
+            continue
+        for field in fields:
+            out.setdefault(field, []).append(row.id)
+    return out
 
     # -- loop --------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 
 import pytest
+import sqlalchemy as sa
 
 from services.identity import settings as settings_module
 from shared.events.relay import OutboxRelay
@@ -114,6 +115,12 @@ def test_without_the_setting_only_the_event_carries_the_token_and_it_is_never_lo
         relay._close_broker()
 
     assert len(set(tokens)) == 4
+    # once published, the outbox keeps no token (a secret field of the contract)
+    with identity_db.engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT body::text FROM outbox WHERE event_type LIKE '%.InvitationIssued.v1' "
+                                    "AND published_at IS NOT NULL")).scalars().all()
+    assert kept and not [t for t in tokens if any(t in body for body in kept)]
+    assert all('"token": "(redacted once published)"' in body for body in kept)
     logged = _logged(caplog.records)
     for secret in tokens:
         assert secret not in listed.get_data(as_text=True)
