@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import sqlalchemy as sa
+from prometheus_client import Counter
 
 from services.notifications import rules, senders, service
 from services.notifications import settings as settings_module
@@ -33,6 +34,10 @@ from shared.db import Database
 from shared.jobs import Job
 
 log = logging.getLogger(__name__)
+
+EMAILS = Counter("mmm_notifications_emails_total", "Mails handed to SMTP, by outcome", ["outcome"])
+WEBHOOK_ATTEMPTS = Counter("mmm_notifications_webhook_attempts_total", "Webhook delivery attempts, by outcome",
+                           ["outcome"])
 
 LEASE = timedelta(minutes=2)
 RUN_BUDGET = 20.0  # seconds one run may keep going while work is due
@@ -97,6 +102,7 @@ def _record_emails(database: Database, settings: Settings, batch: list[Email], o
     with database.unit_of_work() as session:
         for mail in batch:
             status, error = outcomes[mail.id]
+            EMAILS.labels(status).inc()
             values: dict = {"attempts": mail.attempts + 1, "leased_until": None, "last_error": error}
             if status == "sent":
                 values.update(status="sent", sent_at=sa.func.now())
@@ -168,6 +174,7 @@ def _record_deliveries(database: Database, settings: Settings, results) -> int:
                 values: dict = {"attempts": n, "leased_until": None, "last_status_code": attempt.status_code,
                                 "last_error": attempt.error, "replay_pending": False}
                 next_at = None
+                WEBHOOK_ATTEMPTS.labels("delivered" if attempt.ok else "failed").inc()
                 if attempt.ok:
                     ok += 1
                     values.update(status="delivered", delivered_at=at)
