@@ -106,19 +106,6 @@ class OutboxRelay:
                 conn.execute(_REDACT, {"field": field, "ids": ids})
         return len(rows)
 
-
-def _secret_fields(rows) -> dict[str, list]:
-    """{field: [outbox ids]} of the secret fields of these rows' event types."""
-    out: dict[str, list] = {}
-    for row in rows:
-        try:
-            fields = registry.by_type(row.event_type).secret_fields
-        except registry.UnknownEventType:
-            continue
-        for field in fields:
-            out.setdefault(field, []).append(row.id)
-    return out
-
     # -- loop --------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
@@ -163,3 +150,16 @@ def _secret_fields(rows) -> dict[str, list]:
                 return
             for _ in listener.notifies(timeout=min(remaining, 1.0), stop_after=1):
                 return
+
+
+def _secret_fields(rows) -> dict[str, list]:
+    """{field: [outbox ids]} of the secret fields of these rows' event types."""
+    out: dict[str, list] = {}
+    for row in rows:
+        try:
+            fields = registry.by_type(row.event_type).secret_fields
+        except registry.UnknownEventType:
+            continue
+        for field in fields:
+            out.setdefault(field, []).append(row.id)
+    return out
