@@ -73,8 +73,8 @@ def test_a_mentor_is_told_of_each_request_reminder_expiry_and_ejection(platform,
     assert "Why: unresponsive" in text and "ask for reinstatement" in text
     assert logins["harbor admin"]["email"] in text  # whom to write to
     wait_for_mail(platform_mail_dir, mentor.email, _subject("requests expired unanswered"), 30)
-    (notice,) = until(lambda: inbox_of(admin, "admin_mentor_ejected"), 30)
-    assert mentor.name in notice["title"]
+    # (other tests eject other mentors of the same institution on this platform)
+    assert until(lambda: [n for n in inbox_of(admin, "admin_mentor_ejected") if mentor.name in n["title"]], 30)
 
     def ejection_in_feed():
         events = call(platform, "GET", "/api/v1/notifications/feed", admin, params={"limit": 500}).json()["events"]
