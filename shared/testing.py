@@ -346,3 +346,32 @@ def wait_for_mail(maildir_path, to: str, predicate=None, timeout: float = 30.0) 
             raise AssertionError(f"no matching mail to {to} in {maildir_path} after {timeout:g} s; "
                                  f"mails to {to}: {subjects or 'none'}")
         time.sleep(0.2)
+
+
+def bearer(token: str) -> dict:
+    """The Authorization header of an access token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class Person:
+    """Someone a service knows from events, with the headers of their access token."""
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    role: str
+    name: str
+    email: str
+    headers: dict = field(repr=False, default_factory=dict)
+
+
+def handle_event(database, handlers, name: str, data: dict, *, time: datetime | None = None,
+                 body: dict | None = None) -> dict:
+    """Handle one event as the consumer would — a parsed CloudEvent, the service's handler, a real
+    transaction — without the broker. Returns the event's body (pass it again to handle a repeat)."""
+    from shared.events import envelope
+
+    body = body or envelope.build(name, data, time=time)
+    event = envelope.parse(body)
+    with database.unit_of_work() as session:
+        handlers.get(event.type.type)(session, event)
+    return body

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pytest
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 
 from services.mentorship.events import handlers
 from shared.app import db_of
-from shared.events import envelope
+from shared.testing import Person, bearer, handle_event
 
 PREFIX = "/api/v1/mentorship"
 
@@ -46,24 +45,7 @@ def client(mentorship_app):
 
 def apply(database, name: str, data: dict, *, time: datetime | None = None) -> None:
     """Handle one consumed event as the consumer would (a parsed CloudEvent, a real transaction)."""
-    event = envelope.parse(envelope.build(name, data, time=time))
-    handler = handlers.get(event.type.type)
-    with database.unit_of_work() as session:
-        handler(session, event)
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@dataclass
-class Person:
-    id: uuid.UUID
-    institution_id: uuid.UUID
-    role: str
-    name: str
-    email: str
-    headers: dict = field(repr=False, default_factory=dict)
+    handle_event(database, handlers, name, data, time=time)
 
 
 class World:

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +19,7 @@ from services.notifications import settings as settings_module
 from services.notifications.events import handlers
 from shared.app import db_of
 from shared.events import envelope
-from shared.testing import free_port
+from shared.testing import Person, bearer, free_port, handle_event
 
 PREFIX = "/api/v1/notifications"
 
@@ -49,32 +49,13 @@ def event_body(name: str, data: dict, *, time: datetime | None = None, event_id:
     return envelope.build(name, data, time=time, event_id=event_id)
 
 
-def apply(database, name: str, data: dict, *, time: datetime | None = None, body: dict | None = None,
-          settings: dict | None = None) -> dict:
+def apply(database, name: str, data: dict, *, time: datetime | None = None, body: dict | None = None) -> dict:
     """Handle one consumed event as the consumer would (a parsed CloudEvent, a real transaction)."""
-    body = body or event_body(name, data, time=time)
-    event = envelope.parse(body)
-    with database.unit_of_work() as session:
-        handlers.get(event.type.type)(session, event)
-    return body
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+    return handle_event(database, handlers, name, data, time=time, body=body)
 
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass
-class Person:
-    id: uuid.UUID
-    institution_id: uuid.UUID
-    role: str
-    name: str
-    email: str
-    headers: dict = field(repr=False, default_factory=dict)
 
 
 class World:
