@@ -214,10 +214,7 @@ def test_concurrent_searches_while_mentors_change_never_show_what_they_must_not(
     assert searches[0] > 50
 
 
-def test_a_remembered_response_is_kept_across_changes_that_cannot_alter_it_and_only_those(world, monkeypatch):
-    # No rebuild of the shared index may start meanwhile (the suite's earlier changes fill its tail): a
-    # new base forgets remembered responses, which is right, but not what this test is about.
-    monkeypatch.setattr(ix, "TAIL_LIMIT", 10**9)
+def test_a_remembered_response_is_kept_across_changes_that_cannot_alter_it_and_only_those(world):
     word, other = token(), token()
     a, b = world.institution(), world.institution()
     mine = world.mentor(a, profile=profile(bio=f"Kept {word}", state="WY"))
