@@ -222,7 +222,8 @@ def set_preferences(session: orm.Session, principal: Principal, changes: dict[st
 def _institution_of_member(session: orm.Session):
     def lookup(user_id):
         person = recipient(session, uuid.UUID(str(user_id)))
-        return person.institution_id if person is not None else None
+        # a string, like the institution ids read from events' data: it goes into a JSONB copy
+        return str(person.institution_id) if person is not None else None
 
     return lookup
 
