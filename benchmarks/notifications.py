@@ -1,27 +1,33 @@
 """Notifications benchmark: event fan-out into inbox rows and queued e-mails through a real worker, and
 webhook deliveries to a local receiver. Prints one JSON object. Not a pass/fail test.
 
-    python benchmarks/notifications.py [--events 20000] [--consumers 2,4] [--publishers 4]
-        [--deliveries 5000] [--concurrency 32] [--mentors 1600] [--mentees 4000] [--institutions 8]
-        [--timeout 300]
+    python benchmarks/notifications.py [--events 20000] [--consumers 2,4] [--workers 1] [--publishers 4]
+        [--jobs idle|on] [--deliveries 5000] [--concurrency 32] [--mentors 1600] [--mentees 4000]
+        [--institutions 8] [--timeout 300] [--skip-fanout] [--skip-webhooks]
 
 It uses a database and a broker prefix of its own (shared.testing.new_run_id()), both removed at the end.
 
 1. Fan-out. Recipients are seeded the way the service learns of them, by handling InstitutionSubscribed,
    InstitutionAdminEnrolled (3 per institution), MentorEnrolled and MenteeEnrolled events (some people
-   also switch some e-mails off in their preferences). Then, for each value of --consumers, a real worker
-   (`python -m mmm.cli worker notifications`, MMM_CONSUMERS threads) runs and N events of a realistic mix
-   (requests created, reminded, accepted, declined, withdrawn, expired with strikes; mentorships; training
-   and CME; evaluations and surveys; ejections and unresponsive mentors told to the mentor and the
-   institution's admins; ...) are published to the run's exchange (shared.testing.publish_events, bodies
-   from shared.events.envelope.build) by --publishers threads. Measured: from the first publish to the
-   moment the counts of inbox, notifications and emails rows reach the numbers the mix must produce.
-   The worker's job threads run as in production, except that NOTIFICATIONS_SMTP_PORT is a port this
-   process holds bound but not listening (every SMTP connection is refused at once) and
-   NOTIFICATIONS_EMAIL_RETRY is PT1H: the e-mail job claims at most 50 due mails a second, fails to
-   connect and defers them, and nothing is sent anywhere. The feed sequencer runs as it would (positions
-   for the feed copies); there are no webhook subscriptions yet. WORKER_PORT=0 (no probe server).
-2. Webhooks. The worker is stopped. A local HTTP receiver (a separate process: ThreadingHTTPServer,
+   also switch some e-mails off in their preferences). Then, for each value of --consumers, --workers
+   real worker processes (`python -m mmm.cli worker notifications`, MMM_CONSUMERS threads each) run and
+   N events of a realistic mix (requests created, reminded, accepted, declined, withdrawn, expired with
+   strikes; mentorships; training and CME; evaluations and surveys; ejections and unresponsive mentors
+   told to the mentor and the institution's admins; ...) are published to the run's exchange
+   (shared.testing.publish_events, bodies from shared.events.envelope.build) by --publishers threads of
+   this process. Measured: from the first publish to the moment the inbox, notifications and emails
+   rows reach the numbers the mix must produce; also the rate while the publishers still run (they and
+   the broker share the two cores with the worker) and after, and the CPU time each party used (the
+   worker, this process, this run's PostgreSQL backends, the RabbitMQ server — shared with anything
+   else using it) per event.
+   Job threads: NOTIFICATIONS_SMTP_PORT is a port this process holds bound but not listening (every
+   SMTP connection is refused at once: nothing is ever sent) and NOTIFICATIONS_EMAIL_RETRY is PT1H.
+   With --jobs idle (the default) NOTIFICATIONS_JOB_INTERVAL is PT1H: each job runs once as the worker
+   starts and not again, so the window measures the consumers; the feed sequencer is then timed on its
+   own on what the fan-out left ("sequencer"). With --jobs on (PT1S, as deployed) the sequencer runs
+   every second and the e-mail job claims 50 due mails a second, fails to connect and defers them.
+   WORKER_PORT=0 (no probe server), MMM_RELAYS=1 (the service publishes nothing).
+2. Webhooks. The workers are stopped. A local HTTP receiver (a separate process: ThreadingHTTPServer,
    HTTP/1.1 keep-alive, answers 204, records each arrival) listens on 127.0.0.1; each institution
    subscribes to every feed event type through service.subscribe (NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE=on).
    Events are handled by the service's handlers (which write the feed copies), jobs.sequence_feed gives
@@ -84,6 +90,66 @@ def percentile(values: list[float], p: float) -> float:
 
 def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used (its threads included), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def broker_pids() -> list[int]:
+    """The RabbitMQ server (beam.smp) on this machine, shared with whatever else uses the broker."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "beam.smp":
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used between start() and stop() by groups of processes: the worker(s), this process
+    (publishing threads and the poller), this run's PostgreSQL backends and the RabbitMQ server."""
+
+    def __init__(self, database, workers):
+        self.database, self.workers = database, workers
+
+    def _backends(self) -> list[int]:
+        import sqlalchemy as sa
+
+        with self.database.engine.connect() as conn:
+            return list(conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")))
+
+    def _read(self, groups: dict[str, list[int]]) -> dict[str, float]:
+        return {name: sum(c for c in (cpu_seconds(p) for p in pids) if c is not None) for name, pids in groups.items()}
+
+    def start(self) -> None:
+        self.groups = {"worker": [w.pid for w in self.workers], "benchmark_process": [os.getpid()],
+                       "postgres_backends": self._backends(), "rabbitmq": broker_pids()}
+        self.before = self._read(self.groups)
+        self.t0 = time.perf_counter()
+
+    def stop(self, events: int) -> dict:
+        after = self._read(self.groups)
+        # backends that connected meanwhile (pool growth) count from zero
+        extra = [p for p in self._backends() if p not in self.groups["postgres_backends"]]
+        used = {k: after[k] - self.before[k] for k in after}
+        used["postgres_backends"] += sum(c for c in (cpu_seconds(p) for p in extra) if c is not None)
+        wall = time.perf_counter() - self.t0
+        return {"wall_s": round(wall, 2),
+                "cpu_s": {k: round(v, 2) for k, v in used.items()},
+                "cpu_ms_per_event": {k: round(v / events * 1000, 3) for k, v in used.items()},
+                "cores_busy": {k: round(v / wall, 2) for k, v in used.items()}}
 
 
 # --- people and events -----------------------------------------------------------------------------------
@@ -291,17 +357,30 @@ def counts(conn) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def wait_counts(database, target: tuple[int, int, int], timeout: float, interval: float = 0.1):
-    """Poll until inbox, notifications and emails reach `target`; (time reached or None, last counts)."""
+def wait_counts(database, target: tuple[int, int, int], timeout: float, interval: float = 0.1,
+                samples: list | None = None):
+    """Poll until inbox, notifications and emails reach `target`; (time reached or None, last counts).
+
+    Only the inbox is counted at each poll (small rows: a few ms); notifications and e-mails (kilobytes
+    a row: counting them ten times a second would cost PostgreSQL a good part of a core) are counted
+    once the inbox is complete — a consumer writes them in the transaction that records the event in
+    the inbox. Each poll's (time, inbox count) is appended to `samples` when given."""
+    import sqlalchemy as sa
+
     deadline = time.monotonic() + timeout
     with database.engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT")
         while True:
-            now = counts(conn)
-            if all(a >= b for a, b in zip(now, target)):
-                return time.time(), now
+            handled = conn.scalar(sa.text("SELECT count(*) FROM inbox"))
+            at = time.time()
+            if samples is not None:
+                samples.append((at, handled))
+            if handled >= target[0]:
+                now = counts(conn)
+                if all(a >= b for a, b in zip(now, target)):
+                    return at, now
             if time.monotonic() > deadline:
-                return None, now
+                return None, counts(conn)
             time.sleep(interval)
 
 
@@ -318,14 +397,24 @@ def queue_depth(name: str) -> int | None:
             conn.close()
 
 
-def fanout(database, mix: Mix, args, consumers: int, smtp_port: int, log_path: Path) -> dict:
-    from shared import testing
-    from shared.events import broker
-
+def worker_env(consumers: int, smtp_port: int, jobs: str) -> dict:
     env = {"MMM_CONSUMERS": str(consumers), "MMM_RELAYS": "1", "WORKER_PORT": "0", "LOG_LEVEL": "WARNING",
            "NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
            "NOTIFICATIONS_EMAIL_RETRY": "PT1H"}
-    worker = start_worker(env, log_path)
+    if jobs == "idle":
+        # Each job runs once when the worker starts, then not for an hour: the measured window is the
+        # consumers' alone (the sequencer's share is measured on its own afterwards).
+        env["NOTIFICATIONS_JOB_INTERVAL"] = "PT1H"
+    return env
+
+
+def fanout(database, mix: Mix, args, consumers: int, smtp_port: int, log_dir: Path) -> dict:
+    from shared import testing
+    from shared.events import broker
+
+    env = worker_env(consumers, smtp_port, args.jobs)
+    workers = [start_worker(env, log_dir / f"worker-c{consumers}-{n}.log") for n in range(args.workers)]
+    log_path = log_dir / f"worker-c{consumers}-0.log"
     try:
         # Warm-up (not measured): the worker connects, compiles its statements, loads its templates.
         with database.engine.connect() as conn:
@@ -349,21 +438,37 @@ def fanout(database, mix: Mix, args, consumers: int, smtp_port: int, log_path: P
             published_at.append(time.time())
 
         threads = [threading.Thread(target=publish, args=(c,), name=f"publisher-{n}") for n, c in enumerate(chunks)]
+        samples: list = []
+        meter = CpuMeter(database, workers)
+        meter.start()
         start = time.time()
         for t in threads:
             t.start()
-        reached, final = wait_counts(database, target, args.timeout)
+        reached, final = wait_counts(database, target, args.timeout, samples=samples)
         for t in threads:
             t.join(timeout=args.timeout)
+        cpu = meter.stop(len(bodies))
         load_after = load()
         published = max(published_at) - start if len(published_at) == len(threads) else None
         result: dict = {
-            "consumers": consumers, "events": len(bodies), "notifications": notes, "emails_queued": mails,
+            "worker_processes": args.workers, "consumers_per_worker": consumers, "events": len(bodies),
+            "notifications": notes, "emails_queued": mails,
             "events_by_type": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
             "publish_seconds": round(published, 2) if published else None,
             "publish_events_per_second": round(len(bodies) / published, 1) if published else None,
-            "load_avg_before": load_before, "load_avg_after": load_after,
+            "load_avg_before": load_before, "load_avg_after": load_after, "cpu": cpu,
         }
+        if published and reached:
+            # The broker and the publishing threads share the two cores with the worker until the last
+            # publish: the rate while publishing, and the worker's rate on the backlog after it.
+            end = start + published
+            at_end = next(((t, c) for t, c in samples if t >= end), samples[-1])
+            handled = at_end[1] - base[0]
+            rest = len(bodies) - handled
+            result["handled_by_end_of_publishing"] = handled
+            result["events_per_second_while_publishing"] = round(handled / (at_end[0] - start), 1)
+            if rest and reached > at_end[0]:
+                result["events_per_second_after_publishing"] = round(rest / (reached - at_end[0]), 1)
         if reached is None:
             result.update(timed_out_after_s=args.timeout, reached={"inbox": final[0] - base[0],
                                                                    "notifications": final[1] - base[1],
@@ -377,7 +482,23 @@ def fanout(database, mix: Mix, args, consumers: int, smtp_port: int, log_path: P
         result["dead_lettered"] = queue_depth(names.dead_letter_queue("notifications"))
         return result
     finally:
-        stop_worker(worker)
+        for worker in workers:
+            stop_worker(worker)
+
+
+def sequencer(database) -> dict:
+    """The feed sequencer on what the fan-out left (jobs idle): positions for every feed copy."""
+    import sqlalchemy as sa
+
+    from services.notifications import jobs
+
+    with database.engine.connect() as conn:
+        waiting = conn.scalar(sa.text("SELECT count(*) FROM feed_events WHERE position IS NULL"))
+    t0 = time.perf_counter()
+    n = jobs.sequence_feed(database)
+    elapsed = time.perf_counter() - t0
+    return {"feed_copies": n, "unsequenced_before": waiting, "seconds": round(elapsed, 2),
+            "copies_per_second": round(n / elapsed, 1) if elapsed else None, "load_avg_after": load()}
 
 
 # --- the webhook receiver ------------------------------------------------------------------------------------
@@ -602,6 +723,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20000, help="events published per fan-out run")
     parser.add_argument("--consumers", default="2,4", help="MMM_CONSUMERS of the worker; a list runs one fan-out each")
     parser.add_argument("--publishers", type=int, default=4, help="threads publishing (one connection each)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (replicas) in the fan-out")
+    parser.add_argument("--jobs", choices=["idle", "on"], default="idle",
+                        help="the worker's job threads during the fan-out: idle (NOTIFICATIONS_JOB_INTERVAL=PT1H; "
+                             "the sequencer is timed on its own afterwards) or on (PT1S, as deployed)")
     parser.add_argument("--deliveries", type=int, default=5000, help="webhook deliveries drained per run")
     parser.add_argument("--concurrency", default="32",
                         help="NOTIFICATIONS_WEBHOOK_CONCURRENCY; a list runs one drain each")
@@ -650,11 +775,12 @@ def main() -> int:
                         "emails, feed_events",
                 "worker_env": {"MMM_RELAYS": 1, "WORKER_PORT": 0, "NOTIFICATIONS_SMTP_PORT": "bound, not listening "
                                "(connections refused)", "NOTIFICATIONS_EMAIL_RETRY": "PT1H",
-                               "NOTIFICATIONS_JOB_INTERVAL": "PT1S (default)"},
+                               "NOTIFICATIONS_JOB_INTERVAL": "PT1H (jobs idle)" if args.jobs == "idle"
+                               else "PT1S (default: sequencer, e-mail job deferring to the closed port)"},
                 "publishers": args.publishers,
-                "runs": [fanout(database, mix, args, c, smtp.getsockname()[1], log_dir / f"worker-{c}.log")
-                         for c in consumer_counts],
+                "runs": [fanout(database, mix, args, c, smtp.getsockname()[1], log_dir) for c in consumer_counts],
             }
+            result["fanout"]["sequencer"] = sequencer(database)
         if not args.skip_webhooks:
             from services.notifications import jobs
 
