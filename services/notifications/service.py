@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import socket
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -42,6 +45,7 @@ def enroll(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID, 
            at: datetime) -> None:
     """Who a person is, from their latest enrollment event; mails queued before their address was known
     get it now."""
+    _forget_people(session)
     stmt = pg.insert(Recipient).values(user_id=user_id, institution_id=institution_id, role=role, name=name,
                                        email=email, status="active", enrolled_at=at, status_at=at)
     stmt = stmt.on_conflict_do_update(
@@ -62,6 +66,7 @@ def enroll(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID, 
 def set_status(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID | None, role: str, status: str,
                at: datetime) -> None:
     """ejected, active (reinstated), exited, deactivated: the latest event wins; deactivated is final."""
+    _forget_people(session)
     stmt = pg.insert(Recipient).values(user_id=user_id, institution_id=institution_id, role=role, status=status,
                                        status_at=at)
     stmt = stmt.on_conflict_do_update(
@@ -79,8 +84,81 @@ def upsert_institution(session: orm.Session, institution_id: uuid.UUID, name: st
         where=Institution.updated_at < stmt.excluded.updated_at))
 
 
-def recipient(session: orm.Session, user_id: uuid.UUID | None) -> Recipient | None:
-    return session.get(Recipient, user_id) if user_id is not None else None
+@dataclass(frozen=True)
+class Person:
+    """A recipient as the handlers read it (a row of `recipients`)."""
+    user_id: uuid.UUID
+    institution_id: uuid.UUID | None
+    role: str
+    name: str | None
+    email: str | None
+    status: str
+
+
+# Each person asked for, whether known or not, with the e-mail preferences they chose (a user may
+# choose before their enrollment reaches this service).
+_PEOPLE = sa.text(
+    "SELECT k.id, r.user_id, r.institution_id, r.role, r.name, r.email, r.status, "
+    "       (SELECT jsonb_object_agg(p.category, p.email) FROM preferences p WHERE p.user_id = k.id) AS chosen "
+    "FROM unnest(CAST(:ids AS uuid[])) AS k(id) LEFT JOIN recipients r ON r.user_id = k.id")
+
+_PEOPLE_KEY = "notifications.people"
+
+
+class _EventPeople:
+    """The people one event names, read together when the handler first looks one of them up."""
+
+    def __init__(self, named: Iterable[uuid.UUID]):
+        self.named = set(named)
+        self.known: dict[uuid.UUID, tuple[Person | None, dict[str, bool]]] = {}
+
+
+@contextlib.contextmanager
+def people_of(session: orm.Session, named: Iterable[uuid.UUID]) -> Iterator[None]:
+    """While an event is handled: the people it names (`named`) are read in one query at the first
+    lookup, and every later lookup of the event (names, status, preferences, the feed's institutions)
+    is answered from that read. Any write to recipients (enroll, set_status) forgets it; nothing is
+    kept beyond the event."""
+    outer = session.info.get(_PEOPLE_KEY)
+    session.info[_PEOPLE_KEY] = _EventPeople(named)
+    try:
+        yield
+    finally:
+        if outer is None:
+            session.info.pop(_PEOPLE_KEY, None)
+        else:
+            session.info[_PEOPLE_KEY] = outer
+
+
+def _read_people(session: orm.Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Person | None, dict[str, bool]]]:
+    found = {}
+    for row in session.execute(_PEOPLE, {"ids": list(ids)}):
+        person = Person(row.user_id, row.institution_id, row.role, row.name, row.email, row.status) \
+            if row.user_id is not None else None
+        found[row.id] = (person, row.chosen or {})
+    return found
+
+
+def _person(session: orm.Session, user_id: uuid.UUID | None) -> tuple[Person | None, dict[str, bool]]:
+    """A person (None when unknown) and their e-mail choices by category."""
+    if user_id is None:
+        return None, {}
+    people = session.info.get(_PEOPLE_KEY)
+    if people is None:
+        return _read_people(session, {user_id})[user_id]
+    if user_id not in people.known:
+        people.known.update(_read_people(session, {user_id} | (people.named - people.known.keys())))
+    return people.known[user_id]
+
+
+def _forget_people(session: orm.Session) -> None:
+    people = session.info.get(_PEOPLE_KEY)
+    if people is not None:
+        people.known.clear()
+
+
+def recipient(session: orm.Session, user_id: uuid.UUID | None) -> Person | None:
+    return _person(session, user_id)[0]
 
 
 def name_of(session: orm.Session, user_id: uuid.UUID | None, fallback: str) -> str:
@@ -105,7 +183,7 @@ def admin_contacts(session: orm.Session, institution_id: uuid.UUID) -> str:
 
 # --- telling people ----------------------------------------------------------------------------------
 
-def _base_context(settings: Settings, person: Recipient | None, category: str) -> dict:
+def _base_context(settings: Settings, person: Person | None, category: str) -> dict:
     return {"name": (person.name if person is not None and person.name else "MentorMeMed member"),
             "public_url": settings.public_url, "preferences_url": f"{settings.public_url}/settings/notifications",
             "mandatory": rules.CATEGORIES[category].mandatory}
@@ -115,21 +193,32 @@ def notify(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: da
            category: str, context: dict, link: str | None) -> bool:
     """Tell one person: an in-app notification and, by their preference, an e-mail. False when the person
     may no longer be told (deactivated)."""
-    person = recipient(session, user_id)
+    person, chosen = _person(session, user_id)
     if person is not None and person.status == "deactivated":
         return False
     full = {**_base_context(settings, person, category), "link": link, **context}
-    pref = session.scalar(sa.select(Preference.email).where(Preference.user_id == user_id,
-                                                             Preference.category == category))
-    wanted = rules.email_wanted(category, pref)
+    wanted = rules.email_wanted(category, chosen.get(category))
     rendered = messages.render(category, full, email=wanted)
-    inserted = session.execute(pg.insert(Notification).values(
-        id=uuid.uuid4(), user_id=user_id, event_id=event_id, category=category, title=rendered.subject,
-        body=rendered.summary, link=link, created_at=at,
-    ).on_conflict_do_nothing().returning(Notification.id)).first()
-    if inserted is not None and wanted:
-        _queue_email(session, event_id, str(user_id), user_id, person.email if person else None, category, rendered)
-    return inserted is not None
+    return bool(session.execute(_TELL, {
+        "id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "category": category,
+        "title": rendered.subject, "body": rendered.summary, "link": link, "created_at": at,
+        "wanted": wanted, "email_id": uuid.uuid4(), "recipient_key": str(user_id),
+        "to_address": person.email if person else None, "subject": rendered.subject, "text_body": rendered.text,
+        "html_body": rendered.html,
+    }).scalar())
+
+
+# The notification and, when it is new and an e-mail is wanted, the e-mail: one statement.
+_TELL = sa.text(
+    "WITH n AS (INSERT INTO notifications (id, user_id, event_id, category, title, body, link, created_at) "
+    "           VALUES (:id, :user_id, :event_id, :category, :title, :body, :link, :created_at) "
+    "           ON CONFLICT DO NOTHING RETURNING id), "
+    "     e AS (INSERT INTO emails (id, event_id, recipient_key, user_id, to_address, category, subject, text_body, "
+    "                               html_body, redact_when_sent) "
+    "           SELECT :email_id, :event_id, :recipient_key, :user_id, :to_address, :category, :subject, :text_body, "
+    "                  :html_body, false FROM n WHERE :wanted "
+    "           ON CONFLICT DO NOTHING) "
+    "SELECT count(*) FROM n")
 
 
 def notify_admins(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: datetime,
@@ -210,6 +299,7 @@ def set_preferences(session: orm.Session, principal: Principal, changes: dict[st
     except rules.PreferenceRefused as exc:
         raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
                       errors=[{"pointer": f"#/email/{exc.category}", "detail": exc.detail}]) from None
+    _forget_people(session)
     for category, wanted in changes.items():
         stmt = pg.insert(Preference).values(user_id=principal.id, category=category, email=wanted, updated_at=now())
         session.execute(stmt.on_conflict_do_update(index_elements=[Preference.user_id, Preference.category],
@@ -242,8 +332,11 @@ def record_feed(session: orm.Session, event: Event) -> int:
         body = {**{k: v for k, v in event.raw.items() if k != "data"}, "subject": subject, "data": data}
         rows.append({"institution_id": uuid.UUID(str(institution_id)), "event_id": event.id,
                      "event_type": event.name, "body": body})
-    session.execute(pg.insert(FeedEvent).values(rows).on_conflict_do_nothing())
+    session.execute(_FEED_COPIES, rows)
     return len(rows)
+
+
+_FEED_COPIES = pg.insert(FeedEvent.__table__).on_conflict_do_nothing()
 
 
 # One sequencer at a time (any replica): positions are handed out in commit order.
