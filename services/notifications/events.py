@@ -29,7 +29,7 @@ def on(name: str):
     def wrap(fn: Teller) -> Teller:
         @handlers.on(name)
         def handle(session: orm.Session, event: Event) -> None:
-            with service.people_of(session, [event.data[f] for f in _PEOPLE_FIELDS if event.data.get(f)]):
+            with service.handling(session, [event.data[f] for f in _PEOPLE_FIELDS if event.data.get(f)]):
                 fn(session, settings_module.load(), event)
                 service.record_feed(session, event)
         return fn
