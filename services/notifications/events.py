@@ -20,13 +20,18 @@ handlers = Handlers()
 Teller = Callable[[orm.Session, Settings, Event], None]
 
 
+# The fields naming the people an event concerns (what handlers and feed projections look up).
+_PEOPLE_FIELDS = ("user_id", "mentee_id", "mentor_id")
+
+
 def on(name: str):
     """Register `fn` for event `name`: it tells people, then the event goes to the feeds."""
     def wrap(fn: Teller) -> Teller:
         @handlers.on(name)
         def handle(session: orm.Session, event: Event) -> None:
-            fn(session, settings_module.load(), event)
-            service.record_feed(session, event)
+            with service.handling(session, [event.data[f] for f in _PEOPLE_FIELDS if event.data.get(f)]):
+                fn(session, settings_module.load(), event)
+                service.record_feed(session, event)
         return fn
     return wrap
 

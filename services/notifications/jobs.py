@@ -27,7 +27,7 @@ from prometheus_client import Counter
 from services.notifications import rules, senders, service
 from services.notifications import settings as settings_module
 from services.notifications.models import (
-    Email, FeedEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription,
+    Email, FeedEvent, WebhookAttempt, WebhookSubscription,
 )
 from services.notifications.settings import Settings
 from shared.db import Database
@@ -159,43 +159,70 @@ def deliver_webhooks(database: Database, settings: Settings | None = None) -> in
     return delivered
 
 
+# Outcomes of a batch of attempts: one UPDATE for the deliveries (a NULL keeps the column as it is:
+# status, delivered_at, retry_until and next_attempt_at change only when the outcome says so) and one
+# INSERT for the delivery log.
+_RECORD_OUTCOMES = sa.text(
+    "UPDATE webhook_deliveries d SET attempts = v.attempts, leased_until = NULL, last_status_code = v.status_code, "
+    "       last_error = v.error, replay_pending = false, status = coalesce(v.status, d.status), "
+    "       delivered_at = coalesce(v.delivered_at, d.delivered_at), "
+    "       retry_until = coalesce(v.retry_until, d.retry_until), "
+    "       next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at) "
+    "FROM unnest(CAST(:id AS uuid[]), CAST(:attempts AS integer[]), CAST(:status_code AS integer[]), "
+    "            CAST(:error AS text[]), CAST(:status AS text[]), CAST(:delivered_at AS timestamptz[]), "
+    "            CAST(:retry_until AS timestamptz[]), CAST(:next_attempt_at AS timestamptz[])) "
+    "     AS v(id, attempts, status_code, error, status, delivered_at, retry_until, next_attempt_at) "
+    "WHERE d.id = v.id")
+_LOG_ATTEMPTS = sa.insert(WebhookAttempt.__table__)
+_OUTCOME_COLUMNS = ("id", "attempts", "status_code", "error", "status", "delivered_at", "retry_until",
+                    "next_attempt_at")
+
+
 def _record_deliveries(database: Database, settings: Settings, results) -> int:
     ok = 0
     with database.unit_of_work() as session:
         by_sub: dict[uuid.UUID, list] = {}
         for claim, at, attempt in results:
             by_sub.setdefault(claim.subscription_id, []).append((claim, at, attempt))
+        outcomes: list[dict] = []
+        log: list[dict] = []
+        subs: list[WebhookSubscription] = []
         for sub_id in sorted(by_sub):
             sub = session.get(WebhookSubscription, sub_id, with_for_update=True)
             if sub is None:
                 continue
+            subs.append(sub)
             for claim, at, attempt in by_sub[sub_id]:
                 n = claim.attempts + 1
-                values: dict = {"attempts": n, "leased_until": None, "last_status_code": attempt.status_code,
-                                "last_error": attempt.error, "replay_pending": False}
+                outcome = {"id": claim.id, "attempts": n, "status_code": attempt.status_code, "error": attempt.error,
+                           "status": None, "delivered_at": None, "retry_until": None, "next_attempt_at": None}
                 next_at = None
                 WEBHOOK_ATTEMPTS.labels("delivered" if attempt.ok else "failed").inc()
                 if attempt.ok:
                     ok += 1
-                    values.update(status="delivered", delivered_at=at)
+                    outcome.update(status="delivered", delivered_at=at)
                     sub.failing_since = None
                 else:
                     retry_until = claim.retry_until or at + settings.webhook_retry_for
-                    values["retry_until"] = retry_until
+                    outcome["retry_until"] = retry_until
                     next_at = at + rules.backoff(n, settings.webhook_retry_base, settings.webhook_retry_max)
                     if rules.give_up(next_at, retry_until):
-                        values["status"], next_at = "failed", None
+                        outcome["status"], next_at = "failed", None
                     else:
-                        values["next_attempt_at"] = next_at
+                        outcome["next_attempt_at"] = next_at
                     if sub.failing_since is None:
                         sub.failing_since = at
-                session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.id == claim.id).values(**values))
-                session.add(WebhookAttempt(delivery_id=claim.id, attempt=n, replay=claim.replay_pending,
-                                           attempted_at=at, status_code=attempt.status_code, error=attempt.error,
-                                           duration_ms=attempt.duration_ms, next_attempt_at=next_at))
+                outcomes.append(outcome)
+                log.append({"delivery_id": claim.id, "attempt": n, "replay": claim.replay_pending, "attempted_at": at,
+                            "status_code": attempt.status_code, "error": attempt.error,
+                            "duration_ms": attempt.duration_ms, "next_attempt_at": next_at})
+        if outcomes:
+            session.execute(_RECORD_OUTCOMES, {c: [o[c] for o in outcomes] for c in _OUTCOME_COLUMNS})
+            session.execute(_LOG_ATTEMPTS, log)
+        for sub in subs:
             if sub.status == "active" and rules.should_disable(service.now(), sub.failing_since,
                                                                 settings.webhook_disable_after):
-                _disable(session, settings, sub, by_sub[sub_id][-1][2].error)
+                _disable(session, settings, sub, by_sub[sub.id][-1][2].error)
     return ok
 
 

@@ -40,7 +40,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=False)
     env.filters["when"] = _when
-    # Blocks are rendered one by one, without their template's top-level imports: the macro is a global.
+    # render() calls a template's blocks one by one, without its top-level code, so a top-level
+    # `{% from "_button.j2" import button %}` never runs: the macro is a global of the environment
+    # instead (the same macro, from the same environment, so the same output as a whole render).
     env.globals["button"] = env.get_template("_button.j2").module.button
     return env
 

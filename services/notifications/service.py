@@ -12,9 +12,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import secrets
 import socket
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -42,6 +46,7 @@ def enroll(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID, 
            at: datetime) -> None:
     """Who a person is, from their latest enrollment event; mails queued before their address was known
     get it now."""
+    _forget_people(session)
     stmt = pg.insert(Recipient).values(user_id=user_id, institution_id=institution_id, role=role, name=name,
                                        email=email, status="active", enrolled_at=at, status_at=at)
     stmt = stmt.on_conflict_do_update(
@@ -62,6 +67,7 @@ def enroll(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID, 
 def set_status(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID | None, role: str, status: str,
                at: datetime) -> None:
     """ejected, active (reinstated), exited, deactivated: the latest event wins; deactivated is final."""
+    _forget_people(session)
     stmt = pg.insert(Recipient).values(user_id=user_id, institution_id=institution_id, role=role, status=status,
                                        status_at=at)
     stmt = stmt.on_conflict_do_update(
@@ -79,8 +85,88 @@ def upsert_institution(session: orm.Session, institution_id: uuid.UUID, name: st
         where=Institution.updated_at < stmt.excluded.updated_at))
 
 
-def recipient(session: orm.Session, user_id: uuid.UUID | None) -> Recipient | None:
-    return session.get(Recipient, user_id) if user_id is not None else None
+@dataclass(frozen=True)
+class Person:
+    """A recipient as the handlers read it (a row of `recipients`)."""
+    user_id: uuid.UUID
+    institution_id: uuid.UUID | None
+    role: str
+    name: str | None
+    email: str | None
+    status: str
+
+
+# Each person asked for, whether known or not, with the e-mail preferences they chose (a user may
+# choose before their enrollment reaches this service).
+_PEOPLE = sa.text(
+    "SELECT k.id, r.user_id, r.institution_id, r.role, r.name, r.email, r.status, "
+    "       (SELECT jsonb_object_agg(p.category, p.email) FROM preferences p WHERE p.user_id = k.id) AS chosen "
+    "FROM unnest(CAST(:ids AS uuid[])) AS k(id) LEFT JOIN recipients r ON r.user_id = k.id")
+
+_HANDLING_KEY = "notifications.handling"
+
+
+class _Handling:
+    """One event being handled: the people it names, read together when the handler first looks one
+    of them up, and what it will write (notifications, e-mails, feed copies), written at its end."""
+
+    def __init__(self, named: Iterable[uuid.UUID]):
+        self.named = set(named)
+        self.known: dict[uuid.UUID, tuple[Person | None, dict[str, bool]]] = {}
+        self.told: list[tuple[dict, dict | None]] = []
+        self.copies: list[dict] = []
+
+
+@contextlib.contextmanager
+def handling(session: orm.Session, named: Iterable[uuid.UUID]) -> Iterator[None]:
+    """While an event is handled:
+    - the people it names (`named`) are read in one query at the first lookup, and every later lookup
+      of the event (names, status, preferences, the feed's institutions) is answered from that read;
+      any write to recipients (enroll, set_status) forgets it;
+    - its notifications, their e-mails and its feed copies are written together, in one statement,
+      when the handler has finished (nothing in a handler reads them back); if it fails, nothing is.
+    Nothing is kept beyond the event."""
+    outer = session.info.get(_HANDLING_KEY)
+    current = session.info[_HANDLING_KEY] = _Handling(named)
+    try:
+        yield
+        _write(session, current.told, current.copies)
+    finally:
+        if outer is None:
+            session.info.pop(_HANDLING_KEY, None)
+        else:
+            session.info[_HANDLING_KEY] = outer
+
+
+def _read_people(session: orm.Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Person | None, dict[str, bool]]]:
+    found = {}
+    for row in session.execute(_PEOPLE, {"ids": list(ids)}):
+        person = Person(row.user_id, row.institution_id, row.role, row.name, row.email, row.status) \
+            if row.user_id is not None else None
+        found[row.id] = (person, row.chosen or {})
+    return found
+
+
+def _person(session: orm.Session, user_id: uuid.UUID | None) -> tuple[Person | None, dict[str, bool]]:
+    """A person (None when unknown) and their e-mail choices by category."""
+    if user_id is None:
+        return None, {}
+    people = session.info.get(_HANDLING_KEY)
+    if people is None:
+        return _read_people(session, {user_id})[user_id]
+    if user_id not in people.known:
+        people.known.update(_read_people(session, {user_id} | (people.named - people.known.keys())))
+    return people.known[user_id]
+
+
+def _forget_people(session: orm.Session) -> None:
+    people = session.info.get(_HANDLING_KEY)
+    if people is not None:
+        people.known.clear()
+
+
+def recipient(session: orm.Session, user_id: uuid.UUID | None) -> Person | None:
+    return _person(session, user_id)[0]
 
 
 def name_of(session: orm.Session, user_id: uuid.UUID | None, fallback: str) -> str:
@@ -105,7 +191,7 @@ def admin_contacts(session: orm.Session, institution_id: uuid.UUID) -> str:
 
 # --- telling people ----------------------------------------------------------------------------------
 
-def _base_context(settings: Settings, person: Recipient | None, category: str) -> dict:
+def _base_context(settings: Settings, person: Person | None, category: str) -> dict:
     return {"name": (person.name if person is not None and person.name else "MentorMeMed member"),
             "public_url": settings.public_url, "preferences_url": f"{settings.public_url}/settings/notifications",
             "mandatory": rules.CATEGORIES[category].mandatory}
@@ -113,23 +199,76 @@ def _base_context(settings: Settings, person: Recipient | None, category: str) -
 
 def notify(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: datetime, user_id: uuid.UUID,
            category: str, context: dict, link: str | None) -> bool:
-    """Tell one person: an in-app notification and, by their preference, an e-mail. False when the person
-    may no longer be told (deactivated)."""
-    person = recipient(session, user_id)
+    """Tell one person: an in-app notification and, by their preference, an e-mail — unless this event
+    already told them (same event, person and category). False when the person may no longer be told
+    (deactivated). Within a handler (handling()) the rows are written when the handler has finished."""
+    person, chosen = _person(session, user_id)
     if person is not None and person.status == "deactivated":
         return False
     full = {**_base_context(settings, person, category), "link": link, **context}
-    pref = session.scalar(sa.select(Preference.email).where(Preference.user_id == user_id,
-                                                             Preference.category == category))
-    wanted = rules.email_wanted(category, pref)
+    wanted = rules.email_wanted(category, chosen.get(category))
     rendered = messages.render(category, full, email=wanted)
-    inserted = session.execute(pg.insert(Notification).values(
-        id=uuid.uuid4(), user_id=user_id, event_id=event_id, category=category, title=rendered.subject,
-        body=rendered.summary, link=link, created_at=at,
-    ).on_conflict_do_nothing().returning(Notification.id)).first()
-    if inserted is not None and wanted:
-        _queue_email(session, event_id, str(user_id), user_id, person.email if person else None, category, rendered)
-    return inserted is not None
+    note = {"id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "category": category,
+            "title": rendered.subject, "body": rendered.summary, "link": link, "created_at": at}
+    mail = {"id": uuid.uuid4(), "event_id": event_id, "recipient_key": str(user_id), "user_id": user_id,
+            "to_address": person.email if person else None, "category": category, "subject": rendered.subject,
+            "text_body": rendered.text, "html_body": rendered.html} if wanted else None
+    current = session.info.get(_HANDLING_KEY)
+    if current is not None:
+        current.told.append((note, mail))
+        return True
+    return _write(session, [(note, mail)], []) > 0
+
+
+# An event's notifications, the e-mails of those that are new, and its feed copies: one statement
+# (one shape per number of rows of each, each prepared once per connection by the driver).
+_NOTE_COLUMNS = ("id", "user_id", "event_id", "category", "title", "body", "link", "created_at")
+_MAIL_COLUMNS = ("id", "event_id", "recipient_key", "user_id", "to_address", "category", "subject", "text_body",
+                 "html_body")
+_COPY_COLUMNS = ("institution_id", "event_id", "event_type", "body")
+_UUIDS = {"id", "event_id", "user_id"}
+
+
+def _values(prefix: str, count: int, columns: tuple[str, ...], cast_uuids: bool = False) -> str:
+    def param(i: int, c: str) -> str:
+        return f"CAST(:{prefix}{i}_{c} AS uuid)" if cast_uuids and c in _UUIDS else f":{prefix}{i}_{c}"
+    return ", ".join("(" + ", ".join(param(i, c) for c in columns) + ")" for i in range(count))
+
+
+@functools.lru_cache(maxsize=256)
+def _write_statement(notes: int, mails: int, copies: int) -> sa.TextClause:
+    parts = []
+    if notes:
+        parts.append(f"n AS (INSERT INTO notifications ({', '.join(_NOTE_COLUMNS)}) "
+                     f"VALUES {_values('n', notes, _NOTE_COLUMNS)} "
+                     "ON CONFLICT DO NOTHING RETURNING event_id, user_id, category)")
+    if mails:  # only for notifications that are new
+        parts.append(f"m AS (INSERT INTO emails ({', '.join(_MAIL_COLUMNS)}, redact_when_sent) "
+                     f"SELECT v.*, false FROM (VALUES {_values('m', mails, _MAIL_COLUMNS, True)}) "
+                     f"AS v({', '.join(_MAIL_COLUMNS)}) "
+                     "JOIN n ON n.event_id = v.event_id AND n.user_id = v.user_id AND n.category = v.category "
+                     "ON CONFLICT DO NOTHING)")
+    if copies:
+        parts.append(f"f AS (INSERT INTO feed_events ({', '.join(_COPY_COLUMNS)}) "
+                     f"VALUES {_values('f', copies, _COPY_COLUMNS)} ON CONFLICT DO NOTHING)")
+    statement = sa.text("WITH " + ", ".join(parts) + (" SELECT count(*) FROM n" if notes else " SELECT 0"))
+    # the feed body as the model's JSONB column serialises it
+    return statement.bindparams(*[sa.bindparam(f"f{i}_body", type_=FeedEvent.__table__.c.body.type)
+                                  for i in range(copies)])
+
+
+def _write(session: orm.Session, told: list[tuple[dict, dict | None]], copies: list[dict]) -> int:
+    """Insert notifications (a repeat of event, person and category is dropped), the e-mails of those
+    inserted, and feed copies; how many notifications were new."""
+    if not told and not copies:
+        return 0
+    mails = [mail for _, mail in told if mail]
+    params = {}
+    for prefix, rows, columns in (("n", [note for note, _ in told], _NOTE_COLUMNS), ("m", mails, _MAIL_COLUMNS),
+                                  ("f", copies, _COPY_COLUMNS)):
+        for i, row in enumerate(rows):
+            params.update({f"{prefix}{i}_{c}": row[c] for c in columns})
+    return session.execute(_write_statement(len(told), len(mails), len(copies)), params).scalar()
 
 
 def notify_admins(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: datetime,
@@ -210,6 +349,7 @@ def set_preferences(session: orm.Session, principal: Principal, changes: dict[st
     except rules.PreferenceRefused as exc:
         raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
                       errors=[{"pointer": f"#/email/{exc.category}", "detail": exc.detail}]) from None
+    _forget_people(session)
     for category, wanted in changes.items():
         stmt = pg.insert(Preference).values(user_id=principal.id, category=category, email=wanted, updated_at=now())
         session.execute(stmt.on_conflict_do_update(index_elements=[Preference.user_id, Preference.category],
@@ -222,7 +362,8 @@ def set_preferences(session: orm.Session, principal: Principal, changes: dict[st
 def _institution_of_member(session: orm.Session):
     def lookup(user_id):
         person = recipient(session, uuid.UUID(str(user_id)))
-        return str(person.institution_id) if person is not None else None  # as the event's JSON would
+        # a string, like the institution ids read from events' data: it goes into a JSONB copy
+        return str(person.institution_id) if person is not None else None
 
     return lookup
 
@@ -241,7 +382,11 @@ def record_feed(session: orm.Session, event: Event) -> int:
         body = {**{k: v for k, v in event.raw.items() if k != "data"}, "subject": subject, "data": data}
         rows.append({"institution_id": uuid.UUID(str(institution_id)), "event_id": event.id,
                      "event_type": event.name, "body": body})
-    session.execute(pg.insert(FeedEvent).values(rows).on_conflict_do_nothing())
+    current = session.info.get(_HANDLING_KEY)
+    if current is not None:
+        current.copies.extend(rows)
+    else:
+        _write(session, [], rows)
     return len(rows)
 
 
