@@ -24,13 +24,23 @@ Teller = Callable[[orm.Session, Settings, Event], None]
 _PEOPLE_FIELDS = ("user_id", "mentee_id", "mentor_id")
 
 
+def _named(event: Event) -> list:
+    return [event.data[f] for f in _PEOPLE_FIELDS if event.data.get(f)]
+
+
+@handlers.around_batch
+def batch(session: orm.Session, events: list[Event]):
+    """A consumer batch: its people read once, its rows written once (service.batching)."""
+    return service.batching(session, [person for event in events for person in _named(event)])
+
+
 def on(name: str):
     """Register `fn` for event `name`: it tells people, then the event goes to the feeds."""
     def wrap(fn: Teller) -> Teller:
         @handlers.on(name)
         def handle(session: orm.Session, event: Event) -> None:
-            with service.handling(session, [event.data[f] for f in _PEOPLE_FIELDS if event.data.get(f)]):
-                fn(session, settings_module.load(), event)
+            with service.handling(session, _named(event)):
+                fn(session, settings_module.for_handlers(), event)
                 service.record_feed(session, event)
         return fn
     return wrap

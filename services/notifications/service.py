@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import secrets
 import socket
 import uuid
@@ -46,7 +45,7 @@ def enroll(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID, 
            at: datetime) -> None:
     """Who a person is, from their latest enrollment event; mails queued before their address was known
     get it now."""
-    _forget_people(session)
+    _forget_people(session, user_id)
     stmt = pg.insert(Recipient).values(user_id=user_id, institution_id=institution_id, role=role, name=name,
                                        email=email, status="active", enrolled_at=at, status_at=at)
     stmt = stmt.on_conflict_do_update(
@@ -62,12 +61,17 @@ def enroll(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID, 
         sa.or_(Recipient.status_at.is_(None), Recipient.status_at <= at)).values(status="active", status_at=at))
     session.execute(sa.update(Email).where(Email.user_id == user_id, Email.to_address.is_(None))
                     .values(to_address=email))
+    current = session.info.get(_HANDLING_KEY)
+    if current is not None:  # mails of this batch, not written yet
+        for _, mail in current.told:
+            if mail is not None and mail["user_id"] == user_id and mail["to_address"] is None:
+                mail["to_address"] = email
 
 
 def set_status(session: orm.Session, user_id: uuid.UUID, institution_id: uuid.UUID | None, role: str, status: str,
                at: datetime) -> None:
     """ejected, active (reinstated), exited, deactivated: the latest event wins; deactivated is final."""
-    _forget_people(session)
+    _forget_people(session, user_id)
     stmt = pg.insert(Recipient).values(user_id=user_id, institution_id=institution_id, role=role, status=status,
                                        status_at=at)
     stmt = stmt.on_conflict_do_update(
@@ -115,6 +119,7 @@ class _Handling:
         self.known: dict[uuid.UUID, tuple[Person | None, dict[str, bool]]] = {}
         self.told: list[tuple[dict, dict | None]] = []
         self.copies: list[dict] = []
+        self.batch = False
 
 
 @contextlib.contextmanager
@@ -122,11 +127,15 @@ def handling(session: orm.Session, named: Iterable[uuid.UUID]) -> Iterator[None]
     """While an event is handled:
     - the people it names (`named`) are read in one query at the first lookup, and every later lookup
       of the event (names, status, preferences, the feed's institutions) is answered from that read;
-      any write to recipients (enroll, set_status) forgets it;
+      a write to a person's row (enroll, set_status) makes their next lookup read it again;
     - its notifications, their e-mails and its feed copies are written together, in one statement,
       when the handler has finished (nothing in a handler reads them back); if it fails, nothing is.
-    Nothing is kept beyond the event."""
+    Within a batch (batching()) both happen once for the whole batch instead."""
     outer = session.info.get(_HANDLING_KEY)
+    if outer is not None and outer.batch:
+        outer.named.update(named)
+        yield
+        return
     current = session.info[_HANDLING_KEY] = _Handling(named)
     try:
         yield
@@ -136,6 +145,21 @@ def handling(session: orm.Session, named: Iterable[uuid.UUID]) -> Iterator[None]
             session.info.pop(_HANDLING_KEY, None)
         else:
             session.info[_HANDLING_KEY] = outer
+
+
+@contextlib.contextmanager
+def batching(session: orm.Session, named: Iterable[uuid.UUID]) -> Iterator[None]:
+    """The consumer's batch of events in one transaction: the people all of them name are read in one
+    query, and all their notifications, e-mails and feed copies written in one statement at its end
+    (two round trips for the batch instead of two per event). If a handler fails, the consumer rolls
+    the batch back and handles each event alone (handling() alone then)."""
+    state = session.info[_HANDLING_KEY] = _Handling(named)
+    state.batch = True
+    try:
+        yield
+        _write(session, state.told, state.copies)
+    finally:
+        session.info.pop(_HANDLING_KEY, None)
 
 
 def _read_people(session: orm.Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[Person | None, dict[str, bool]]]:
@@ -159,10 +183,11 @@ def _person(session: orm.Session, user_id: uuid.UUID | None) -> tuple[Person | N
     return people.known[user_id]
 
 
-def _forget_people(session: orm.Session) -> None:
+def _forget_people(session: orm.Session, user_id: uuid.UUID) -> None:
+    """After a write to a person's row: their next lookup reads it again."""
     people = session.info.get(_HANDLING_KEY)
     if people is not None:
-        people.known.clear()
+        people.known.pop(user_id, None)
 
 
 def recipient(session: orm.Session, user_id: uuid.UUID | None) -> Person | None:
@@ -220,41 +245,24 @@ def notify(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: da
     return _write(session, [(note, mail)], []) > 0
 
 
-# An event's notifications, the e-mails of those that are new, and its feed copies: one statement
-# (one shape per number of rows of each, each prepared once per connection by the driver).
+# Notifications, the e-mails of those that are new, and feed copies: three pipelined executemany calls
+# on the driver's connection (prepared once per connection; about one round trip each, whatever the
+# number of rows). Cheaper in Python than one large SQL text per batch, which SQLAlchemy and the driver
+# had to compile and parse again for every new number of rows.
 _NOTE_COLUMNS = ("id", "user_id", "event_id", "category", "title", "body", "link", "created_at")
 _MAIL_COLUMNS = ("id", "event_id", "recipient_key", "user_id", "to_address", "category", "subject", "text_body",
                  "html_body")
 _COPY_COLUMNS = ("institution_id", "event_id", "event_type", "body")
-_UUIDS = {"id", "event_id", "user_id"}
 
 
-def _values(prefix: str, count: int, columns: tuple[str, ...], cast_uuids: bool = False) -> str:
-    def param(i: int, c: str) -> str:
-        return f"CAST(:{prefix}{i}_{c} AS uuid)" if cast_uuids and c in _UUIDS else f":{prefix}{i}_{c}"
-    return ", ".join("(" + ", ".join(param(i, c) for c in columns) + ")" for i in range(count))
+def _insert(table: str, columns: tuple[str, ...], returning: str = "") -> str:
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+            f"ON CONFLICT DO NOTHING{returning}")
 
 
-@functools.lru_cache(maxsize=256)
-def _write_statement(notes: int, mails: int, copies: int) -> sa.TextClause:
-    parts = []
-    if notes:
-        parts.append(f"n AS (INSERT INTO notifications ({', '.join(_NOTE_COLUMNS)}) "
-                     f"VALUES {_values('n', notes, _NOTE_COLUMNS)} "
-                     "ON CONFLICT DO NOTHING RETURNING event_id, user_id, category)")
-    if mails:  # only for notifications that are new
-        parts.append(f"m AS (INSERT INTO emails ({', '.join(_MAIL_COLUMNS)}, redact_when_sent) "
-                     f"SELECT v.*, false FROM (VALUES {_values('m', mails, _MAIL_COLUMNS, True)}) "
-                     f"AS v({', '.join(_MAIL_COLUMNS)}) "
-                     "JOIN n ON n.event_id = v.event_id AND n.user_id = v.user_id AND n.category = v.category "
-                     "ON CONFLICT DO NOTHING)")
-    if copies:
-        parts.append(f"f AS (INSERT INTO feed_events ({', '.join(_COPY_COLUMNS)}) "
-                     f"VALUES {_values('f', copies, _COPY_COLUMNS)} ON CONFLICT DO NOTHING)")
-    statement = sa.text("WITH " + ", ".join(parts) + (" SELECT count(*) FROM n" if notes else " SELECT 0"))
-    # the feed body as the model's JSONB column serialises it
-    return statement.bindparams(*[sa.bindparam(f"f{i}_body", type_=FeedEvent.__table__.c.body.type)
-                                  for i in range(copies)])
+_INSERT_NOTE = _insert("notifications", _NOTE_COLUMNS, " RETURNING id")
+_INSERT_MAIL = _insert("emails", _MAIL_COLUMNS)
+_INSERT_COPY = _insert("feed_events", _COPY_COLUMNS)
 
 
 def _write(session: orm.Session, told: list[tuple[dict, dict | None]], copies: list[dict]) -> int:
@@ -262,13 +270,29 @@ def _write(session: orm.Session, told: list[tuple[dict, dict | None]], copies: l
     inserted, and feed copies; how many notifications were new."""
     if not told and not copies:
         return 0
-    mails = [mail for _, mail in told if mail]
-    params = {}
-    for prefix, rows, columns in (("n", [note for note, _ in told], _NOTE_COLUMNS), ("m", mails, _MAIL_COLUMNS),
-                                  ("f", copies, _COPY_COLUMNS)):
-        for i, row in enumerate(rows):
-            params.update({f"{prefix}{i}_{c}": row[c] for c in columns})
-    return session.execute(_write_statement(len(told), len(mails), len(copies)), params).scalar()
+    from psycopg.types.json import Jsonb
+
+    driver = session.connection().connection.driver_connection
+    new = 0
+    with driver.cursor() as cur:
+        if told:
+            cur.executemany(_INSERT_NOTE, [tuple(note[c] for c in _NOTE_COLUMNS) for note, _ in told],
+                            returning=True)
+            inserted = set()
+            while True:
+                row = cur.fetchone()
+                if row is not None:
+                    inserted.add(row[0])
+                if not cur.nextset():
+                    break
+            new = len(inserted)
+            mails = [mail for note, mail in told if mail is not None and note["id"] in inserted]
+            if mails:
+                cur.executemany(_INSERT_MAIL, [tuple(m[c] for c in _MAIL_COLUMNS) for m in mails])
+        if copies:
+            cur.executemany(_INSERT_COPY, [(c["institution_id"], c["event_id"], c["event_type"], Jsonb(c["body"]))
+                                           for c in copies])
+    return new
 
 
 def notify_admins(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: datetime,
@@ -349,7 +373,7 @@ def set_preferences(session: orm.Session, principal: Principal, changes: dict[st
     except rules.PreferenceRefused as exc:
         raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
                       errors=[{"pointer": f"#/email/{exc.category}", "detail": exc.detail}]) from None
-    _forget_people(session)
+    _forget_people(session, principal.id)
     for category, wanted in changes.items():
         stmt = pg.insert(Preference).values(user_id=principal.id, category=category, email=wanted, updated_at=now())
         session.execute(stmt.on_conflict_do_update(index_elements=[Preference.user_id, Preference.category],

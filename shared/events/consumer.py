@@ -150,20 +150,24 @@ class Consumer:
             if events:
                 new_ids = set(session.scalars(_INBOX_MANY, {
                     "ids": [e.id for e in events], "types": [e.type.type for e in events]}).all())
+            todo = []
             for event in events:
                 if event.id not in new_ids:
                     handled.append("duplicate")
                     continue
                 new_ids.discard(event.id)  # the same event twice in one batch: handle it once
-                logs.correlation_id.set(event.correlation_id)
-                try:
-                    self.handlers.get(event.type.type)(session, event)
-                except _DB_DOWN:
-                    raise
-                except Exception:  # noqa: BLE001 - redo the batch carefully, one savepoint each
-                    session.rollback()
-                    return None
+                todo.append(event)
                 handled.append("handled")
+            try:
+                with self.handlers.batch(session, todo):
+                    for event in todo:
+                        logs.correlation_id.set(event.correlation_id)
+                        self.handlers.get(event.type.type)(session, event)
+            except _DB_DOWN:
+                raise
+            except Exception:  # noqa: BLE001 - redo the batch carefully, one savepoint each
+                session.rollback()
+                return None
             session.commit()
         outcomes, results = [], iter(handled)
         for message, event, reason in parsed:

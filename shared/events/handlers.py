@@ -1,6 +1,7 @@
 """Event handlers of a service, dispatched by event name."""
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from sqlalchemy import orm
@@ -20,6 +21,18 @@ class Handlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
+        self._batch: Callable[[orm.Session, list[Event]], contextlib.AbstractContextManager] | None = None
+
+    def around_batch(self, fn: Callable[[orm.Session, list[Event]], contextlib.AbstractContextManager]):
+        """Decorator: a context manager the consumer enters around a batch of events handled in one
+        transaction (its fast path), so that a service can read what the batch needs in one query and
+        write its rows in one statement. It must leave the session as the handlers alone would; when any
+        handler fails, the consumer rolls the batch back and handles each event alone, outside it."""
+        self._batch = fn
+        return fn
+
+    def batch(self, session: orm.Session, events: list[Event]) -> contextlib.AbstractContextManager:
+        return self._batch(session, events) if self._batch is not None else contextlib.nullcontext()
 
     def on(self, name: str) -> Callable[[Handler], Handler]:
         et = registry.by_name(name)

@@ -165,3 +165,35 @@ def test_each_event_delivered_twice_through_the_broker_tells_each_recipient_once
         dup = conn.execute(sa.text("SELECT count(*) FROM (SELECT event_id, user_id, category FROM notifications "
                                    "GROUP BY 1, 2, 3 HAVING count(*) > 1) d")).scalar_one()
     assert dup == 0
+
+
+def test_a_batch_sees_its_own_enrollments_and_deactivations_in_order(world, notifications_db, consumer):
+    """One consumer batch (one transaction, rows written at its end): a request to a mentor not yet
+    enrolled gets the address the batch's later enrollment brings; after a deactivation in the same
+    batch, a later request tells the mentor nothing."""
+    inst = world.institution()
+    mentee = world.person("mentee", inst)
+    late = world.person("mentor", inst, enrolled=False)
+    gone = world.person("mentor", inst)
+
+    def request(mentor):
+        return event_body("RequestCreated", {
+            "request_id": uuid.uuid4(), "mentee_id": mentee.id, "mentor_id": mentor.id,
+            "mentee_institution_id": inst, "mentor_institution_id": inst, "created_at": now(),
+            "respond_by": now() + timedelta(days=14)})
+
+    first, second = request(late), request(gone)
+    bodies = [first,
+              event_body("MentorEnrolled", {"user_id": late.id, "institution_id": inst, "name": late.name,
+                                            "email": late.email}),
+              second,
+              event_body("UserDeactivated", {"user_id": gone.id, "institution_id": inst, "role": "mentor"}),
+              request(gone)]
+    publish_events(bodies)
+    wait_until(lambda: count(notifications_db, "SELECT count(*) FROM inbox WHERE event_id = ANY(CAST(:ids AS uuid[]))",
+                             ids=[b["id"] for b in bodies]) == len(bodies), 30, "the batch handled")
+    assert rows(notifications_db, "SELECT to_address FROM emails WHERE event_id = :e", e=first["id"]) == [(late.email,)]
+    assert count(notifications_db, "SELECT count(*) FROM notifications WHERE user_id = :u", u=gone.id) == 1
+    assert _notifications(notifications_db, second["id"]) == [(str(gone.id), "request_received")]
+    assert count(notifications_db, "SELECT count(*) FROM feed_events WHERE event_id = ANY(CAST(:ids AS uuid[]))",
+                 ids=[b["id"] for b in bodies]) == 5
