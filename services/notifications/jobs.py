@@ -24,7 +24,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from prometheus_client import Counter
 
-from services.notifications import rules, senders, service
+from services.notifications import messages, rules, senders, service
 from services.notifications import settings as settings_module
 from services.notifications.models import (
     Email, FeedEvent, WebhookAttempt, WebhookSubscription,
@@ -79,6 +79,9 @@ def send_emails(database: Database, settings: Settings | None = None) -> int:
         try:
             with senders.Mailer(settings) as mailer:
                 for mail in batch:
+                    if mail.text_body is None:  # rendered now, from the context kept at the event
+                        rendered = messages.render(mail.category, mail.context)
+                        mail.text_body, mail.html_body = rendered.text, rendered.html
                     msg = senders.build_message(settings, mail.id, mail.to_address, mail.subject, mail.text_body,
                                                 mail.html_body)
                     try:
@@ -104,6 +107,8 @@ def _record_emails(database: Database, settings: Settings, batch: list[Email], o
             status, error = outcomes[mail.id]
             EMAILS.labels(status).inc()
             values: dict = {"attempts": mail.attempts + 1, "leased_until": None, "last_error": error}
+            if mail.text_body is not None and mail.context is not None:  # keep the bodies as rendered
+                values.update(text_body=mail.text_body, html_body=mail.html_body, context=None)
             if status == "sent":
                 values.update(status="sent", sent_at=sa.func.now())
                 if mail.redact_when_sent:  # an invitation's link is the invitee's alone

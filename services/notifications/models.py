@@ -73,7 +73,7 @@ class Notification(Base):
 
 
 class Email(Base):
-    """A rendered mail waiting for (or done with) SMTP. `to_address` is empty while the recipient's
+    """A mail waiting for (or done with) SMTP. `to_address` is empty while the recipient's
     enrollment has not reached this service; their enrollment fills it in."""
     __tablename__ = "emails"
     __table_args__ = (
@@ -88,8 +88,11 @@ class Email(Base):
     to_address: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     category: orm.Mapped[str] = orm.mapped_column(sa.Text)
     subject: orm.Mapped[str] = orm.mapped_column(sa.Text)
-    text_body: orm.Mapped[str] = orm.mapped_column(sa.Text)
-    html_body: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    # The template's context, kept until the mail is rendered for sending (the fan-out renders only the
+    # subject); then the bodies as sent. A mail rendered at once (an invitation) has its bodies only.
+    context: orm.Mapped[dict | None] = orm.mapped_column(pg.JSONB)
+    text_body: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    html_body: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     redact_when_sent: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, server_default=sa.false())
     status: orm.Mapped[str] = orm.mapped_column(sa.Text, server_default="queued")  # queued, sent, failed
     attempts: orm.Mapped[int] = orm.mapped_column(sa.Integer, server_default="0")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import secrets
 import socket
 import uuid
@@ -232,12 +233,13 @@ def notify(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: da
         return False
     full = {**_base_context(settings, person, category), "link": link, **context}
     wanted = rules.email_wanted(category, chosen.get(category))
-    rendered = messages.render(category, full, email=wanted)
+    # The in-app parts now; the mail's bodies when it is sent, from the same context (send_emails).
+    rendered = messages.render(category, full, email=False)
     note = {"id": uuid.uuid4(), "user_id": user_id, "event_id": event_id, "category": category,
             "title": rendered.subject, "body": rendered.summary, "link": link, "created_at": at}
     mail = {"id": uuid.uuid4(), "event_id": event_id, "recipient_key": str(user_id), "user_id": user_id,
             "to_address": person.email if person else None, "category": category, "subject": rendered.subject,
-            "text_body": rendered.text, "html_body": rendered.html} if wanted else None
+            "context": full} if wanted else None
     current = session.info.get(_HANDLING_KEY)
     if current is not None:
         current.told.append((note, mail))
@@ -250,8 +252,7 @@ def notify(session: orm.Session, settings: Settings, event_id: uuid.UUID, at: da
 # number of rows). Cheaper in Python than one large SQL text per batch, which SQLAlchemy and the driver
 # had to compile and parse again for every new number of rows.
 _NOTE_COLUMNS = ("id", "user_id", "event_id", "category", "title", "body", "link", "created_at")
-_MAIL_COLUMNS = ("id", "event_id", "recipient_key", "user_id", "to_address", "category", "subject", "text_body",
-                 "html_body")
+_MAIL_COLUMNS = ("id", "event_id", "recipient_key", "user_id", "to_address", "category", "subject", "context")
 _COPY_COLUMNS = ("institution_id", "event_id", "event_type", "body")
 
 
@@ -263,6 +264,12 @@ def _insert(table: str, columns: tuple[str, ...], returning: str = "") -> str:
 _INSERT_NOTE = _insert("notifications", _NOTE_COLUMNS, " RETURNING id")
 _INSERT_MAIL = _insert("emails", _MAIL_COLUMNS)
 _INSERT_COPY = _insert("feed_events", _COPY_COLUMNS)
+
+
+def _context_json(context: dict) -> str:
+    """A template context as JSON: datetimes as ISO strings (the `when` filter reads both), decimals and
+    ids as strings."""
+    return json.dumps(context, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v))
 
 
 def _write(session: orm.Session, told: list[tuple[dict, dict | None]], copies: list[dict]) -> int:
@@ -288,7 +295,8 @@ def _write(session: orm.Session, told: list[tuple[dict, dict | None]], copies: l
             new = len(inserted)
             mails = [mail for note, mail in told if mail is not None and note["id"] in inserted]
             if mails:
-                cur.executemany(_INSERT_MAIL, [tuple(m[c] for c in _MAIL_COLUMNS) for m in mails])
+                cur.executemany(_INSERT_MAIL, [tuple(Jsonb(m[c], dumps=_context_json) if c == "context" else m[c]
+                                                     for c in _MAIL_COLUMNS) for m in mails])
         if copies:
             cur.executemany(_INSERT_COPY, [(c["institution_id"], c["event_id"], c["event_type"], Jsonb(c["body"]))
                                            for c in copies])

@@ -112,15 +112,24 @@ def test_deactivated_people_are_told_nothing_more(world, notifications_db):
     assert count(notifications_db, "SELECT count(*) FROM emails WHERE user_id = :u", u=mentor.id) == 0
 
 
-def test_the_ejected_mentor_is_told_how_to_ask_for_reinstatement(world, notifications_db):
+def test_the_ejected_mentor_is_told_how_to_ask_for_reinstatement(world, notifications_db, smtp):
+    from services.notifications import jobs
+    from tests.notifications.conftest import settings_for
+
     inst = world.institution()
     admin, mentor = world.person("institution_admin", inst), world.person("mentor", inst)
     apply(notifications_db, "MentorEjected", {"user_id": mentor.id, "institution_id": inst,
                                               "reason": "2 requests expired unanswered within 180 days"})
-    text = rows(notifications_db, "SELECT text_body FROM emails WHERE user_id = :u", u=mentor.id)[0][0]
+    (kept,) = rows(notifications_db, "SELECT subject, text_body, context FROM emails WHERE user_id = :u", u=mentor.id)
+    assert kept.subject == "You have been ejected from MentorMeMed" and kept.text_body is None  # rendered when sent
+    jobs.send_emails(notifications_db, settings_for(NOTIFICATIONS_SMTP_PORT=str(smtp.port)))
+    (msg,) = smtp.to(mentor.email)
+    text = msg.get_body(("plain",)).get_content()
     assert "2 requests expired unanswered within 180 days" in text
     assert "ask for reinstatement" in text and admin.email in text
     assert "cannot be switched off" in text
+    (sent,) = rows(notifications_db, "SELECT text_body, context FROM emails WHERE user_id = :u", u=mentor.id)
+    assert sent.text_body.split() == text.split() and sent.context is None  # the mail as sent is kept
 
 
 def test_invitations_are_mailed_to_the_invitee_only(world, notifications_db):
