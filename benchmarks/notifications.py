@@ -750,6 +750,8 @@ def main() -> int:
     from shared import config, db, migrations
     from shared.events import broker
 
+    import shutil
+
     result: dict = {"benchmark": "notifications: event fan-out through a worker; webhook deliveries",
                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                     "load_avg_at_start": load()}
@@ -792,6 +794,7 @@ def main() -> int:
                     "subscriptions": len(secrets), "job": "jobs.deliver_webhooks called in this process",
                     "runs": [webhooks(database, mix, args, c, receiver, secrets) for c in concurrencies],
                 }
+        shutil.rmtree(log_dir, ignore_errors=True)  # the workers' logs are kept only when something failed
     finally:
         smtp.close()
         if database is not None:
