@@ -95,20 +95,18 @@ def _request_link(settings: Settings, request_id) -> str:
     return f"{settings.public_url}/requests/{request_id}"
 
 
-@on("RequestCreated")
-def request_created(session, settings, event):
-    d = event.data
-    _tell(session, settings, event, d["mentor_id"], "request_received",
-          {"mentee_name": service.name_of(session, d["mentee_id"], "A mentee"), "respond_by": d["respond_by"]},
-          _request_link(settings, d["request_id"]))
+def _to_mentor(category: str):
+    """RequestCreated and RequestReminderDue: the mentor is told who asks and by when to answer."""
+    def fn(session, settings, event):
+        d = event.data
+        _tell(session, settings, event, d["mentor_id"], category,
+              {"mentee_name": service.name_of(session, d["mentee_id"], "A mentee"), "respond_by": d["respond_by"]},
+              _request_link(settings, d["request_id"]))
+    return fn
 
 
-@on("RequestReminderDue")
-def request_reminder_due(session, settings, event):
-    d = event.data
-    _tell(session, settings, event, d["mentor_id"], "request_reminder",
-          {"mentee_name": service.name_of(session, d["mentee_id"], "A mentee"), "respond_by": d["respond_by"]},
-          _request_link(settings, d["request_id"]))
+on("RequestCreated")(_to_mentor("request_received"))
+on("RequestReminderDue")(_to_mentor("request_reminder"))
 
 
 @on("RequestAccepted")
@@ -234,21 +232,19 @@ def cme_credit_awarded(session, settings, event):
 
 # --- evaluation (R13, R14) ------------------------------------------------------------------------------------
 
-@on("EvaluationDue")
-def evaluation_due(session, settings, event):
-    d = event.data
-    _tell(session, settings, event, d["mentee_id"], "evaluation_due",
-          {"mentor_name": service.name_of(session, d["mentor_id"], "your mentor"), "kind": d["kind"],
-           "due_at": d["due_at"], "closes_at": d["closes_at"]},
-          f"{settings.public_url}/evaluations/{d['evaluation_id']}")
+def _evaluation(category: str):
+    """EvaluationDue and EvaluationOverdue: the mentee is asked to evaluate the mentorship."""
+    def fn(session, settings, event):
+        d = event.data
+        _tell(session, settings, event, d["mentee_id"], category,
+              {"mentor_name": service.name_of(session, d["mentor_id"], "your mentor"), "kind": d["kind"],
+               "due_at": d["due_at"], "closes_at": d["closes_at"]},
+              f"{settings.public_url}/evaluations/{d['evaluation_id']}")
+    return fn
 
 
-@on("EvaluationOverdue")
-def evaluation_overdue(session, settings, event):
-    d = event.data
-    _tell(session, settings, event, d["mentee_id"], "evaluation_overdue",
-          {"mentor_name": service.name_of(session, d["mentor_id"], "your mentor"), "due_at": d["due_at"]},
-          f"{settings.public_url}/evaluations/{d['evaluation_id']}")
+on("EvaluationDue")(_evaluation("evaluation_due"))
+on("EvaluationOverdue")(_evaluation("evaluation_overdue"))
 
 
 @on("SurveyAssigned")
