@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Response, current_app, g, json
+from flask import Response, current_app, g, json, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -17,7 +17,7 @@ from services.identity.models import Institution, SigningKey, User
 from services.identity.service import Actor, Context
 from shared.app import db_of
 from shared.auth import current_principal, require
-from shared.errors import not_found
+from shared.errors import Problem, not_found
 
 institutions = Blueprint("institutions", __name__, url_prefix="/institutions",
                          description="Subscribing institutions, their R1 mentor minimum and compliance")
@@ -489,18 +489,56 @@ def _finish(result: service.SignInResult):
     return result.body
 
 
+# Browsers keep the refresh token in this cookie: HttpOnly (no script reads it), SameSite=Strict (no
+# other site's page sends it), limited to the auth paths, Secure except on plain-http loopback (the
+# local run). Other clients keep receiving and sending it in JSON bodies.
+REFRESH_COOKIE = "mmm_refresh"
+REFRESH_COOKIE_PATH = "/api/v1/identity/auth"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _plain_http_loopback() -> bool:
+    scheme = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip().lower()
+    return scheme == "http" and (request.host.rsplit(":", 1)[0] if not request.host.startswith("[")
+                                 else request.host.split("]")[0] + "]") in _LOOPBACK
+
+
+def _with_cookie(body: dict, *, clear: bool = False) -> Response:
+    """The tokens, the refresh token moved from the body into the cookie (or the cookie cleared)."""
+    body = dict(body or {})
+    token = body.pop("refresh_token", None)
+    response = _json(body) if not clear else Response(status=204)
+    response.set_cookie(REFRESH_COOKIE, "" if clear else token, max_age=0 if clear else body["refresh_expires_in"],
+                        path=REFRESH_COOKIE_PATH, secure=not _plain_http_loopback(), httponly=True,
+                        samesite="Strict")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refresh_token(data: dict) -> str | None:
+    return data.get("refresh_token") or request.cookies.get(REFRESH_COOKIE) or None
+
+
+def _no_refresh_token() -> Problem:
+    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
+                   errors=[{"pointer": "#/refresh_token",
+                            "detail": "Send the refresh token (or sign in again: no refresh cookie was sent)."}])
+
+
 @auth.route("/token")
 class Token(MethodView):
     @auth.arguments(s.SignIn)
     @auth.response(200, s.TokensOut)
     def post(self, data):
         """Sign in with e-mail and password: an EdDSA access token (15 minutes) and a rotating refresh
-        token. When a newer agreement awaits acceptance the answer is 403 agreement-required: sign in
-        again with `accept_agreement_version`."""
+        token — in the body, or with `refresh_in: "cookie"` in an HttpOnly cookie. When a newer
+        agreement awaits acceptance the answer is 403 agreement-required: sign in again with
+        `accept_agreement_version`."""
         with uow() as session:
             result = service.sign_in(session, ctx(), data["email"], data["password"],
                                      data.get("accept_agreement_version"))
-        return _finish(result)
+        body = _finish(result)
+        return _with_cookie(body) if data["refresh_in"] == "cookie" else body
 
 
 @auth.route("/refresh")
@@ -508,10 +546,15 @@ class Refresh(MethodView):
     @auth.arguments(s.RefreshIn)
     @auth.response(200, s.TokensOut)
     def post(self, data):
-        """Exchange a refresh token for new tokens; reusing an old one revokes its whole family"""
+        """Exchange a refresh token (in the body, or the browser's cookie) for new tokens, returned the
+        same way; reusing an old one revokes its whole family"""
+        token = _refresh_token(data)
+        if token is None:
+            raise _no_refresh_token()
         with uow() as session:
-            result = service.refresh(session, ctx(), data["refresh_token"], data.get("accept_agreement_version"))
-        return _finish(result)
+            result = service.refresh(session, ctx(), token, data.get("accept_agreement_version"))
+        body = _finish(result)
+        return body if data.get("refresh_token") else _with_cookie(body)
 
 
 @auth.route("/signout")
@@ -519,9 +562,14 @@ class SignOut(MethodView):
     @auth.arguments(s.SignOutIn)
     @auth.response(204)
     def post(self, data):
-        """Sign out: the refresh token's family is revoked"""
+        """Sign out: the refresh token's family is revoked (and a browser's cookie cleared)"""
+        token = _refresh_token(data)
+        if token is None:
+            raise _no_refresh_token()
         with uow() as session:
-            service.sign_out(session, data["refresh_token"])
+            service.sign_out(session, token)
+        if not data.get("refresh_token"):
+            return _with_cookie({}, clear=True)
 
 
 @wellknown.route("/jwks.json")

@@ -380,28 +380,36 @@ class AcceptanceOut(_Out):
 
 # --- auth ---------------------------------------------------------------------------------------------------------------------
 
+REFRESH_IN = fields.String(load_default="body", validate=validate.OneOf(["body", "cookie"]), metadata={
+    "description": "Where the refresh token goes: `body` (mobile and other clients) or `cookie` (browsers: an "
+                   "HttpOnly, SameSite=Strict cookie limited to /api/v1/identity/auth, never readable by script)"})
+
+
 class SignIn(_In):
     email = fields.Email(required=True)
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=256))
     accept_agreement_version = fields.Integer(strict=True, allow_none=True, load_default=None,
                                               validate=validate.Range(min=1))
+    refresh_in = REFRESH_IN
 
 
 class RefreshIn(_In):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+    refresh_token = fields.String(load_default=None, validate=validate.Length(min=10, max=200), metadata={
+        "description": "The refresh token; a browser leaves it out and its cookie is used"})
     accept_agreement_version = fields.Integer(strict=True, allow_none=True, load_default=None,
                                               validate=validate.Range(min=1))
 
 
 class SignOutIn(_In):
-    refresh_token = fields.String(required=True, validate=validate.Length(min=10, max=200))
+    refresh_token = fields.String(load_default=None, validate=validate.Length(min=10, max=200), metadata={
+        "description": "The refresh token; a browser leaves it out and its cookie is used (and cleared)"})
 
 
 class TokensOut(_Out):
     access_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
-    refresh_token = fields.String()
+    refresh_token = fields.String(metadata={"description": "Absent when the refresh token went into the cookie"})
     refresh_expires_in = fields.Integer()
 
 
