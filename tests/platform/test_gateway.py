@@ -215,6 +215,14 @@ def test_healthz_and_web_client(gw):
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
     for name in config.SERVICES:
         assert f'href="/api/v1/{name}/openapi.json"' in r.text
+    # the client's security headers: no inline script or style, no framing, no sniffing
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "<style" not in r.text and "<script>" not in r.text
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin" and r.headers["X-Request-Id"]
+    css = requests.get(gw.url + "/placeholder.css", timeout=5)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
 
 
 @needs_nginx
