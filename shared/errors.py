@@ -31,6 +31,15 @@ def not_found(what: str = "resource") -> Problem:
     return Problem(404, "not-found", "Not Found", f"No such {what}.")
 
 
+def invalid_field(detail: str, *, pointer: str | None = None, parameter: str | None = None,
+                  location: str = "query") -> Problem:
+    """A 422 naming one invalid field the schema could not judge: a body field by JSON pointer
+    ("email/request_received"), or a query parameter by name — the same shape as schema errors."""
+    error = {"pointer": f"#/{pointer}", "detail": detail} if pointer is not None else \
+        {"parameter": parameter, "in": location, "detail": detail}
+    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.", errors=[error])
+
+
 def conflict(slug: str, detail: str, **extra: Any) -> Problem:
     return Problem(409, slug, "Conflict", detail, **extra)
 

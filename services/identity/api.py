@@ -17,7 +17,7 @@ from services.identity.models import Institution, SigningKey, User
 from services.identity.service import Actor, Context
 from shared.app import db_of
 from shared.auth import current_principal, require
-from shared.errors import Problem, not_found
+from shared.errors import Problem, invalid_field, not_found
 
 institutions = Blueprint("institutions", __name__, url_prefix="/institutions",
                          description="Subscribing institutions, their R1 mentor minimum and compliance")
@@ -520,9 +520,8 @@ def _refresh_token(data: dict) -> str | None:
 
 
 def _no_refresh_token() -> Problem:
-    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                   errors=[{"pointer": "#/refresh_token",
-                            "detail": "Send the refresh token (or sign in again: no refresh cookie was sent)."}])
+    return invalid_field("Send the refresh token (or sign in again: no refresh cookie was sent).",
+                         pointer="refresh_token")
 
 
 @auth.route("/token")

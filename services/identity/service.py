@@ -25,7 +25,7 @@ from services.identity.models import (
 from services.identity.settings import Settings
 from services.identity.tokens import KeyRing, Passwords, now
 from shared.auth import Principal
-from shared.errors import Problem, conflict, not_found
+from shared.errors import Problem, conflict, invalid_field, not_found
 from shared.events import record_event
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,8 @@ def _rule(exc: rules.RuleViolation, status: int = 422) -> Problem:
 
 
 def _field_error(field: str, detail: str, slug: str = "validation-error") -> Problem:
+    if slug == "validation-error":
+        return invalid_field(detail, pointer=field)
     return Problem(422, slug, "Validation failed", "One or more fields are invalid.",
                    errors=[{"pointer": f"#/{field}", "detail": detail}])
 

@@ -234,7 +234,7 @@ def _record_deliveries(database: Database, settings: Settings, results) -> int:
 def _disable(session, settings: Settings, sub: WebhookSubscription, last_error: str | None) -> None:
     sub.status, sub.updated_at = "disabled", service.now()
     sub.disabled_reason = f"every delivery failed since {sub.failing_since.isoformat()}"
-    service._cancel_pending(session, sub.id)
+    service.cancel_pending(session, sub.id)
     log.warning("webhook subscription disabled", extra={"subscription_id": str(sub.id)})
     # No event caused this notice: its id is derived from the subscription and the failing period, so
     # the admins are told once per disabling.

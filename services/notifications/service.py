@@ -32,7 +32,7 @@ from services.notifications.models import (
 )
 from services.notifications.settings import Settings
 from shared.auth import Principal
-from shared.errors import Problem, not_found
+from shared.errors import Problem, invalid_field, not_found
 from shared.events import Event
 
 
@@ -379,8 +379,7 @@ def set_preferences(session: orm.Session, principal: Principal, changes: dict[st
     try:
         rules.check_preferences(changes)
     except rules.PreferenceRefused as exc:
-        raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                      errors=[{"pointer": f"#/email/{exc.category}", "detail": exc.detail}]) from None
+        raise invalid_field(exc.detail, pointer=f"email/{exc.category}") from None
     _forget_people(session, principal.id)
     for category, wanted in changes.items():
         stmt = pg.insert(Preference).values(user_id=principal.id, category=category, email=wanted, updated_at=now())
@@ -450,9 +449,7 @@ def feed_institution(principal: Principal, institution_id: uuid.UUID | None) -> 
     """Admins read their own institution's feed; operators name the institution."""
     if principal.is_operator:
         if institution_id is None:
-            raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                          errors=[{"parameter": "institution_id", "in": "query",
-                                   "detail": "Operators name the institution whose feed they read."}])
+            raise invalid_field("Operators name the institution whose feed they read.", parameter="institution_id")
         return institution_id
     if institution_id is not None and institution_id != principal.institution_id:
         raise not_found("institution")
@@ -487,10 +484,8 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return position
     except (ValueError, UnicodeDecodeError):
-        raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                      errors=[{"parameter": "after", "in": "query",
-                               "detail": "Not a cursor this feed gave: start without one, or pass next_cursor."}]) \
-            from None
+        raise invalid_field("Not a cursor this feed gave: start without one, or pass next_cursor.",
+                            parameter="after") from None
 
 
 # --- webhook subscriptions ----------------------------------------------------------------------------------
@@ -515,14 +510,12 @@ def check_webhook_url(url: str, allow_private: bool, resolve=socket.getaddrinfo)
 
 
 def _url_problem(exc: rules.UrlRefused) -> Problem:
-    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                   errors=[{"pointer": "#/url", "detail": str(exc)}])
+    return invalid_field(str(exc), pointer="url")
 
 
 def _types_problem(unknown: list[str]) -> Problem:
-    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                   errors=[{"pointer": "#/event_types", "detail": f"Not an event an institution can subscribe to: "
-                                                                  f"{', '.join(sorted(unknown))}."}])
+    return invalid_field(f"Not an event an institution can subscribe to: {', '.join(sorted(unknown))}.",
+                         pointer="event_types")
 
 
 def managed_institution(principal: Principal, institution_id: uuid.UUID) -> uuid.UUID:
@@ -586,7 +579,7 @@ def update_subscription(session: orm.Session, settings: Settings, principal: Pri
             sub.status, sub.disabled_reason, sub.failing_since = "active", None, None
         elif not data["active"] and sub.status == "active":
             sub.status, sub.disabled_reason = "disabled", "disabled by an administrator"
-            _cancel_pending(session, sub.id)
+            cancel_pending(session, sub.id)
     sub.updated_at = now()
     return sub
 
@@ -607,7 +600,7 @@ def rotate_secret(session: orm.Session, settings: Settings, principal: Principal
     return sub, secret
 
 
-def _cancel_pending(session: orm.Session, subscription_id: uuid.UUID) -> None:
+def cancel_pending(session: orm.Session, subscription_id: uuid.UUID) -> None:
     session.execute(sa.update(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id,
                                                      WebhookDelivery.status == "pending")
                     .values(status="cancelled", leased_until=None))

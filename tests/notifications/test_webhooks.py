@@ -11,7 +11,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.notifications import jobs
-from tests.notifications.conftest import apply, count, now, rows, settings_for
+from tests.notifications.conftest import apply, count, now, settings_for
 
 FAST = {"NOTIFICATIONS_WEBHOOK_RETRY_BASE": "PT1S", "NOTIFICATIONS_WEBHOOK_RETRY_MAX": "PT8S",
         "NOTIFICATIONS_WEBHOOK_RETRY_FOR": "PT1H", "NOTIFICATIONS_WEBHOOK_TIMEOUT": "3"}
