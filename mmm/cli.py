@@ -10,6 +10,7 @@
   mmm mail              the local SMTP server: keeps every mail sent in a Maildir (.run/mail)
   mmm demo              load the demo data through the gateway and print the logins
   mmm create-operator   create an operator account (the first sign-in of a new platform)
+  mmm openapi DIR       write each service's OpenAPI document to DIR/<service>.json (the web client's types)
 """
 from __future__ import annotations
 
@@ -109,6 +110,28 @@ def cmd_create_operator(args) -> int:
                              + (["--password", args.password] if args.password else []))
 
 
+def cmd_openapi(args) -> int:
+    """Each service's OpenAPI document as its app serves it, without a database or broker: the web
+    client generates its typed API client from these, so an API change it does not follow fails its build."""
+    import json
+    from pathlib import Path
+
+    from mmm.services import load
+
+    out = Path(args.directory)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in config.SERVICES:
+        app = load(name).create_app({"DIRECTORY_SEARCH_WARM": "off"})
+        with app.app_context():
+            spec = app.extensions["mmm_api"].spec.to_dict()
+        target = out / f"{name}.json"
+        text = json.dumps(spec, indent=1, sort_keys=True) + "\n"
+        if not target.exists() or target.read_text() != text:
+            target.write_text(text)
+        print(f"{name}: {len(spec.get('paths', {}))} paths -> {target}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mmm", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -133,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--password", help="prompted for when omitted")
     p.set_defaults(fn=cmd_create_operator)
+    p = sub.add_parser("openapi", help="write each service's OpenAPI document to a directory")
+    p.add_argument("directory")
+    p.set_defaults(fn=cmd_openapi)
     p = sub.add_parser("announce", help=argparse.SUPPRESS)
     p.add_argument("--demo", action="store_true")
     p.set_defaults(fn=lambda a: __import__("mmm.run", fromlist=["announce"]).announce(demo=a.demo))

@@ -16,7 +16,13 @@ from shared import config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO_ROOT / "deploy" / "gateway" / "nginx.conf.template"
-WEB_ROOT = REPO_ROOT / "deploy" / "web"
+# The web client as scripts/bootstrap.sh builds it (web/dist); a placeholder page until it is built.
+WEB_DIST = REPO_ROOT / "web" / "dist"
+WEB_PLACEHOLDER = REPO_ROOT / "deploy" / "web"
+
+
+def web_root() -> Path:
+    return WEB_DIST if (WEB_DIST / "index.html").exists() else WEB_PLACEHOLDER
 
 PLACEHOLDER = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 # A value lands inside an nginx directive: nothing that could end it or start another.
@@ -72,7 +78,7 @@ def local_values(runtime_dir: Path, listen: str = "127.0.0.1:8080") -> dict[str,
     values = {
         "GATEWAY_LISTEN": listen,
         "GATEWAY_RUNTIME_DIR": str(Path(runtime_dir).resolve()),
-        "WEB_ROOT": str(WEB_ROOT),
+        "WEB_ROOT": str(web_root()),
     }
     for service, port in config.API_PORTS.items():
         values[f"{service.upper()}_UPSTREAM"] = f"127.0.0.1:{port}"

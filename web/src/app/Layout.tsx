@@ -1,0 +1,114 @@
+// The frame of every screen: a skip link, the brand, the role's navigation (a menu button on phones),
+// the inbox with its unread count, and sign-out.
+import { useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { Link, NavLink, Outlet, useLocation, useNavigate } from "react-router";
+import { data, notifications } from "../api/client";
+import { useAuth, type Role } from "../auth/AuthProvider";
+import { roleName } from "../ui/format";
+
+interface NavItem {
+  to: string;
+  label: string;
+}
+
+function navFor(role: Role | undefined, institutionId: string | null | undefined): NavItem[] {
+  switch (role) {
+    case "mentee":
+      return [
+        { to: "/mentors", label: "Find a mentor" },
+        { to: "/requests", label: "My requests" },
+        { to: "/mentorships", label: "My mentorships" },
+        { to: "/training", label: "Training" },
+      ];
+    case "mentor":
+      return [
+        { to: "/requests", label: "Requests" },
+        { to: "/mentorships", label: "My mentees" },
+        { to: "/profile", label: "My profile" },
+        { to: "/training", label: "Training" },
+        { to: "/nominate", label: "Nominate" },
+      ];
+    case "institution_admin":
+      return [
+        { to: `/institutions/${institutionId}`, label: "Dashboard" },
+        { to: `/institutions/${institutionId}/invitations`, label: "Invitations" },
+        { to: `/institutions/${institutionId}/webhooks`, label: "Event feeds" },
+      ];
+    case "operator":
+      return [
+        { to: "/institutions", label: "Institutions" },
+        { to: "/mentors", label: "Directory" },
+        { to: "/ejected", label: "Ejected mentors" },
+        { to: "/audit", label: "Audit log" },
+      ];
+    default:
+      return [];
+  }
+}
+
+export function Layout() {
+  const { status, user, role, signOut } = useAuth();
+  const [menuOpen, setMenuOpen] = useState(false);
+  const location = useLocation();
+  const navigate = useNavigate();
+  useEffect(() => setMenuOpen(false), [location.pathname]);
+
+  const inbox = useQuery({
+    queryKey: ["inbox", "badge"],
+    queryFn: () => data(notifications.GET("/api/v1/notifications/inbox", { params: { query: { limit: 1 } } })),
+    enabled: status === "signed-in",
+    refetchInterval: 60_000,
+  });
+  const unread = inbox.data?.unread_count ?? 0;
+  const items = status === "signed-in" ? navFor(role, user?.institution_id) : [];
+
+  return (
+    <>
+      <a className="skip-link" href="#main">Skip to content</a>
+      <header className="app-header">
+        <div className="app-bar">
+          <Link to="/" className="brand">
+            <img src="/icons/icon.svg" alt="" width="28" height="28" />
+            <span>MentorMeMed</span>
+          </Link>
+          {status === "signed-in" ? (
+            <div className="app-bar-actions">
+              <Link to="/inbox" className="inbox-link" aria-label={unread ? `Inbox, ${unread} unread` : "Inbox"}>
+                Inbox{unread ? <span className="count" aria-hidden="true">{unread > 99 ? "99+" : unread}</span> : null}
+              </Link>
+              <button type="button" className="menu-button" aria-expanded={menuOpen} aria-controls="main-nav"
+                onClick={() => setMenuOpen((open) => !open)}>
+                Menu
+              </button>
+            </div>
+          ) : null}
+        </div>
+        {status === "signed-in" ? (
+          <nav id="main-nav" aria-label="Main" className={menuOpen ? "open" : undefined}>
+            <ul>
+              {items.map((item) => (
+                <li key={item.to}><NavLink to={item.to}>{item.label}</NavLink></li>
+              ))}
+              <li><NavLink to="/account">My account</NavLink></li>
+              <li>
+                <button type="button" className="link-button" onClick={() => {
+                  void signOut().then(() => navigate("/signin", { replace: true }));
+                }}>
+                  Sign out
+                </button>
+              </li>
+            </ul>
+            <p className="signed-in-as">{user?.name} · {roleName(role)}</p>
+          </nav>
+        ) : null}
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+      <footer className="app-footer">
+        <p>MentorMeMed connects medical learners with physician mentors.</p>
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+// Every screen and who may open it. Screens load on demand (one chunk each) so the first screen's
+// JavaScript stays small; paths match the links the notifications service puts in its e-mails.
+import { lazy, Suspense, type ComponentType, type ReactNode } from "react";
+import { Navigate, Route, Routes, useLocation } from "react-router";
+import { useAuth, type Role } from "../auth/AuthProvider";
+import SignIn from "../features/auth/SignIn";
+import { Loading } from "../ui/status";
+import { Layout } from "./Layout";
+import { NotFound } from "./NotFound";
+
+const screen = (load: () => Promise<{ default: ComponentType }>) => lazy(load);
+
+const AcceptInvitation = screen(() => import("../features/auth/AcceptInvitation"));
+const Register = screen(() => import("../features/auth/Register"));
+const Account = screen(() => import("../features/account/Account"));
+const NotificationSettings = screen(() => import("../features/inbox/NotificationSettings"));
+const Inbox = screen(() => import("../features/inbox/Inbox"));
+const Training = screen(() => import("../features/training/Training"));
+const TrainingModule = screen(() => import("../features/training/TrainingModule"));
+const Cme = screen(() => import("../features/training/Cme"));
+const FindMentor = screen(() => import("../features/mentee/FindMentor"));
+const MentorPage = screen(() => import("../features/mentee/MentorPage"));
+const MenteeRequests = screen(() => import("../features/mentee/MyRequests"));
+const MenteeMentorships = screen(() => import("../features/mentee/MyMentorships"));
+const IncomingRequests = screen(() => import("../features/mentor/IncomingRequests"));
+const MyMentees = screen(() => import("../features/mentor/MyMentees"));
+const ProfileEditor = screen(() => import("../features/mentor/ProfileEditor"));
+const Nominate = screen(() => import("../features/mentor/Nominate"));
+const RequestPage = screen(() => import("../features/requests/RequestPage"));
+const MentorshipPage = screen(() => import("../features/requests/MentorshipPage"));
+const InstitutionDashboard = screen(() => import("../features/institution/Dashboard"));
+const Invitations = screen(() => import("../features/institution/Invitations"));
+const Webhooks = screen(() => import("../features/institution/Webhooks"));
+const Institutions = screen(() => import("../features/operator/Institutions"));
+const NewInstitution = screen(() => import("../features/operator/NewInstitution"));
+const Ejected = screen(() => import("../features/operator/Ejected"));
+const Audit = screen(() => import("../features/operator/Audit"));
+
+const ADMINS: Role[] = ["institution_admin", "operator"];
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<Layout />}>
+        <Route path="/" element={<Home />} />
+        <Route path="/signin" element={<SignIn />} />
+        <Route path="/accept-invitation" element={<Lazy><AcceptInvitation /></Lazy>} />
+        <Route path="/register" element={<Lazy><Register /></Lazy>} />
+
+        <Route path="/account" element={<Only><Account /></Only>} />
+        <Route path="/settings/notifications" element={<Only><NotificationSettings /></Only>} />
+        <Route path="/inbox" element={<Only><Inbox /></Only>} />
+        <Route path="/training" element={<Only roles={["mentee", "mentor"]}><Training /></Only>} />
+        <Route path="/training/modules/:moduleId" element={<Only roles={["mentee", "mentor"]}><TrainingModule /></Only>} />
+        <Route path="/training/cme" element={<Only roles={["mentor"]}><Cme /></Only>} />
+
+        <Route path="/mentors" element={<Only roles={["mentee", "operator"]}><FindMentor /></Only>} />
+        <Route path="/mentors/:mentorId" element={<Only roles={["mentee", "mentor", "institution_admin", "operator"]}><MentorPage /></Only>} />
+        <Route path="/requests" element={<ByRole mentee={<MenteeRequests />} mentor={<IncomingRequests />} />} />
+        <Route path="/requests/:requestId" element={<Only roles={["mentee", "mentor", "operator"]}><RequestPage /></Only>} />
+        <Route path="/mentorships" element={<ByRole mentee={<MenteeMentorships />} mentor={<MyMentees />} />} />
+        <Route path="/mentorships/:mentorshipId" element={<Only roles={["mentee", "mentor", "operator"]}><MentorshipPage /></Only>} />
+        <Route path="/profile" element={<Only roles={["mentor"]}><ProfileEditor /></Only>} />
+        <Route path="/nominate" element={<Only roles={["mentor"]}><Nominate /></Only>} />
+
+        <Route path="/institutions" element={<Only roles={["operator"]}><Institutions /></Only>} />
+        <Route path="/institutions/new" element={<Only roles={["operator"]}><NewInstitution /></Only>} />
+        <Route path="/institutions/:institutionId" element={<Only roles={ADMINS}><InstitutionDashboard /></Only>} />
+        <Route path="/institutions/:institutionId/invitations" element={<Only roles={ADMINS}><Invitations /></Only>} />
+        <Route path="/institutions/:institutionId/webhooks/*" element={<Only roles={ADMINS}><Webhooks /></Only>} />
+        <Route path="/ejected" element={<Only roles={["operator"]}><Ejected /></Only>} />
+        <Route path="/audit" element={<Only roles={["operator"]}><Audit /></Only>} />
+        <Route path="*" element={<NotFound />} />
+      </Route>
+    </Routes>
+  );
+}
+
+function Lazy({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
+
+/** Signed-in people of the given roles (any role when none is given); others go to sign in. */
+function Only({ roles, children }: { roles?: Role[]; children: ReactNode }) {
+  const { status, role } = useAuth();
+  const location = useLocation();
+  if (status === "starting") return <Loading />;
+  if (status === "anonymous") {
+    return <Navigate to="/signin" replace state={{ from: location.pathname + location.search + location.hash }} />;
+  }
+  if (roles && (!role || !roles.includes(role))) return <NotFound reason="This page is not part of your role in the program." />;
+  return <Lazy>{children}</Lazy>;
+}
+
+function ByRole({ mentee, mentor }: { mentee: ReactNode; mentor: ReactNode }) {
+  const { role } = useAuth();
+  return <Only roles={["mentee", "mentor"]}>{role === "mentor" ? mentor : mentee}</Only>;
+}
+
+/** Each role's first screen. */
+function Home() {
+  const { status, role, user } = useAuth();
+  if (status === "starting") return <Loading />;
+  if (status === "anonymous") return <Navigate to="/signin" replace />;
+  switch (role) {
+    case "mentee": return <Navigate to="/mentors" replace />;
+    case "mentor": return <Navigate to="/requests" replace />;
+    case "institution_admin": return <Navigate to={`/institutions/${user?.institution_id}`} replace />;
+    case "operator": return <Navigate to="/institutions" replace />;
+    default: return <Navigate to="/account" replace />;
+  }
+}

@@ -1,0 +1,98 @@
+// Sign in. When the person's role has a newer agreement, identity answers 403 agreement-required:
+// the agreement is shown here, and accepting it signs in.
+import { useState } from "react";
+import { Link, Navigate, useLocation, useNavigate } from "react-router";
+import { data, identity } from "../../api/client";
+import { ProblemError } from "../../api/problem";
+import { useAuth } from "../../auth/AuthProvider";
+import { Checkbox, Form, SubmitButton, TextField } from "../../ui/form";
+import { Page } from "../../ui/page";
+import { Loading } from "../../ui/status";
+
+interface Agreement {
+  role: "mentor" | "mentee";
+  version: number;
+  title: string;
+  body?: string;
+}
+
+export function validateSignIn(email: string, password: string): { email?: string; password?: string } {
+  const errors: { email?: string; password?: string } = {};
+  if (!email.trim()) errors.email = "Enter your e-mail address.";
+  else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = "Enter an e-mail address like name@school.edu.";
+  if (!password) errors.password = "Enter your password.";
+  return errors;
+}
+
+export default function SignIn() {
+  const { status, signIn } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const from = (location.state as { from?: string } | null)?.from ?? "/";
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState<{ email?: string; password?: string }>({});
+  const [problem, setProblem] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [agreement, setAgreement] = useState<Agreement | null>(null);
+  const [accepted, setAccepted] = useState(false);
+
+  if (status === "starting" && !busy) return <Loading />;
+  if (status === "signed-in" && !busy) return <Navigate to={from} replace />;
+
+  async function submit() {
+    const found = validateSignIn(email, password);
+    setErrors(found);
+    if (found.email || found.password) return;
+    if (agreement && !accepted) {
+      setProblem(new ProblemError(422, { title: "Agreement not accepted", detail: "Read the agreement and tick the box to accept it." }));
+      return;
+    }
+    setBusy(true);
+    setProblem(null);
+    try {
+      await signIn(email.trim(), password, agreement && accepted ? agreement.version : undefined);
+      navigate(from, { replace: true });
+    } catch (error) {
+      if (error instanceof ProblemError && error.code === "agreement-required") {
+        const wanted = error.body.agreement as Agreement | undefined;
+        if (wanted) {
+          const current = await data(identity.GET("/api/v1/identity/agreements/{role}/current", { params: { path: { role: wanted.role } } }))
+            .catch(() => null);
+          setAgreement({ ...wanted, body: current?.body ?? undefined, title: current?.title ?? wanted.title });
+        }
+      } else {
+        setProblem(error);
+      }
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Page title="Sign in" intro={<p>Mentors, mentees and institution staff sign in here.</p>}>
+      <div className="narrow">
+        <Form onSubmit={() => void submit()} error={problem} label="Sign in">
+          <TextField label="E-mail address" type="email" autoComplete="username" inputMode="email" required
+            value={email} onChange={setEmail} error={errors.email} />
+          <TextField label="Password" type="password" autoComplete="current-password" required
+            value={password} onChange={setPassword} error={errors.password} />
+          {agreement ? (
+            <section className="agreement" aria-labelledby="agreement-title">
+              <h2 id="agreement-title">{agreement.title} (version {agreement.version})</h2>
+              <p>The program's {agreement.role} agreement has changed. Read it and accept it to continue.</p>
+              {agreement.body ? <div className="agreement-text" tabIndex={0}>{agreement.body}</div> : null}
+              <Checkbox label={`I have read and accept the ${agreement.role} agreement, version ${agreement.version}`}
+                checked={accepted} onChange={setAccepted} />
+            </section>
+          ) : null}
+          <SubmitButton busy={busy} busyLabel="Signing in…">{agreement ? "Accept and sign in" : "Sign in"}</SubmitButton>
+        </Form>
+        <div className="aside">
+          <p>Are you a student with an enrollment code from your school? <Link to="/register">Register as a mentee</Link>.</p>
+          <p>Invited as a mentor or administrator? Open the link in your invitation e-mail.</p>
+        </div>
+      </div>
+    </Page>
+  );
+}

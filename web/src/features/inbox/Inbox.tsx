@@ -1,0 +1,6 @@
+// TODO(issue 11): screen to be built.
+import { Page } from "../../ui/page";
+
+export default function Inbox() {
+  return <Page title="Inbox" />;
+}
