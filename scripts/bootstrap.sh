@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform needs on a fresh machine: Python packages into .venv, nginx from
-# Debian's packages when missing. Idempotent and quick when everything is already there.
+# Debian's packages when missing, and the web client (scripts/build-web.sh: Node.js, npm packages, the
+# build in web/dist). Idempotent and quick when everything is already there.
+#   --with-browser   also Debian's Chromium, for the browser tests (scripts/test.sh passes it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +35,5 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   # The package starts a system nginx on port 80; the platform runs its own gateway instead.
   $SUDO service nginx stop >/dev/null 2>&1 || $SUDO pkill -f 'nginx: master' >/dev/null 2>&1 || true
 fi
+
+./scripts/build-web.sh "$@"

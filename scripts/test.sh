@@ -3,7 +3,7 @@
 # its own databases and broker names, removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/bootstrap.sh
+./scripts/bootstrap.sh --with-browser
 if ! .venv/bin/python -c 'from testcontainers.core.docker_client import DockerClient; DockerClient().client.ping()' >/dev/null 2>&1; then
   .venv/bin/mmm check
 fi
