@@ -105,13 +105,38 @@ def upstream() -> Iterator[str]:
     server.server_close()
 
 
+# A built web client as web/dist holds it (index.html, hashed assets, the service worker, the manifest,
+# icons), small and fixed so that the tests do not depend on a real build.
+FAKE_SCRIPT = "// the application\n" + "export const answer = 42;\n" * 200  # over gzip_min_length
+FAKE_BUILD = {
+    "index.html": '<!doctype html><html lang="en"><head><title>MentorMeMed</title>'
+                  '<script type="module" crossorigin src="/assets/index-AbC123.js"></script>'
+                  '<link rel="stylesheet" href="/assets/index-AbC123.css"></head>'
+                  '<body><div id="root"></div></body></html>\n',
+    "assets/index-AbC123.js": FAKE_SCRIPT,
+    "assets/index-AbC123.css": "body { margin: 0 }\n",
+    "sw.js": 'const VERSION = "abc"; self.addEventListener("fetch", () => {});\n',
+    "manifest.webmanifest": '{"name": "MentorMeMed", "start_url": "/", "display": "standalone"}\n',
+    "icons/icon-192.png": b"\x89PNG\r\n\x1a\n",
+}
+
+
 @pytest.fixture(scope="module")
-def gw(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    if NGINX is None:
-        pytest.skip("no nginx binary")
-    runtime = tmp_path_factory.mktemp("gateway")
+def fake_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("dist")
+    for name, content in FAKE_BUILD.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            (root / name).write_bytes(content)
+        else:
+            (root / name).write_text(content)
+    return root
+
+
+def start_gateway(upstream: str, runtime: Path, web_root: Path) -> tuple[Gateway, subprocess.Popen]:
     port = free_port()
     values = gateway.local_values(runtime, listen=f"127.0.0.1:{port}")
+    values["WEB_ROOT"] = str(web_root)
     for name in config.SERVICES:
         values[f"{name.upper()}_UPSTREAM"] = upstream
     values["MENTORSHIP_UPSTREAM"] = f"127.0.0.1:{free_port()}"  # nothing listens: 502
@@ -134,13 +159,36 @@ def gw(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gate
             proc.kill()
             pytest.fail("nginx did not start:\n" + (runtime / "stderr.log").read_text())
         time.sleep(0.1)
-    yield Gateway(url=url, runtime=runtime, conf=conf, access_log=access_log)
+    return Gateway(url=url, runtime=runtime, conf=conf, access_log=access_log), proc
+
+
+def stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture(scope="module")
+def gw(upstream: str, fake_build: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway with a built web client (WEB_ROOT = a fake web/dist)."""
+    if NGINX is None:
+        pytest.skip("no nginx binary")
+    started, proc = start_gateway(upstream, tmp_path_factory.mktemp("gateway"), fake_build)
+    yield started
+    stop(proc)
+
+
+@pytest.fixture(scope="module")
+def gw_placeholder(upstream: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """The gateway before the web client is built: WEB_ROOT = deploy/web, the placeholder page."""
+    if NGINX is None:
+        pytest.skip("no nginx binary")
+    started, proc = start_gateway(upstream, tmp_path_factory.mktemp("gateway-placeholder"), gateway.WEB_PLACEHOLDER)
+    yield started
+    stop(proc)
 
 
 def assert_problem(response: requests.Response, status: int) -> dict:
@@ -193,6 +241,22 @@ def test_compose_gives_the_gateway_every_placeholder():
         assert re.search(rf"^\s+{name}: ", section, re.M), f"docker-compose.yml gateway lacks {name}"
 
 
+def test_compose_gateway_image_serves_the_built_client():
+    """No Docker engine here: the gateway's image is checked by reading. compose builds it from
+    deploy/gateway/Dockerfile, which bakes in the template and the built client at compose's WEB_ROOT."""
+    compose = (gateway.REPO_ROOT / "docker-compose.yml").read_text()
+    section = compose.split("\n  gateway:\n", 1)[1].split("\n\n", 1)[0]
+    assert "dockerfile: deploy/gateway/Dockerfile" in section and "volumes:" not in section
+    web_root = re.search(r"^\s+WEB_ROOT: (\S+)$", section, re.M).group(1)
+    dockerfile = (gateway.REPO_ROOT / "deploy" / "gateway" / "Dockerfile").read_text()
+    assert f"COPY --from=web /web/dist {web_root}\n" in dockerfile
+    assert "COPY deploy/gateway/nginx.conf.template /etc/nginx/templates/nginx.conf.template\n" in dockerfile
+    assert "mmm.cli openapi /openapi" in dockerfile and "MMM_OPENAPI_DIR=/openapi npm run build" in dockerfile
+    ignored = (gateway.REPO_ROOT / ".dockerignore").read_text().splitlines()
+    assert "!deploy/gateway/Dockerfile" in ignored and "!deploy/gateway/nginx.conf.template" in ignored
+    assert "web/node_modules" in ignored and "web" not in ignored
+
+
 def test_template_has_no_placeholder_in_comments():
     for line in gateway.TEMPLATE.read_text().splitlines():
         if line.lstrip().startswith("#"):
@@ -206,28 +270,101 @@ def test_nginx_accepts_the_rendered_config(gw):
     gateway.check_config(gw.runtime, gw.conf)
 
 
+def assert_client_headers(r: requests.Response) -> None:
+    """The client's security headers: no inline script or style, no framing, no sniffing."""
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "worker-src 'self'" in csp and "manifest-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin" and r.headers["X-Request-Id"]
+
+
 @needs_nginx
-def test_healthz_and_web_client(gw):
+def test_healthz(gw):
     r = requests.get(gw.url + "/healthz", timeout=5)
     assert r.status_code == 200 and r.json() == {"status": "ok", "service": "gateway"}
     assert r.headers["X-Request-Id"]
-    r = requests.get(gw.url + "/", timeout=5)
-    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
-    for name in config.SERVICES:
-        assert f'href="/api/v1/{name}/openapi.json"' in r.text
-    # the client's security headers: no inline script or style, no framing, no sniffing
-    csp = r.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
-    assert "unsafe-inline" not in csp and "<style" not in r.text and "<script>" not in r.text
-    assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
-    assert r.headers["Referrer-Policy"] == "strict-origin-when-cross-origin" and r.headers["X-Request-Id"]
-    css = requests.get(gw.url + "/placeholder.css", timeout=5)
-    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+
+
+def test_web_root_is_the_build_when_there_is_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(gateway, "WEB_DIST", tmp_path / "dist")
+    assert gateway.web_root() == gateway.WEB_PLACEHOLDER
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.html").write_text("<!doctype html>")
+    assert gateway.web_root() == tmp_path / "dist"
+    assert gateway.local_values(tmp_path / "run")["WEB_ROOT"] == str(tmp_path / "dist")
 
 
 @needs_nginx
-@pytest.mark.parametrize("path", ["/nope", "/api/v2/identity/x", "/api/v1/unknown/things", "/api/", "/index.htm", "/api/v1/unknown/openapi.json"])
+def test_placeholder_page_until_the_client_is_built(gw_placeholder):
+    r = requests.get(gw_placeholder.url + "/", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    for name in config.SERVICES:
+        assert f'href="/api/v1/{name}/openapi.json"' in r.text
+    assert "<style" not in r.text and "<script>" not in r.text
+    assert_client_headers(r)
+    css = requests.get(gw_placeholder.url + "/placeholder.css", timeout=5)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert_problem(requests.get(gw_placeholder.url + "/nope.png", timeout=5), 404)
+
+
+@needs_nginx
+def test_built_client_at_the_root_with_its_security_headers(gw):
+    r = requests.get(gw.url + "/", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert r.text == FAKE_BUILD["index.html"]
+    assert r.headers["Cache-Control"] == "no-cache"
+    assert_client_headers(r)
+    assert "<script>" not in r.text and "<style" not in r.text
+
+
+@needs_nginx
+@pytest.mark.parametrize("path", ["/signin", "/mentors", "/mentors/5f0c1a52-3b7e-4a8e-9c1d-2f6b7a8c9d0e",
+                                  "/institutions/7/webhooks/new", "/nope", "/requests/"])
+def test_client_side_routes_are_the_applications_page(gw, path):
+    """The SPA fallback: any extension-less path is index.html; the app says "Page not found" itself."""
+    r = requests.get(gw.url + path + "?token=abc", timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    assert r.text == FAKE_BUILD["index.html"]
+    assert r.headers["Cache-Control"] == "no-cache"
+    assert_client_headers(r)
+
+
+@needs_nginx
+def test_built_assets_are_immutable_and_compressed(gw):
+    r = requests.get(gw.url + "/assets/index-AbC123.js", headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/javascript")
+    assert r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert r.headers["Content-Encoding"] == "gzip" and r.text == FAKE_SCRIPT
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    css = requests.get(gw.url + "/assets/index-AbC123.css", timeout=5)
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    assert css.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+@needs_nginx
+@pytest.mark.parametrize("path,ctype", [("/sw.js", "application/javascript"),
+                                        ("/manifest.webmanifest", "application/manifest+json"),
+                                        ("/icons/icon-192.png", "image/png"),
+                                        ("/index.html", "text/html")])
+def test_service_worker_manifest_and_icons_are_revalidated(gw, path, ctype):
+    """Not immutable: they name the current build's files, so each use asks the server again."""
+    r = requests.get(gw.url + path, timeout=5)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith(ctype)
+    assert r.content == (FAKE_BUILD[path.lstrip("/")] if isinstance(FAKE_BUILD[path.lstrip("/")], bytes)
+                         else FAKE_BUILD[path.lstrip("/")].encode())
+    assert r.headers["Cache-Control"] == "no-cache"
+    assert_client_headers(r)
+
+
+@needs_nginx
+@pytest.mark.parametrize("path", ["/nope.png", "/favicon.ico", "/index.htm", "/mentors/old.js", "/assets/missing.js",
+                                  "/assets/", "/api/v2/identity/x", "/api/v1/unknown/things", "/api/",
+                                  "/api/v1/unknown/openapi.json"])
 def test_unknown_path_is_a_problem_404(gw, path):
+    """A file the build does not have (a name with an extension, anything under /assets/) and an /api/
+    path naming no service are 404 problems, never the application's page."""
     body = assert_problem(requests.get(gw.url + path, timeout=5), 404)
     assert body["instance"] == path
     assert body["type"].endswith("/not-found")
@@ -236,7 +373,7 @@ def test_unknown_path_is_a_problem_404(gw, path):
 @needs_nginx
 def test_unsafe_path_is_not_echoed_into_json(gw):
     conn = http.client.HTTPConnection(gw.url.removeprefix("http://"), timeout=5)
-    conn.request("GET", '/x"y\\z')  # a raw quote and backslash, which requests would have encoded
+    conn.request("GET", '/api/x"y\\z')  # a raw quote and backslash, which requests would have encoded
     r = conn.getresponse()
     assert r.status == 404 and r.getheader("Content-Type").startswith(PROBLEM)
     body = json.loads(r.read())
@@ -285,7 +422,7 @@ def test_one_request_id_header_only(gw):
 
 @needs_nginx
 def test_gateway_errors_echo_the_clients_request_id(gw):
-    r = requests.get(gw.url + "/nope", headers={"X-Request-Id": "abc-123"}, timeout=5)
+    r = requests.get(gw.url + "/nope.png", headers={"X-Request-Id": "abc-123"}, timeout=5)
     assert assert_problem(r, 404)["request_id"] == "abc-123"
 
 
@@ -342,7 +479,7 @@ def test_sign_in_burst_is_rate_limited_with_a_problem_429(gw):
 @needs_nginx
 def test_access_log_is_json_lines_with_the_request_id(gw):
     requests.get(gw.url + "/api/v1/identity/echo", headers={"X-Request-Id": "logged-1"}, timeout=5)
-    requests.get(gw.url + "/missing", headers={"X-Request-Id": "logged-2"}, timeout=5)
+    requests.get(gw.url + "/missing.txt", headers={"X-Request-Id": "logged-2"}, timeout=5)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         by_id = {line["request_id"]: line for line in gw.access_lines()}

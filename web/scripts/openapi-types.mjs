@@ -9,14 +9,19 @@ import openapiTS, { astToString } from "openapi-typescript";
 const web = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repo = path.resolve(web, "..");
 const python = process.env.MMM_PYTHON || path.join(repo, ".venv", "bin", "python");
-const specDir = path.join(web, "openapi");
+// MMM_OPENAPI_DIR: documents written elsewhere by `mmm openapi` (the gateway image's build, which has
+// no Python in its Node stage); otherwise they are written here from the services' code.
+const given = process.env.MMM_OPENAPI_DIR;
+const specDir = given ? path.resolve(given) : path.join(web, "openapi");
 const outDir = path.join(web, "src", "api", "schema");
 
-execFileSync(python, ["-m", "mmm.cli", "openapi", specDir], {
-  cwd: repo,
-  stdio: ["ignore", "ignore", "inherit"],
-  env: { ...process.env, MMM_LOG_LEVEL: "ERROR" },
-});
+if (!given) {
+  execFileSync(python, ["-m", "mmm.cli", "openapi", specDir], {
+    cwd: repo,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, MMM_LOG_LEVEL: "ERROR" },
+  });
+}
 fs.mkdirSync(outDir, { recursive: true });
 for (const file of fs.readdirSync(specDir).filter((f) => f.endsWith(".json")).sort()) {
   const service = path.basename(file, ".json");
