@@ -1,6 +1,7 @@
 """Nothing of the person stays in the browser (issue 11, DESIGN §5a): after signing in as a demo mentee,
 using the client and signing out, no token and no personal data in localStorage, sessionStorage,
-IndexedDB or the service worker's caches; the refresh cookie is HttpOnly; a reload stays signed out."""
+IndexedDB or the service worker's caches; the refresh cookie is HttpOnly; a reload stays signed out.
+Offline, the installed client opens from its shell cache."""
 from __future__ import annotations
 
 import demo.identity

@@ -123,3 +123,25 @@ test("after signing in, using the client and signing out, the browser keeps no t
   await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
   await context.close();
 });
+
+test("offline, the installed client still opens from its shell cache (and asks to sign in)", async () => {
+  const page = await person(browser);
+  const context = page.context();
+  await page.goto("/signin");
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  await eventually(() => page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    const names = await caches.keys();
+    return Boolean(registration?.active) && names.some((n) => n.startsWith("mmm-shell-"));
+  }), { what: "the service worker's shell cache" });
+  await context.setOffline(true);
+  await page.goto("/mentors");
+  await page.waitForURL("**/signin");
+  await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+  // The silent refresh could not reach identity: expected offline, the only error allowed.
+  const offline = page.problems.filter((p) => /ERR_INTERNET_DISCONNECTED/.test(p));
+  page.problems.splice(0, page.problems.length, ...page.problems.filter((p) => !offline.includes(p)));
+  await look(page, "storage-offline-signin");
+  await context.setOffline(false);
+  await context.close();
+});
