@@ -59,7 +59,11 @@ want=$(cat web/package.json web/package-lock.json | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "== web: npm packages up to date"
 else
-  echo "== web: npm ci (package-lock.json changed)"
+  if [ -f "$stamp" ]; then
+    echo "== web: npm ci (package.json or package-lock.json changed)"
+  else
+    echo "== web: npm ci (first install)"
+  fi
   log=$(mktemp)
   if ! (cd web && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
     # npm ci refuses a lock file that lacks an optional, other-platform package which the registry it
@@ -83,10 +87,10 @@ fi
 # is generated from them, so an API change the client does not follow fails here).
 inputs_hash() {
   {
-    find web/src web/public web/scripts -type f \
+    find web/src web/public -type f \
       ! -path 'web/src/api/schema/*' ! -name '*.test.ts' ! -name '*.test.tsx' -print0
     printf '%s\0' web/index.html web/package.json web/package-lock.json web/vite.config.ts web/tsconfig.json \
-      pyproject.toml mmm/cli.py
+      web/scripts/openapi-types.mjs pyproject.toml mmm/cli.py
     find services -mindepth 2 -maxdepth 2 \( -name app.py -o -name api.py -o -name schemas.py \) -print0
     find shared -maxdepth 1 -name '*.py' -print0
   } | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1
