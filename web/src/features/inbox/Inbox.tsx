@@ -86,7 +86,7 @@ function Item({ item, busy, onRead }: { item: Notification; busy: boolean; onRea
           {to ? <Link className="button small" to={to} aria-label={`Open: ${item.title}`} onClick={() => { if (unread) onRead(); }}>Open</Link> : null}
           {unread ? (
             <button type="button" className="button secondary small" disabled={busy} aria-busy={busy || undefined}
-              aria-label={`Mark "${item.title}" as read`} onClick={onRead}>
+              aria-label={`Mark as read: ${item.title}`} onClick={onRead}>
               {busy ? "Marking…" : "Mark as read"}
             </button>
           ) : null}

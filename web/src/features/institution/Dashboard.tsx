@@ -17,7 +17,7 @@ import { Badge, Facts, Page, Section } from "../../ui/page";
 import { ErrorNote, Loading, Notice, QueryView } from "../../ui/status";
 import { CsvButton, DataTable, type Column } from "../../ui/table";
 import { ConfirmButton } from "./confirm";
-import { complianceWords, csvName, isRefusal, eligibilityLabel, kindLabel, plural, scopeLabel, trackLabel, yesNo } from "./labels";
+import { complianceWords, csvName, isRefusal, eligibilityLabel, kindLabel, plural, scopeLabel, trackLabel, userStatus, yesNo } from "./labels";
 
 type Institution = Identity["schemas"]["InstitutionAdminOut"];
 type Applicant = Identity["schemas"]["UserOut"];
@@ -135,10 +135,10 @@ function EnrollmentCode({ institution, id }: { institution: Institution; id: str
     <Section title="Enrollment code for students">
       <p>
         Give this code to your students: they register as mentees at{" "}
-        <span className="nowrap">{`${window.location.origin}/register`}</span> with it, and their application
+        <span className="mono break">{`${window.location.origin}/register`}</span> with it, and their application
         then waits for your approval below.
       </p>
-      {code ? <p className="enrollment-code" aria-label="Enrollment code">{code}</p> : <p>No code has been issued yet.</p>}
+      {code ? <p>Enrollment code: <strong className="enrollment-code">{code}</strong></p> : <p>No code has been issued yet.</p>}
       {issued ? <Notice tone="good">A new code was issued. The previous code no longer works.</Notice> : null}
       {rotate.error ? <ErrorNote error={rotate.error} /> : null}
       <ConfirmButton label={code ? "Issue a new code" : "Issue a code"} tone="primary"
@@ -164,7 +164,7 @@ function Applications({ id, owner }: { id: string; owner: string }) {
   const [decided, setDecided] = useState<string | null>(null);
   return (
     <Section title="Mentee applications"
-      actions={<CsvButton filename={csvName(owner, "mentee-applications")} columns={APPLICANT_COLUMNS} rows={query.data ?? []} />}>
+      actions={<CsvButton filename={csvName(owner, "mentee-applications")} columns={APPLICANT_COLUMNS} rows={query.data ?? []} label="Download applications (CSV)" />}>
       <p className="muted small">
         Each applicant attested an eligibility basis (R4). Approving enrolls them; declining closes the application.
       </p>
@@ -258,7 +258,7 @@ function EligibilityReview({ userId, name }: { userId: string; name: string }) {
   if (!open) {
     return (
       <p>
-        <button type="button" className="button secondary small" aria-label={`Review the eligibility of ${name}`} onClick={() => setOpen(true)}>
+        <button type="button" className="button secondary small" aria-label={`Review eligibility of ${name}`} onClick={() => setOpen(true)}>
           Review eligibility
         </button>
       </p>
@@ -295,8 +295,11 @@ function EligibilityReview({ userId, name }: { userId: string; name: string }) {
 const MISSING_COLUMNS: Column<Missing>[] = [
   { key: "name", header: "Name", cell: (m) => m.name ?? "" },
   { key: "track", header: "Track", cell: (m) => trackLabel(m.track) },
-  { key: "attested", header: "Required modules attested", cell: (m) => `${m.required_attested ?? 0} of ${m.required_total ?? 0}`,
-    csv: (m) => m.required_attested },
+  { key: "attested", header: "Required modules attested", cell: (m) => `${m.required_attested ?? 0} of ${m.required_total ?? 0}` },
+];
+const MISSING_CSV: Column<Missing>[] = [
+  ...MISSING_COLUMNS.slice(0, 2),
+  { key: "attested", header: "Required modules attested", cell: (m) => m.required_attested ?? 0 },
   { key: "total", header: "Required modules", cell: (m) => m.required_total ?? 0 },
 ];
 
@@ -315,15 +318,15 @@ function TrainingCompletion({ id, owner }: { id: string; owner: string }) {
   ];
   return (
     <Section title="Training completion"
-      actions={<CsvButton filename={csvName(owner, "training-not-completed")} columns={MISSING_COLUMNS} rows={missing}
-        label="Download CSV of who has not completed" />}>
+      actions={<CsvButton filename={csvName(owner, "training-not-completed")} columns={MISSING_CSV} rows={missing}
+        label="Download who has not completed (CSV)" />}>
       <QueryView query={query} isEmpty={(d) => (d.tracks ?? []).length === 0} empty="No one of this institution is in a training track yet.">
         {() => (
           <>
             <DataTable caption="Training completion by track" columns={trackColumns} rows={tracks} rowKey={(t) => t.track ?? ""} />
             <h3 className="subheading">Still to complete their required training</h3>
             {missing.length === 0
-              ? <p>Everyone enrolled has completed their required training.</p>
+              ? <p>{tracks.some((t) => (t.enrolled ?? 0) > 0) ? "Everyone enrolled has completed their required training." : "No one is enrolled in training yet."}</p>
               : <DataTable caption="People who have not completed their required training" columns={MISSING_COLUMNS} rows={missing}
                 rowKey={(m) => `${m.track}-${m.user_id}`} />}
           </>
@@ -369,13 +372,13 @@ function MentorshipCounts({ id, owner }: { id: string; owner: string }) {
   const rows = query.data ? countRows(query.data) : [];
   return (
     <Section title="Mentorships"
-      actions={<CsvButton filename={csvName(owner, "mentorship-counts")} columns={COUNT_COLUMNS} rows={rows} />}>
+      actions={<CsvButton filename={csvName(owner, "mentorship-counts")} columns={COUNT_COLUMNS} rows={rows} label="Download counts (CSV)" />}>
       <QueryView query={query}>
         {(c) => (
           <>
             <p>
-              {plural(c.mentors?.active_mentors ?? 0, "mentor")} currently mentoring;{" "}
-              {plural(c.mentors?.mentors_at_capacity ?? 0, "mentor")} at capacity (3 mentees).
+              {plural(c.mentors?.active_mentors ?? 0, "active mentor")};{" "}
+              {c.mentors?.mentors_at_capacity ?? 0} of them at capacity (3 active mentees each).
             </p>
             <DataTable caption="Requests and mentorships" columns={COUNT_COLUMNS} rows={rows} rowKey={(r) => r.label} />
           </>
@@ -390,13 +393,13 @@ function MentorshipCounts({ id, owner }: { id: string; owner: string }) {
 const MENTOR_COLUMNS: Column<DirectoryMentor>[] = [
   { key: "name", header: "Mentor", csv: (m) => m.display_name ?? m.name ?? "",
     cell: (m) => (m.published && m.id ? <Link to={`/mentors/${m.id}`}>{m.display_name ?? m.name ?? "Mentor"}</Link> : (m.display_name ?? m.name ?? "—")) },
-  { key: "status", header: "Status", cell: (m) => m.status ?? "—" },
+  { key: "status", header: "Status", cell: (m) => userStatus(m.status) },
   { key: "trained", header: "Training completed", cell: (m) => yesNo(m.trained), csv: (m) => yesNo(m.trained) },
   { key: "published", header: "Listed in search", cell: (m) => yesNo(m.published), csv: (m) => yesNo(m.published) },
   { key: "completeness", header: "Profile complete", cell: (m) => `${m.completeness ?? 0} %`, csv: (m) => m.completeness ?? 0 },
   { key: "missing", header: "Missing in profile", cell: (m) => (m.missing_fields ?? []).map((f) => f.replace(/_/g, " ")).join(", ") || "—",
     csv: (m) => (m.missing_fields ?? []).join(" ") },
-  { key: "scope", header: "Mentors", cell: (m) => scopeLabel(m.scope), csv: (m) => m.scope ?? "" },
+  { key: "scope", header: "Scope", cell: (m) => scopeLabel(m.scope), csv: (m) => m.scope ?? "" },
   { key: "mentees", header: "Active mentees", cell: (m) => m.active_mentees ?? 0 },
   { key: "slots", header: "Open slots", cell: (m) => m.open_slots ?? 0 },
 ];
@@ -408,7 +411,7 @@ function DirectoryMentors({ id, owner }: { id: string; owner: string }) {
   });
   return (
     <Section title="Mentors in the directory"
-      actions={<CsvButton filename={csvName(owner, "mentors")} columns={MENTOR_COLUMNS} rows={query.data ?? []} />}>
+      actions={<CsvButton filename={csvName(owner, "mentors")} columns={MENTOR_COLUMNS} rows={query.data ?? []} label="Download mentors (CSV)" />}>
       <QueryView query={query} isEmpty={(rows) => rows.length === 0} empty="No mentor of this institution has a directory profile yet.">
         {(rows) => <DataTable caption="The institution's mentors" columns={MENTOR_COLUMNS} rows={rows} rowKey={(m) => m.id ?? ""} />}
       </QueryView>

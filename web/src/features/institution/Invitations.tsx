@@ -58,7 +58,7 @@ export default function Invitations() {
       actions={<Link className="button secondary" to={`/institutions/${institutionId}`}>Back to the dashboard</Link>}>
       <InviteForms institutionId={institutionId} operator={role === "operator"} />
       <Section title="Sent invitations"
-        actions={<CsvButton filename={csvName(owner, "invitations")} columns={CSV_COLUMNS} rows={rows} />}>
+        actions={<CsvButton filename={csvName(owner, "invitations")} columns={CSV_COLUMNS} rows={rows} label="Download invitations (CSV)" />}>
         <QueryView query={list} isEmpty={(r) => r.length === 0} empty="No invitations have been sent yet.">
           {() => <InvitationTable rows={rows} institutionId={institutionId} />}
         </QueryView>
@@ -96,9 +96,9 @@ function InvitationTable({ rows, institutionId }: { rows: Invitation[]; institut
     },
   });
   const columns: Column<Invitation>[] = [
-    { key: "name", header: "Name", cell: (i) => <><strong>{i.name}</strong><br /><span className="small">{i.email}</span></> },
+    { key: "name", header: "Name", cell: (i) => <div className="cell"><strong>{i.name}</strong><br /><span className="small">{i.email}</span></div> },
     { key: "kind", header: "Invited as", cell: (i) => invitationKind(i.kind) },
-    { key: "state", header: "Status", cell: (i) => { const s = invitationState(i.state); return <Badge tone={s.tone}>{s.label}</Badge>; } },
+    { key: "state", header: "Status", cell: (i) => { const s = invitationState(i.state); return <span><Badge tone={s.tone}>{s.label}</Badge></span>; } },
     { key: "sent", header: "Sent", cell: (i) => formatDate(i.created_at) },
     {
       key: "until", header: "Expires or answered",
@@ -107,9 +107,9 @@ function InvitationTable({ rows, institutionId }: { rows: Invitation[]; institut
     {
       key: "actions", header: "Actions",
       cell: (i) => i.state === "pending" ? (
-        <ConfirmButton label="Revoke" ariaLabel={`Revoke the invitation of ${i.name}`}
+        <div><ConfirmButton label="Revoke" ariaLabel={`Revoke the invitation of ${i.name}`}
           question={`Revoke the invitation of ${i.name}? Its link stops working.`} confirmLabel="Yes, revoke"
-          busy={revoke.isPending && revoke.variables?.id === i.id} onConfirm={() => revoke.mutate(i)} />
+          busy={revoke.isPending && revoke.variables?.id === i.id} onConfirm={() => revoke.mutate(i)} /></div>
       ) : "—",
     },
   ];

@@ -2,7 +2,7 @@
 // subscribe, change, disable or enable, delete, rotate the signing secret (shown once, in memory only),
 // and each subscription's delivery log with replay.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { Link, Route, Routes, useNavigate, useParams } from "react-router";
 import { data, notifications } from "../../api/client";
 import type { components } from "../../api/schema/notifications";
@@ -55,14 +55,14 @@ function SubscriptionList({ institutionId }: { institutionId: string }) {
     retry: (count, error) => !isRefusal(error) && count < 2,
   });
   const columns: Column<Subscription>[] = [
-    { key: "url", header: "Address", cell: (s) => <Link to={s.id ?? ""} className="nowrap">{s.url}</Link> },
+    { key: "url", header: "Address", cell: (s) => <Link to={s.id ?? ""} className="mono break">{s.url}</Link> },
     { key: "description", header: "Description", cell: (s) => s.description || "—" },
     { key: "events", header: "Events", cell: (s) => (s.event_types ?? []).join(", ") },
-    { key: "status", header: "Status", cell: (s) => { const st = subscriptionStatus(s); return <Badge tone={st.tone}>{st.label}</Badge>; } },
+    { key: "status", header: "Status", cell: (s) => { const st = subscriptionStatus(s); return <span><Badge tone={st.tone}>{st.label}</Badge></span>; } },
   ];
   return (
     <Page title="Event feeds"
-      intro={<p>Your systems can receive events about your institution's members as signed webhooks (Standard Webhooks). The same events can be pulled from the feed at <span className="nowrap">/api/v1/notifications/feed</span>.</p>}
+      intro={<p>Your systems can receive events about your institution's members as signed webhooks (Standard Webhooks). The same events can be pulled from the feed at <span className="mono break">/api/v1/notifications/feed</span>.</p>}
       actions={<Link className="button secondary" to={`/institutions/${institutionId}`}>Back to the dashboard</Link>}>
       <Section title="Subscriptions">
         {list.isError && isRefusal(list.error) ? (
@@ -105,7 +105,7 @@ function Subscribe({ institutionId }: { institutionId: string }) {
   return (
     <Section title="Subscribe an address">
       {created ? <SecretOnce secret={created.secret} onDone={() => setCreated(null)}
-        what={`The subscription of ${created.url} was created.`} /> : null}
+        what={<>The subscription of <span className="break">{created.url}</span> was created.</>} /> : null}
       <Form label="Subscribe an address" error={create.error} onSubmit={() => {
         const found = validateWebhook(url, events);
         setErrors(found);
@@ -133,12 +133,12 @@ function EventChoices({ types, selected, onChange, error }: {
   if (types.isError) return <ErrorNote error={types.error} retry={() => void types.refetch()} />;
   return (
     <Choices legend="Events to receive" error={error} selected={selected} onChange={onChange}
-      options={types.data.map((t) => ({ value: t.name ?? "", label: `${t.name}: ${t.description}` }))} />
+      options={types.data.map((t) => ({ value: t.name ?? "", label: `${t.description} (${t.name})` }))} />
   );
 }
 
 /** A signing secret, shown once: it is kept only in this component's memory and forgotten on "Done". */
-function SecretOnce({ secret, what, onDone }: { secret: string | undefined; what: string; onDone: () => void }) {
+function SecretOnce({ secret, what, onDone }: { secret: string | undefined; what: ReactNode; onDone: () => void }) {
   return (
     <div className="notice notice-warn" role="status">
       <p><strong>{what}</strong></p>
@@ -146,7 +146,7 @@ function SecretOnce({ secret, what, onDone }: { secret: string | undefined; what
         Copy the signing secret now and keep it in your receiving system: it is shown <strong>only this once</strong>.
         Your system checks each delivery's signature with it.
       </p>
-      <p className="secret" aria-label="Signing secret">{secret}</p>
+      <p>Signing secret: <code className="secret">{secret}</code></p>
       <button type="button" className="button secondary small" onClick={onDone}>I have stored the secret</button>
     </div>
   );
@@ -212,7 +212,7 @@ function SubscriptionDetail({ sub, institutionId }: { sub: Subscription; institu
       actions={<Link className="button secondary" to={`/institutions/${institutionId}/webhooks`}>All subscriptions</Link>}>
       <Section title="Subscription">
         <Facts items={[
-          ["Address", <span className="nowrap" key="url">{sub.url}</span>],
+          ["Address", <span className="mono break" key="url">{sub.url}</span>],
           ["Description", sub.description || "—"],
           ["Status", <Badge key="status" tone={status.tone}>{status.label}</Badge>],
           ["Why disabled", sub.disabled_reason || "—"],
@@ -239,8 +239,8 @@ function SubscriptionDetail({ sub, institutionId }: { sub: Subscription; institu
             busy={remove.isPending} onConfirm={() => remove.mutate()} />
         </div>
       </Section>
-      <EditSubscription key={`${sub.updated_at}`} sub={sub} onSaved={(u) => { refresh(u); setSaved("Your changes were saved."); }} />
       <DeliveryLog sub={sub} />
+      <EditSubscription key={`${sub.updated_at}`} sub={sub} onSaved={(u) => { refresh(u); setSaved("Your changes were saved."); }} />
     </Page>
   );
 }
@@ -319,7 +319,7 @@ function DeliveryLog({ sub }: { sub: Subscription }) {
   });
   const columns: Column<Delivery>[] = [
     { key: "event", header: "Event", cell: (d) => d.event_type ?? "—" },
-    { key: "status", header: "Status", cell: (d) => { const s = deliveryStatus(d); return <Badge tone={s.tone}>{s.label}</Badge>; } },
+    { key: "status", header: "Status", cell: (d) => { const s = deliveryStatus(d); return <span><Badge tone={s.tone}>{s.label}</Badge></span>; } },
     { key: "created", header: "Created", cell: (d) => formatDateTime(d.created_at) },
     { key: "attempts", header: "Attempts", cell: (d) => d.attempts ?? 0 },
     {
@@ -333,10 +333,10 @@ function DeliveryLog({ sub }: { sub: Subscription }) {
     {
       key: "replay", header: "Actions",
       cell: (d) => (
-        <button type="button" className="button secondary small" disabled={sub.status === "disabled" || (replay.isPending && replay.variables?.id === d.id)}
+        <div><button type="button" className="button secondary small" disabled={sub.status === "disabled" || (replay.isPending && replay.variables?.id === d.id)}
           aria-label={`Replay the ${d.event_type} delivery of ${formatDateTime(d.created_at)}`} onClick={() => replay.mutate(d)}>
           Replay
-        </button>
+        </button></div>
       ),
     },
   ];

@@ -85,30 +85,30 @@ export default function Audit() {
     {
       key: "reader", header: "Read by", csv: (r) => `${r.actor_name ?? ""} (${r.actor_id})`,
       cell: (r) => (
-        <>
+        <div className="cell">
           <button type="button" className="link-inline" aria-label={`Only reads by ${r.actor_name ?? r.actor_id}`}
             onClick={() => only({ ...filters, actor_id: r.actor_id })}>{r.actor_name ?? r.actor_id}</button>
           <br /><span className="small muted">{roleName(r.actor_role)}</span>
-        </>
+        </div>
       ),
     },
     {
       key: "subject", header: "Whose record", csv: (r) => `${r.subject_name ?? ""} (${r.subject_id})`,
       cell: (r) => (
-        <button type="button" className="link-inline" aria-label={`Only reads of ${r.subject_name ?? r.subject_id}'s records`}
-          onClick={() => only({ ...filters, subject_id: r.subject_id })}>{r.subject_name ?? r.subject_id}</button>
+        <div className="cell"><button type="button" className="link-inline" aria-label={`Only reads of ${r.subject_name ?? r.subject_id}'s records`}
+          onClick={() => only({ ...filters, subject_id: r.subject_id })}>{r.subject_name ?? r.subject_id}</button></div>
       ),
     },
     { key: "record", header: "Record", cell: (r) => recordLabel(r.record) },
     { key: "institution", header: "Institution", cell: (r) => institutionName(r.institution_id) },
     { key: "why", header: "Why", cell: (r) => r.purpose ?? "—" },
-    { key: "request", header: "Request id", cell: (r) => <span className="small nowrap">{r.request_id ?? "—"}</span>, csv: (r) => r.request_id ?? "" },
+    { key: "request", header: "Request id", cell: (r) => <span className="small mono break">{r.request_id ?? "—"}</span>, csv: (r) => r.request_id ?? "" },
   ];
   const filtered = Object.keys(filters).length > 0;
   return (
     <Page title="Sensitive-data audit log"
       intro={<p>Every read of a mentee's profile or eligibility and of a mentor's admission basis, newest first (§6).</p>}
-      actions={<CsvButton filename={csvName("mentormemed", "sensitive-reads")} columns={columns} rows={log.data ?? []} label="Download this page as CSV" />}>
+      actions={<CsvButton filename={csvName("mentormemed", "sensitive-reads")} columns={columns} rows={log.data ?? []} label="Download this page (CSV)" />}>
       <Section title="Filters">
         <Form label="Filter the audit log" onSubmit={() => {
           const found = auditQuery({ institution, actor, subject, since });

@@ -24,7 +24,7 @@ const COLUMNS: Column<Compliance>[] = [
   { key: "shortfall", header: "Still needed", cell: (c) => c.shortfall ?? 0 },
   {
     key: "compliance", header: "Compliance", csv: (c) => (words(c).met ? "met" : "below minimum"),
-    cell: (c) => { const w = words(c); return <><Badge tone={w.met ? "good" : "warn"}>{w.met ? "Minimum met" : "Below minimum"}</Badge><br /><span className="small">{w.sentence}</span></>; },
+    cell: (c) => { const w = words(c); return <div className="cell"><Badge tone={w.met ? "good" : "warn"}>{w.met ? "Minimum met" : "Below minimum"}</Badge><br /><span className="small">{w.sentence}</span></div>; },
   },
   { key: "subscription", header: "Subscription", cell: (c) => c.subscription_status ?? "—" },
 ];
@@ -42,7 +42,7 @@ export default function Institutions() {
       actions={
         <>
           <Link className="button" to="/institutions/new">Create an institution</Link>
-          <CsvButton filename={csvName("mentormemed", "institutions")} columns={COLUMNS} rows={rows} />
+          <CsvButton filename={csvName("mentormemed", "institutions")} columns={COLUMNS} rows={rows} label="Download institutions (CSV)" />
         </>
       }>
       <QueryView query={query} isEmpty={(r) => r.length === 0} empty="No institution has subscribed yet.">
