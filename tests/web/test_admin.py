@@ -48,6 +48,10 @@ def test_an_admin_sees_their_institution_only(browser_test, running_platform, de
     operator = _token(url, demo_logins, "operator")
     reads = call(url, "GET", f"{IDENTITY}/audit/sensitive-reads", operator, params={"subject_id": applicant["id"]}).json()
     assert [(r["record"], r["purpose"]) for r in reads] == [("mentee_eligibility", "Deciding the application")]
+    lakeside_reads = call(url, "GET", f"{IDENTITY}/audit/sensitive-reads", operator,
+                          params={"institution_id": institutions["lakeside"]["id"]}).json()
+    assert ("mentor_admission", "Promotion letter for the mentor", "Dr. Priya Raman") in {
+        (r["record"], r["purpose"], r["subject_name"]) for r in lakeside_reads}
     declined = call(url, "GET", f"{IDENTITY}/users/{applicant['id']}", operator).json()
     assert (declined["status"], declined["status_reason"]) == ("declined", "Enrollment at another school")
 

@@ -130,6 +130,15 @@ test("the lakeside admin invites a mentor on an R2 criterion, revokes, and downl
   await sent.getByText(`The invitation of ${name} was revoked; its link no longer works.`).waitFor();
   await row.getByText("Revoked", { exact: true }).waitFor();
 
+  // a mentor's admission basis (R2): only after saying why, and written to the audit log
+  const basis = page.getByRole("form", { name: "Read a mentor's admission basis" });
+  await basis.getByLabel(/^Mentor/).selectOption({ label: "Dr. Priya Raman" });
+  await basis.getByLabel(/Why are you reading this record/).fill("Promotion letter for the mentor");
+  await basis.getByRole("button", { name: "Show the admission basis" }).click();
+  await page.getByText("Evidence: Golden Apple teaching award, 2023").waitFor();
+  await page.getByText("Track record: a teaching award").last().waitFor();
+  await look(page, "admin-admission-basis");
+
   // a mentee invitation needs only a name and an e-mail
   await page.getByLabel("A mentee").check();
   const mentee = page.getByRole("form", { name: "Invite a mentee" });

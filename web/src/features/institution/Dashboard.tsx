@@ -76,6 +76,7 @@ function Loaded({ institution, id }: { institution: Institution; id: string }) {
       }>
       <Compliance id={id} />
       <EnrollmentCode institution={institution} id={id} />
+      <InvitationSummary id={id} />
       <Applications id={id} owner={name} />
       <TrainingCompletion id={id} owner={name} />
       <MentorshipCounts id={id} owner={name} />
@@ -144,6 +145,31 @@ function EnrollmentCode({ institution, id }: { institution: Institution; id: str
       <ConfirmButton label={code ? "Issue a new code" : "Issue a code"} tone="primary"
         question={code ? "The current code will stop working at once. Issue a new code?" : "Issue an enrollment code?"}
         confirmLabel="Yes, issue a new code" busy={rotate.isPending} onConfirm={() => rotate.mutate()} />
+    </Section>
+  );
+}
+
+// --- invitations, in short (the list and the forms are on the Invitations screen) ---------------------------
+
+function InvitationSummary({ id }: { id: string }) {
+  const query = useQuery({
+    queryKey: ["invitations", id],
+    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/invitations", { params: { path: { institution_id: id } } })),
+  });
+  return (
+    <Section title="Invitations" actions={<Link className="button secondary small" to={`/institutions/${id}/invitations`}>Invite or see all</Link>}>
+      <QueryView query={query} isEmpty={(rows) => rows.length === 0} empty="No invitations have been sent yet.">
+        {(rows) => {
+          const waiting = (kind: string) => rows.filter((r) => r.kind === kind && r.state === "pending").length;
+          const accepted = (kind: string) => rows.filter((r) => r.kind === kind && r.state === "accepted").length;
+          return (
+            <ul>
+              <li>Mentors: {waiting("mentor")} waiting for an answer, {accepted("mentor")} accepted.</li>
+              <li>Mentees: {waiting("mentee")} waiting for an answer, {accepted("mentee")} accepted.</li>
+            </ul>
+          );
+        }}
+      </QueryView>
     </Section>
   );
 }

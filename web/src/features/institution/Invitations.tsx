@@ -57,6 +57,7 @@ export default function Invitations() {
       intro={<p>{owner}: invite mentors, mentees{role === "operator" ? " and administrators" : ""}, and follow their answers.</p>}
       actions={<Link className="button secondary" to={`/institutions/${institutionId}`}>Back to the dashboard</Link>}>
       <InviteForms institutionId={institutionId} operator={role === "operator"} />
+      <AdmissionBasis institutionId={institutionId} />
       <Section title="Sent invitations"
         actions={<CsvButton filename={csvName(owner, "invitations")} columns={CSV_COLUMNS} rows={rows} label="Download invitations (CSV)" />}>
         <QueryView query={list} isEmpty={(r) => r.length === 0} empty="No invitations have been sent yet.">
@@ -220,5 +221,62 @@ function InviteForm({ kind, institutionId }: { kind: Kind; institutionId: string
       )}
       <SubmitButton busy={invite.isPending} busyLabel="Sending…">{`Invite the ${what}`}</SubmitButton>
     </Form>
+  );
+}
+
+// --- a mentor's admission basis (R2), an audited read -------------------------------------------------------
+
+/** The criteria and evidence a mentor was admitted on: identity writes every read of them to the audit
+ * log, so the admin picks the mentor and says why, and only then sees them. */
+function AdmissionBasis({ institutionId }: { institutionId: string }) {
+  const [mentorId, setMentorId] = useState("");
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<{ mentor?: string; reason?: string }>({});
+  const mentors = useQuery({
+    queryKey: ["mentors-of", institutionId],
+    queryFn: () => data(identity.GET("/api/v1/identity/users", { params: { query: { institution_id: institutionId, role: "mentor", limit: 500 } } })),
+  });
+  const read = useMutation({
+    mutationFn: () => data(identity.GET("/api/v1/identity/users/{user_id}/admission", { params: { path: { user_id: mentorId }, query: { reason: reason.trim() } } })),
+  });
+  const name = mentors.data?.find((m) => m.id === mentorId)?.name ?? "the mentor";
+  const label = (code: string) => MENTOR_CRITERIA.find((c) => c.value === code)?.label ?? code;
+  return (
+    <Section title="A mentor's admission basis">
+      <p className="muted small">
+        The criteria and evidence a mentor was admitted on (R2). Shared background is self-identified: each reading is written
+        to the audit log with your name and reason.
+      </p>
+      {mentors.isPending ? <Loading label="Loading the mentors…" /> : mentors.isError ? <ErrorNote error={mentors.error} /> : mentors.data.length === 0 ? (
+        <p>No mentor has accepted an invitation yet.</p>
+      ) : (
+        <Form label="Read a mentor's admission basis" error={read.error && !serverFieldError(read.error, "reason") ? read.error : undefined}
+          onSubmit={() => {
+            const found = { mentor: mentorId ? undefined : "Choose a mentor.", reason: reason.trim().length >= 3 ? undefined : "Say in a few words why you read this record." };
+            setErrors(found);
+            if (!found.mentor && !found.reason) read.mutate();
+          }}>
+          <Select label="Mentor" required value={mentorId} error={errors.mentor}
+            onChange={(v) => { setMentorId(v); read.reset(); }}
+            options={[{ value: "", label: "Choose a mentor" }, ...mentors.data.map((m) => ({ value: m.id ?? "", label: m.name ?? m.email ?? "" }))]} />
+          <TextField label="Why are you reading this record?" required maxLength={200} value={reason} onChange={setReason}
+            error={errors.reason ?? serverFieldError(read.error, "reason")} />
+          <SubmitButton busy={read.isPending} className="button secondary">Show the admission basis</SubmitButton>
+        </Form>
+      )}
+      {read.data ? (
+        <div className="sensitive">
+          <p><strong>Admission basis of {name}</strong> (your reading was written to the audit log)</p>
+          {(read.data.admissions ?? []).map((a) => (
+            <div key={a.admitted_at}>
+              <p>Admitted {formatDate(a.admitted_at)} on:</p>
+              <ul>{(a.criteria ?? []).map((c) => <li key={c}>{label(c)}</li>)}</ul>
+              <p>Evidence: {a.evidence}</p>
+            </div>
+          ))}
+          <button type="button" className="button secondary small" onClick={() => read.reset()}>Hide</button>
+        </div>
+      ) : null}
+    </Section>
   );
 }
