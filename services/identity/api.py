@@ -357,6 +357,23 @@ class MenteeProfile(MethodView):
                     "decided_at": profile.decided_at}
 
 
+@mentees.route("/<uuid:user_id>/eligibility")
+class MenteeEligibility(MethodView):
+    @require("institution_admin", "operator")
+    @mentees.arguments(s.PurposeQuery, location="query", unknown=RAISE)
+    @mentees.response(200, s.MenteeEligibilityOut)
+    def get(self, query, user_id: uuid.UUID):
+        """Sensitive, for the R4 review of an application: only the eligibility basis the mentee attested
+        (no demographics, no contact). Their institution's admins and operators; every read is written to
+        the audit log (record mentee_eligibility)."""
+        with uow() as session:
+            user, profile = service.read_mentee_profile(session, actor(session), user_id, query.get("reason"),
+                                                        request_id(), record="mentee_eligibility")
+            return {"user_id": user.id, "institution_id": user.institution_id, "name": user.name,
+                    "status": user.status, "eligibility": profile.eligibility,
+                    "attested_at": profile.attested_at, "admitted_via": profile.admitted_via}
+
+
 # --- me -----------------------------------------------------------------------------------------------------------------------
 
 @me.route("")

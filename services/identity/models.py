@@ -213,7 +213,7 @@ class SensitiveRead(Base):
     actor_role: orm.Mapped[str] = orm.mapped_column(sa.Text)
     subject_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, index=True)
     institution_id: orm.Mapped[uuid.UUID | None] = orm.mapped_column(UUID)
-    record: orm.Mapped[str] = orm.mapped_column(sa.Text)  # mentee_profile | mentor_admission
+    record: orm.Mapped[str] = orm.mapped_column(sa.Text)  # mentee_profile | mentee_eligibility | mentor_admission
     purpose: orm.Mapped[str] = orm.mapped_column(sa.Text)
     request_id: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     read_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())

@@ -79,8 +79,8 @@ class InstitutionOut(_Out):
     name = fields.String()
     kind = fields.String()
     class_size = fields.Integer()
-    size_tier = fields.Method("_tier")
-    minimum_mentors = fields.Method("_minimum")
+    size_tier = fields.Method("_tier", metadata={"type": "string"})
+    minimum_mentors = fields.Method("_minimum", metadata={"type": "integer"})
     contact = fields.Function(lambda i: ContactOut().dump(i))
     subscription_status = fields.String()
     reward_policy = fields.Dict()
@@ -131,7 +131,8 @@ class InvitationOut(_Out):
     institution_id = fields.UUID()
     email = fields.String()
     name = fields.String()
-    state = fields.Function(invitation_state)
+    state = fields.Function(invitation_state, metadata={"type": "string",
+                                                        "enum": ["pending", "accepted", "revoked", "expired"]})
     created_at = fields.DateTime()
     expires_at = fields.DateTime()
     accepted_at = fields.DateTime(allow_none=True)
@@ -288,6 +289,17 @@ class MenteeProfileOut(_Out):
     decided_at = fields.DateTime(allow_none=True)
 
 
+class MenteeEligibilityOut(_Out):
+    """R4 review: the eligibility basis a mentee attested, and nothing else of their profile."""
+    user_id = fields.UUID()
+    institution_id = fields.UUID()
+    name = fields.String()
+    status = fields.String()
+    eligibility = fields.List(fields.String(validate=validate.OneOf(rules.ELIGIBILITY_BASES)))
+    attested_at = fields.DateTime()
+    admitted_via = fields.String()
+
+
 class MenteeProfileUpdate(_In):
     demographics = fields.Nested(Demographics)
     contact = fields.Nested(MenteeContact)
@@ -315,8 +327,10 @@ class MentorAdmissionOut(_Out):
 class SensitiveReadOut(_Out):
     id = fields.UUID()
     actor_id = fields.UUID()
+    actor_name = fields.String(allow_none=True, metadata={"description": "The reader's name today"})
     actor_role = fields.String()
     subject_id = fields.UUID()
+    subject_name = fields.String(allow_none=True, metadata={"description": "The person read about, by name today"})
     institution_id = fields.UUID(allow_none=True)
     record = fields.String()
     purpose = fields.String()

@@ -630,14 +630,15 @@ def _purpose(actor: Actor, subject: User, reason: str | None) -> str:
 
 
 def read_mentee_profile(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str | None,
-                        request_id: str | None) -> tuple[User, MenteeProfile]:
-    """§6: the mentee, their institution's admins and operators; every read is audited."""
+                        request_id: str | None, record: str = "mentee_profile") -> tuple[User, MenteeProfile]:
+    """§6: the mentee, their institution's admins and operators; every read is audited (`record` says
+    which part was read: the whole profile, or only the eligibility basis for an R4 review)."""
     user = session.get(User, user_id)
     visible = user is not None and (user.id == actor.id or actor.manages(user.institution_id))
     profile = session.get(MenteeProfile, user_id) if visible else None
     if profile is None:
         raise not_found("mentee profile")
-    _audit(session, actor, user, "mentee_profile", _purpose(actor, user, reason), request_id)
+    _audit(session, actor, user, record, _purpose(actor, user, reason), request_id)
     return user, profile
 
 
@@ -664,14 +665,22 @@ def read_mentor_admission(session: orm.Session, actor: Actor, user_id: uuid.UUID
     return user, admissions
 
 
-def list_sensitive_reads(session: orm.Session, filters: dict) -> list[SensitiveRead]:
-    query = sa.select(SensitiveRead).order_by(SensitiveRead.seq.desc())
+def list_sensitive_reads(session: orm.Session, filters: dict) -> list[dict]:
+    """The audit log, newest first, each entry with the reader's and the subject's names (so that an
+    operator reads it without looking every id up)."""
+    reader, subject = orm.aliased(User), orm.aliased(User)
+    query = (sa.select(SensitiveRead, reader.name, subject.name)
+             .outerjoin(reader, reader.id == SensitiveRead.actor_id)
+             .outerjoin(subject, subject.id == SensitiveRead.subject_id)
+             .order_by(SensitiveRead.seq.desc()))
     for field in ("subject_id", "actor_id", "institution_id"):
         if filters.get(field):
             query = query.where(getattr(SensitiveRead, field) == filters[field])
     if filters.get("since"):
         query = query.where(SensitiveRead.read_at >= filters["since"])
-    return list(session.scalars(query.offset(filters.get("offset", 0)).limit(filters.get("limit", 100))))
+    rows = session.execute(query.offset(filters.get("offset", 0)).limit(filters.get("limit", 100)))
+    return [{**{c.key: getattr(read, c.key) for c in SensitiveRead.__table__.columns},
+             "actor_name": actor_name, "subject_name": subject_name} for read, actor_name, subject_name in rows]
 
 
 # --- users: read, deactivate, eject, reinstate (R12) ------------------------------------------------------------------

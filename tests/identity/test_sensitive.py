@@ -107,3 +107,47 @@ def test_the_event_contracts_have_no_sensitive_fields():
     for et in registry.all_types():
         if et.service == "identity":
             assert not sensitive & set(et.schema().fields), et.name
+
+
+def test_an_application_review_reads_the_eligibility_basis_only_and_is_audited(world, identity_db):
+    """The admin deciding an application (R4) sees what the mentee attested — not their demographics or
+    contact — says why, and the read is in the audit log as its own kind of record."""
+    inst = world.institution()
+    admin = world.admin(inst)
+    applicant = world.pending_mentee(inst)
+    path = f"/mentees/{applicant['id']}/eligibility"
+    r = world.get(path, admin["headers"], expect=422)
+    assert r.get_json()["errors"][0]["parameter"] == "reason"
+    got = world.get(path, admin["headers"], expect=200, reason="application review").get_json()
+    assert got["eligibility"] == ["first_generation"] and got["status"] == "pending"
+    assert got["name"] == "Mia Mentee" and got["admitted_via"] == "enrollment_code" and got["attested_at"]
+    assert not {"demographics", "contact", "email"} & set(got)
+    # other institutions' admins and the mentee themselves are refused; nothing is audited for them
+    other = world.admin(world.institution())
+    world.get(path, other["headers"], expect=404, reason="curious")
+    enrolled = world.mentee(inst, admin)
+    world.get(f"/mentees/{enrolled['id']}/eligibility", enrolled["headers"], expect=403, reason="mine")
+    rows = _audit_rows(identity_db, applicant["id"])
+    assert [(r.actor_id, r.record, r.purpose) for r in rows] == [(admin["id"], "mentee_eligibility",
+                                                                   "application review")]
+
+
+def test_the_audit_log_names_the_reader_and_the_person_read_about(world):
+    inst = world.institution()
+    admin = world.admin(inst)
+    mentee = world.mentee(inst, admin)
+    world.get(f"/mentees/{mentee['id']}/profile", admin["headers"], expect=200, reason="follow-up")
+    [entry] = world.get("/audit/sensitive-reads", world.operator["headers"], expect=200,
+                        subject_id=mentee["id"]).get_json()
+    assert (entry["actor_name"], entry["subject_name"]) == ("Ada Admin", "Mia Mentee")
+    assert entry["actor_id"] == admin["id"] and entry["subject_id"] == mentee["id"]
+
+
+def test_the_openapi_document_types_what_the_web_client_reads(client):
+    """The web client is generated from this document: computed fields carry their types."""
+    schemas = client.get("/api/v1/identity/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["InvitationOut"]["properties"]["state"]["enum"] == ["pending", "accepted", "revoked", "expired"]
+    assert schemas["InstitutionAdminOut"]["properties"]["minimum_mentors"]["type"] == "integer"
+    assert schemas["InstitutionAdminOut"]["properties"]["size_tier"]["type"] == "string"
+    assert set(schemas["MenteeEligibilityOut"]["properties"]) == {
+        "user_id", "institution_id", "name", "status", "eligibility", "attested_at", "admitted_via"}
