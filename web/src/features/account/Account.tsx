@@ -91,7 +91,8 @@ function MenteeProfile({ userId }: { userId: string }) {
       <h2 id="account-profile">My mentee profile (sensitive)</h2>
       <p>Your contact details, studies and background, as you gave them when you joined. Only you, your institution's
         administrators and the program's operators can read them, and every read is logged — including yours.
-        Mentors never see them.</p>
+        A mentor you ask sees only your name, school, training stage and expected graduation year (and your e-mail
+        once they accept); never your background or eligibility.</p>
       {shown ? <ProfileEditor userId={userId} onHide={() => setShown(false)} /> : (
         <button type="button" className="button secondary" onClick={() => setShown(true)}>Show and edit my profile</button>
       )}
@@ -143,11 +144,11 @@ function EditForm({ initial, onSaved, onHide }: { initial: ProfileForm; onSaved:
   }
   return (
     <Form onSubmit={submit} error={save.error} label="My mentee profile">
-      {save.isSuccess ? <Notice tone="good"><p>Your profile is saved.</p></Notice> : null}
       <h3>Contact and studies</h3>
       <ProfileBasics value={value} onChange={(v) => { setValue(v); save.reset(); }} errors={errors} problem={save.error} />
       <h3>Background</h3>
       <Demographics value={value} onChange={(v) => { setValue(v); save.reset(); }} errors={errors} problem={save.error} />
+      {save.isSuccess ? <Notice tone="good"><p>Your profile is saved.</p></Notice> : null}
       <div className="actions">
         <SubmitButton busy={save.isPending} busyLabel="Saving…">Save my profile</SubmitButton>
         <button type="button" className="button secondary" onClick={onHide}>Hide my profile</button>

@@ -14,7 +14,7 @@ import { deadline, roleName } from "../../ui/format";
 import { Facts, Page } from "../../ui/page";
 import { ErrorNote, Loading, Notice } from "../../ui/status";
 import {
-  AgreementAccept, Demographics, EligibilityFields, PasswordFields, ProfileBasics, SensitiveExplanation, fieldError,
+  ABOUT_YOU, AgreementAccept, Demographics, EligibilityFields, PasswordFields, ProfileBasics, SensitiveExplanation, fieldError,
   focusFirstError,
 } from "./MenteeFields";
 import {
@@ -193,8 +193,7 @@ function Accept({ token, invitation }: { token: string; invitation: Inspected })
           <>
             <section className="card" aria-labelledby="inv-profile">
               <h2 id="inv-profile">About you</h2>
-              <p className="muted">Your institution's administrators and the program's operators can read these.
-                Mentors see your name and e-mail address only once they accept your request.</p>
+              <p className="muted">{ABOUT_YOU}</p>
               <ProfileBasics value={profile} onChange={setProfile} errors={errors} problem={problem} />
             </section>
             <section className="card sensitive" aria-labelledby="inv-sensitive">

@@ -83,6 +83,11 @@ export function Demographics({ value, onChange, errors, problem }: {
   );
 }
 
+/** Who sees the non-sensitive part of the profile (the mentee card mentorship shows a mentor who is asked). */
+export const ABOUT_YOU = "Your institution's administrators and the program's operators can read these. A mentor you ask "
+  + "sees your name, school, training stage and expected graduation year, to decide; your e-mail address only once "
+  + "they accept.";
+
 /** Why the program asks, who sees it — said before the questions. */
 export function SensitiveExplanation() {
   return (

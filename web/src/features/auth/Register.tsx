@@ -10,7 +10,7 @@ import { Form, SubmitButton, TextField } from "../../ui/form";
 import { Page } from "../../ui/page";
 import { ErrorNote, Loading, Notice } from "../../ui/status";
 import {
-  AgreementAccept, Demographics, EligibilityFields, PasswordFields, ProfileBasics, SensitiveExplanation, fieldError, focusFirstError,
+  ABOUT_YOU, AgreementAccept, Demographics, EligibilityFields, PasswordFields, ProfileBasics, SensitiveExplanation, fieldError, focusFirstError,
 } from "./MenteeFields";
 import {
   emptyProfile, hasErrors, toProfileIn, validateRegistration, type Eligibility, type Errors, type RegistrationForm,
@@ -86,8 +86,7 @@ export default function Register() {
 
         <section className="card" aria-labelledby="reg-profile">
           <h2 id="reg-profile">About you</h2>
-          <p className="muted">Your institution's administrators and the program's operators can read these.
-            Mentors see your name and e-mail address only once they accept your request.</p>
+          <p className="muted">{ABOUT_YOU}</p>
           <ProfileBasics value={form.profile} onChange={set("profile")} errors={errors} problem={problem} />
         </section>
 

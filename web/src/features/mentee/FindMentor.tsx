@@ -81,18 +81,24 @@ function Filters({ search, facets, onChange }: {
   const set = (key: FilterKey) => (value: string) => onChange({ [key]: value || null });
   const openCount = facets?.has_open_slot?.find((f) => f.value === "true")?.count;
   const count = activeFilters(search);
+  const [open, setOpen] = useState(false); // on a phone the filters fold away; on a desktop they are always shown
+  const fields = useId();
   return (
-    <section className="filters card" aria-labelledby="filters-title">
+    <section className={`filters card${open ? " open" : ""}`} aria-labelledby="filters-title">
       <div className="card-header">
         <h2 id="filters-title">Filters{count ? ` (${count} on)` : ""}</h2>
-        {count ? (
-          <button type="button" className="button secondary small"
-            onClick={() => onChange(Object.fromEntries(FILTER_KEYS.map((k) => [k, null])))}>Clear filters</button>
-        ) : null}
+        <div className="row">
+          {count ? (
+            <button type="button" className="button secondary small"
+              onClick={() => onChange(Object.fromEntries(FILTER_KEYS.map((k) => [k, null])))}>Clear filters</button>
+          ) : null}
+          <button type="button" className="button secondary small filters-toggle" aria-expanded={open} aria-controls={fields}
+            onClick={() => setOpen(!open)}>{open ? "Fewer filters" : "More filters"}</button>
+        </div>
       </div>
-      <div className="filter-fields">
-        <Checkbox label={`Only mentors with an open slot${openCount !== undefined ? ` (${openCount})` : ""}`}
-          checked={search.has_open_slot === true} onChange={(on) => onChange({ has_open_slot: on ? "true" : null })} />
+      <Checkbox label={`Only mentors with an open slot${openCount !== undefined ? ` (${openCount})` : ""}`}
+        checked={search.has_open_slot === true} onChange={(on) => onChange({ has_open_slot: on ? "true" : null })} />
+      <div className="filter-fields" id={fields}>
         <Select label="Specialty" value={search.specialty ?? ""} onChange={set("specialty")}
           options={[{ value: "", label: "Any specialty" }, ...options(facets?.specialty, search.specialty)]} />
         <Select label="Interest" value={search.interest ?? ""} onChange={set("interest")}
@@ -106,7 +112,7 @@ function Filters({ search, facets, onChange }: {
         <Select label="Shared background" value={search.shared_background ?? ""} onChange={set("shared_background")}
           hint="Only mentors who chose to show it."
           options={[{ value: "", label: "Any background" }, ...options(facets?.shared_background, search.shared_background, backgroundName)]} />
-        <Select label="Mentors whom" value={search.scope ?? ""} onChange={set("scope")}
+        <Select label="Mentoring scope" value={search.scope ?? ""} onChange={set("scope")}
           options={[{ value: "", label: "Local and national mentors" },
             ...options(facets?.scope, search.scope, (v) => (v === "local" ? "Local only (your institution)" : "National (any institution)"))]} />
       </div>

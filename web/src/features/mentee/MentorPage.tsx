@@ -143,7 +143,9 @@ function AskForm({ mentorId, mentorName, onCancel }: { mentorId: string; mentorN
     ask.mutate();
   }
 
-  const problem = ask.error;
+  const problem = ask.error instanceof ProblemError && ask.error.status !== 422
+    ? new ProblemError(ask.error.status, { ...ask.error.body, title: "Your request was not sent" }, ask.error.requestId)
+    : ask.error;
   const advice = problem instanceof ProblemError ? refusalAdvice(problem.code) : null;
   const count = parseGoals(goals).length;
   return (

@@ -60,7 +60,7 @@ function MentorshipCard({ mentorship: m }: { mentorship: MentorshipOut }) {
           <span className="small">since {formatDate(m.started_at)}{m.concluded_at ? `, concluded ${formatDate(m.concluded_at)}` : ""}</span>
         </p>
         {contact?.email ? (
-          <p>Contact: <a href={`mailto:${contact.email}`}>{contact.email}</a></p>
+          <p className="contact-line">Contact: <a href={`mailto:${contact.email}`}>{contact.email}</a></p>
         ) : <p className="muted">Their contact is not available yet.</p>}
         {m.status !== "active" && m.conclusion_reason ? (
           <p>Concluded by {m.concluded_by === "mentee" ? "you" : m.concluded_by === "mentor" ? "the mentor" : "the program"}:

@@ -17,6 +17,8 @@ describe("directory facts in words", () => {
     expect(responsivenessWords({ requests_considered: 0, score: 0.5, response_rate: null })).toMatch(/New here/);
     expect(responsivenessWords({ requests_considered: 4, response_rate: 0.75, median_response_hours: 50, score: 0.6 }))
       .toBe("Answered 75 % of their last 4 requests, usually within 2 days");
+    expect(responsivenessWords({ requests_considered: 1, response_rate: 1, median_response_hours: 0.2, score: 1 }))
+      .toBe("Answered 100 % of 1 request, usually within an hour");
   });
   it("says a request's status", () => {
     const now = Date.parse("2026-01-01T00:00:00Z");

@@ -85,7 +85,8 @@ export function responsivenessWords(r: Responsiveness | undefined): string {
   if (!r || !r.requests_considered || r.response_rate === null || r.response_rate === undefined) {
     return "New here: no answered requests to measure yet";
   }
-  const rate = `Answered ${percent(r.response_rate)} of their last ${r.requests_considered} ${r.requests_considered === 1 ? "request" : "requests"}`;
+  const n = r.requests_considered;
+  const rate = `Answered ${percent(r.response_rate)} of ${n === 1 ? "1 request" : `their last ${n} requests`}`;
   const h = r.median_response_hours;
   if (h === null || h === undefined) return rate;
   return `${rate}, usually within ${durationWords(h)}`;

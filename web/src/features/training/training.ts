@@ -64,7 +64,8 @@ export function minutes(n: number | undefined): string {
 
 export function hours(n: number | null | undefined): string {
   if (n === null || n === undefined) return "";
-  return `${n} CME credit ${n === 1 ? "hour" : "hours"}`;
+  const v = Number(n);
+  return `${v.toLocaleString("en-US", { maximumFractionDigits: 2 })} CME credit ${v === 1 ? "hour" : "hours"}`;
 }
 
 /** A new learner's enrollment reaches training by an event a moment after approval: wait for it (a
