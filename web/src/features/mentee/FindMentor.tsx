@@ -137,7 +137,7 @@ function Results({ search, query, onPage, onClear }: {
         <Empty>
           {search.q ? <>No published mentor matches “{search.q}”{activeFilters(search) ? " with these filters" : ""}. </> : "No published mentor matches these filters. "}
           Try other words, fewer words, or fewer filters.{" "}
-          {search.q || activeFilters(search) ? <button type="button" className="button secondary small" onClick={onClear}>Clear the search</button> : null}
+          {search.q || activeFilters(search) ? <button type="button" className="button secondary" onClick={onClear}>Clear the search</button> : null}
         </Empty>
       </>
     );

@@ -82,7 +82,7 @@ function MenteeView({ request: r }: { request: RequestOut }) {
       <p><Link to="/requests">Back to My requests</Link></p>
       <section className="card" aria-labelledby="state-title">
         <h2 id="state-title">Where it stands</h2>
-        <p>{status.detail}</p>
+        {r.status !== "open" && status.detail ? <p>{status.detail}</p> : null}
         <Facts items={[["Mentor", <MentorName key="m" mentorId={r.mentor_id} contactName={r.mentor_contact?.name} />], ...statusFacts(r)]} />
         <Contact label="Your mentor's contact" contact={r.mentor_contact} />
         <div className="actions">
