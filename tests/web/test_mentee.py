@@ -97,8 +97,8 @@ def test_journey(browser_test, running_platform, demo_logins):
 
 
 def prepare_mentee(url: str, logins: dict) -> dict:
-    """Two fresh mentors: one for Lakeside's mentee1 to ask in the browser, one whose mentorship with
-    mentee1 (asked and accepted here) the mentee concludes in the browser."""
+    """Two fresh mentors: one for Lakeside's mentee1 to ask in the browser; one whom mentee1 asks here, who
+    accepts on the request page in the browser, and whose mentorship the mentee then concludes."""
     asked = _fresh_mentor(url, logins)
     concluded = _fresh_mentor(url, logins)
     mentee = _login(url, logins, "lakeside mentee1")
@@ -107,8 +107,9 @@ def prepare_mentee(url: str, logins: dict) -> dict:
         json={"mentor_id": concluded.id, "message": "Could you advise me on research?", "goals": ["research"]}))
         .status_code == 201 and r.json())
     assert request, "the fresh mentor never became requestable"
-    call(url, "POST", f"/api/v1/mentorship/requests/{request['id']}/accept", concluded.token, json={})
-    return {"asked": {"id": asked.id, "name": asked.name, "email": asked.email, "password": asked.password},
+    me = call(url, "GET", "/api/v1/identity/me", mentee).json()["user"]
+    return {"request_id": request["id"], "mentee": {"name": me["name"], "email": me["email"]},
+            "asked": {"id": asked.id, "name": asked.name, "email": asked.email, "password": asked.password},
             "concluded": {"id": concluded.id, "name": concluded.name, "email": concluded.email,
                           "password": concluded.password}}
 

@@ -1,8 +1,10 @@
 // The mentee's screens and their states, as Lakeside's mentee1 of the demo (trained, with an accepted
 // mentorship and an open request): a search with no result, the search kept in the URL, a request
-// refused in words (asking the same mentor twice) and withdrawn, a mentorship concluded, the account and
-// its profile, training; a mentor's CME certificates; the operator's directory. pytest prepares two fresh
-// mentors (tests/web/test_mentee.py): one to ask, one whose accepted mentorship the mentee concludes.
+// refused in words (asking the same mentor twice) and withdrawn, the request and mentorship pages as a
+// mentor (who accepts there) and an operator see them, a mentorship concluded, the account and its
+// profile, training; a mentor's CME certificates; the operator's directory. pytest prepares two fresh
+// mentors (tests/web/test_mentee.py): one to ask, one asked already, who accepts in the browser and whose
+// mentorship the mentee then concludes.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { heading, look, openBrowser, person, scenario, signIn } from "./harness.mjs";
@@ -93,6 +95,44 @@ test("asking the same mentor twice is refused in words; the request is withdrawn
   await page.getByRole("button", { name: "Yes, withdraw" }).click();
   await page.getByText("Withdrawn", { exact: true }).first().waitFor();
   await page.context().close();
+});
+
+test("the request and mentorship pages the e-mails link to: the mentor answers there; an operator sees both sides", async () => {
+  const mentor = await person(browser);
+  await signIn(mentor, { email: s.concluded.email, password: s.concluded.password });
+  await mentor.goto(`/requests/${s.request_id}`);
+  await heading(mentor, /^Request from/);
+  assert.match(await mentor.locator("main").innerText(), /Could you advise me on research\?[\s\S]*research/);
+  assert.match(await mentor.locator("main").innerText(), /Please answer by .*\(in \d+ (days|hours)\)/);
+  await look(mentor, "mentor-request-page");
+  await mentor.getByRole("button", { name: "Decline", exact: true }).click();
+  await mentor.getByRole("button", { name: "Decline request" }).click();
+  await mentor.getByText("Say in a few words why you decline.").waitFor();
+  await look(mentor, "mentor-request-decline-form");
+  await mentor.getByRole("button", { name: "Cancel" }).click();
+  await mentor.getByRole("button", { name: "Accept", exact: true }).click();
+  await mentor.locator(`a[href="mailto:${s.mentee.email}"]`).waitFor();
+  await heading(mentor, `Request from ${s.mentee.name}`);
+  await mentor.getByRole("link", { name: "Go to the mentorship" }).click();
+  await heading(mentor, `Mentorship with ${s.mentee.name}`);
+  const mentorshipUrl = new URL(mentor.url()).pathname;
+  await mentor.getByRole("button", { name: /^Conclude/ }).waitFor();
+  await look(mentor, "mentor-mentorship-page");
+  await mentor.context().close();
+
+  const operator = await person(browser);
+  await signIn(operator, logins.operator);
+  await operator.goto(`/requests/${s.request_id}`);
+  await heading(operator, "Mentorship request");
+  await operator.getByText(s.mentee.name, { exact: false }).first().waitFor();
+  await operator.getByText(s.concluded.name, { exact: false }).first().waitFor();
+  await look(operator, "operator-request-page");
+  await operator.goto(mentorshipUrl);
+  await heading(operator, "Mentorship");
+  await operator.locator(`a[href="mailto:${s.concluded.email}"]`).waitFor();
+  assert.equal(await operator.getByRole("button", { name: /^Conclude/ }).count(), 0, "an operator does not conclude");
+  await look(operator, "operator-mentorship-page");
+  await operator.context().close();
 });
 
 test("my mentorships show the mentor's contact; concluding asks for a reason and a confirmation", async () => {

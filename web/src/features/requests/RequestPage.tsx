@@ -48,7 +48,9 @@ function statusFacts(r: RequestOut): [string, ReactNode][] {
   const status = requestStatusWords(r);
   return [
     ["Status", <Badge key="s" tone={status.tone}>{status.label}</Badge>],
-    [r.status === "open" ? "Answer due by" : "Answer was due by", r.respond_by ? deadline(r.respond_by) : "—"],
+    ...(r.status === "open" || r.status === "expired"
+      ? [[r.status === "open" ? "Answer due by" : "Answer was due by", r.respond_by ? deadline(r.respond_by) : "—"] as [string, ReactNode]]
+      : []),
     ["Sent", formatDateTime(r.created_at)],
     ...(r.closed_at ? [["Closed", formatDateTime(r.closed_at)] as [string, ReactNode]] : []),
     ...(r.decline_reason ? [["Reason given", r.decline_reason] as [string, ReactNode]] : []),
