@@ -94,3 +94,33 @@ test("a revoked or unknown invitation is said in words", async () => {
   await look(page, "accept-invitation-missing");
   await page.context().close();
 });
+
+test("registration checks its answers before sending, and says an unknown enrollment code at its field", async () => {
+  const page = await person(browser);
+  await page.goto("/register");
+  await heading(page, "Register as a mentee");
+  await page.getByRole("button", { name: "Register" }).click();
+  await page.getByText("Some answers need your attention").waitFor();
+  for (const words of ["Enter the enrollment code your school gave you.", "Enter your name.", "Enter your e-mail address.",
+    "Choose a password.", "Choose at least one: the program is for learners of these groups.",
+    "Tick the box to attest that what you chose is true.", "Read the agreement and tick the box to accept it."]) {
+    await page.getByText(words).waitFor();
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-invalid")), "true",
+    "the focus moves to the first field to correct");
+  await look(page, "register-invalid");
+
+  await page.getByLabel("Enrollment code").fill("NOSUCHCODE");
+  await page.getByLabel("Full name").fill("Casey Example");
+  await page.getByLabel("E-mail address").fill(`e2e-unknown-code-${Date.now()}@example.org`);
+  await page.getByLabel(/^Password/).fill(s.password);
+  await page.getByLabel("Confirm password").fill(s.password);
+  await page.getByLabel(/low-income|economically disadvantaged/).check();
+  await page.getByLabel(/I attest/).check();
+  await page.getByLabel(/I have read and accept the/).check();
+  await page.getByRole("button", { name: "Register" }).click();
+  const field = page.locator(".field").filter({ has: page.getByLabel("Enrollment code") });
+  await field.getByText("Unknown enrollment code.").waitFor();
+  await look(page, "register-unknown-code");
+  await page.context().close();
+});

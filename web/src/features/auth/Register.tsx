@@ -5,6 +5,7 @@ import { useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { data, identity } from "../../api/client";
+import { ProblemError } from "../../api/problem";
 import type { components } from "../../api/schema/identity";
 import { Form, SubmitButton, TextField } from "../../ui/form";
 import { Page } from "../../ui/page";
@@ -21,7 +22,12 @@ type UserOut = components["schemas"]["UserOut"];
 export default function Register() {
   const agreement = useQuery({
     queryKey: ["agreement", "mentee", "current"],
-    queryFn: () => data(identity.GET("/api/v1/identity/agreements/{role}/current", { params: { path: { role: "mentee" } } })),
+    // No mentee agreement in force (404): there is nothing to accept, and registration goes on without one.
+    queryFn: () => data(identity.GET("/api/v1/identity/agreements/{role}/current", { params: { path: { role: "mentee" } } }))
+      .catch((e: unknown) => {
+        if (e instanceof ProblemError && e.status === 404) return null;
+        throw e;
+      }),
     retry: false,
   });
   const [form, setForm] = useState<RegistrationForm>({
