@@ -24,6 +24,25 @@ export function validateSignIn(email: string, password: string): { email?: strin
   return errors;
 }
 
+/** identity's 403 account-not-active, in words: the account's status says what the person can do. */
+export function accountNotActive(error: ProblemError): ProblemError {
+  const status = typeof error.body.status_of_account === "string" ? error.body.status_of_account : "";
+  const words: Record<string, [string, string]> = {
+    pending: ["Your application is waiting for approval",
+      "Your institution's program administrator has not approved your mentee application yet. You can sign in once it is approved; MentorMeMed does not send an e-mail when that happens, so try again later or ask your school's program office."],
+    declined: ["Your application was declined",
+      "Your institution declined your mentee application. Ask your school's program office if you think this is a mistake."],
+    ejected: ["Your mentor account is suspended",
+      "You were removed from the program for leaving mentorship requests unanswered. A program operator can reinstate you: contact the MentorMeMed program."],
+    exited: ["Your mentee account is closed",
+      "Your institution marked you as having left or graduated. If you were invited to stay on as a mentor, open the link in that invitation."],
+    deactivated: ["This account is deactivated",
+      "This account can no longer sign in. Contact your institution's program office if you need access again."],
+  };
+  const [title, detail] = words[status] ?? ["You cannot sign in", error.detail ?? "This account is not active."];
+  return new ProblemError(error.status, { ...error.body, title, detail }, error.requestId);
+}
+
 export default function SignIn() {
   const { status, signIn } = useAuth();
   const navigate = useNavigate();
@@ -61,6 +80,8 @@ export default function SignIn() {
             .catch(() => null);
           setAgreement({ ...wanted, body: current?.body ?? undefined, title: current?.title ?? wanted.title });
         }
+      } else if (error instanceof ProblemError && error.code === "account-not-active") {
+        setProblem(accountNotActive(error));
       } else {
         setProblem(error);
       }
