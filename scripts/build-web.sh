@@ -66,17 +66,10 @@ else
   fi
   log=$(mktemp)
   if ! (cd web && npm ci --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
-    # npm ci refuses a lock file that lacks an optional, other-platform package which the registry it
-    # was made with did not have; npm install --no-save installs the same locked versions and leaves
-    # package-lock.json as it is.
-    echo "== web: npm ci refused the lock file ($(grep -m1 -o 'Missing: .*' "$log" || echo 'see npm'));" \
-      "npm install --no-save from the same lock"
-    if ! (cd web && npm install --no-save --no-audit --no-fund --loglevel=error) >"$log" 2>&1; then
-      cat "$log" >&2
-      rm -f "$log"
-      echo "build-web: installing the web client's npm packages failed (above)." >&2
-      exit 1
-    fi
+    cat "$log" >&2
+    rm -f "$log"
+    echo "build-web: installing the web client's npm packages failed (above)." >&2
+    exit 1
   fi
   rm -f "$log"
   echo "$want" > "$stamp"
