@@ -28,14 +28,25 @@ interface Answer<T> {
 export async function data<T>(call: Promise<Answer<T>>): Promise<T> {
   const answer = await call;
   if (answer.response.ok) return answer.data as T;
-  throw await problemFromResponse(answer.response);
+  throw await problemOf(answer);
 }
 
 /** As `data`, with the answer's headers (X-Total-Count and the like). */
 export async function answer<T>(call: Promise<Answer<T>>): Promise<{ data: T; headers: Headers }> {
   const result = await call;
   if (result.response.ok) return { data: result.data as T, headers: result.response.headers };
-  throw await problemFromResponse(result.response);
+  throw await problemOf(result);
+}
+
+/** openapi-fetch has already read an error answer's body (into `error`, parsed when it is JSON), so the
+ * problem is built from that; a body that was not a JSON object (a proxy's HTML page, nothing) falls back
+ * to the status's words. */
+export async function problemOf(answer: Answer<unknown>): Promise<ProblemError> {
+  const { error, response } = answer;
+  if (error && typeof error === "object" && !Array.isArray(error)) {
+    return new ProblemError(response.status, error as Record<string, unknown>, response.headers.get("X-Request-Id") ?? undefined);
+  }
+  return problemFromResponse(response.bodyUsed ? new Response(null, { status: response.status, headers: response.headers }) : response);
 }
 
 /** A file the API sends (CSV, PDF), fetched with the session's token and saved under `filename`. */
