@@ -182,8 +182,10 @@ function Editor({ profile, specialties }: { profile: Profile; specialties: strin
             maxLength={LIMITS.displayName} hint="As mentees will see it, e.g. Dr. Alicia Moreno." error={fieldError("display_name")} />
           <Select label="Academic rank" value={form.academic_rank} onChange={set("academic_rank")} error={fieldError("academic_rank")}
             options={[{ value: "", label: "Choose your rank" }, ...RANKS]} />
-          <Choices legend={`Specialties (at most ${LIMITS.specialties})`} options={specialties.map((s) => ({ value: s, label: s }))}
-            selected={form.specialties} onChange={set("specialties")} error={fieldError("specialties")} />
+          <div className="specialty-choices">
+            <Choices legend={`Specialties (at most ${LIMITS.specialties})`} options={specialties.map((s) => ({ value: s, label: s }))}
+              selected={form.specialties} onChange={set("specialties")} error={fieldError("specialties")} />
+          </div>
           <TextField label="Languages" value={form.languages} onChange={set("languages")}
             hint="The languages you can mentor in, separated by commas, e.g. English, Spanish." error={fieldError("languages")} />
           <div className="two-fields">
@@ -311,9 +313,13 @@ function Publication({ profile, dirty, saveFirst, onChange }: {
             }
             setConsentError(undefined);
             publish.mutate();
-          }} error={publish.error} label="Publish my profile">
+          }} error={refusal === "training-incomplete" ? null : publish.error} label="Publish my profile">
             {refusal === "training-incomplete" ? (
-              <p><Link to="/training">Complete your training</Link>, then publish.</p>
+              <div className="error-note" role="alert">
+                <p className="error-title">Not published: your training is not complete</p>
+                <p>Mentors complete and attest the required training before mentoring.{" "}
+                  <Link to="/training">Complete your training</Link>, then publish.</p>
+              </div>
             ) : null}
             <div className="consent">
               <h3>What publishing means</h3>
