@@ -597,8 +597,18 @@ def decide_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, approv
     if profile is not None:
         profile.decided_by, profile.decided_at, profile.decision_note = actor.id, at, note
     if approve:
-        record_event(session, "MenteeEnrolled", _member_event(user), subject=f"users/{user.id}")
+        inst = session.get(Institution, user.institution_id)
+        record_event(session, "MenteeEnrolled", {**_member_event(user), "institution_name": inst.name,
+                                                 **_studies(profile)}, subject=f"users/{user.id}")
     return user
+
+
+def _studies(profile: MenteeProfile | None) -> dict:
+    """What mentors see of a mentee beside the name (MenteeEnrolled, MenteeProfileUpdated): the training
+    stage and expected graduation year of the profile, nothing else of it (§6)."""
+    demographics = (profile.demographics if profile is not None else None) or {}
+    return {"training_stage": demographics.get("training_stage"),
+            "expected_graduation_year": demographics.get("expected_graduation_year")}
 
 
 def exit_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
@@ -646,11 +656,17 @@ def update_own_profile(session: orm.Session, actor: Actor, data: dict) -> None:
     profile = session.get(MenteeProfile, actor.id, with_for_update=True)
     if profile is None:
         raise not_found("mentee profile")
+    before = _studies(profile)
     if "demographics" in data:
         profile.demographics = data["demographics"] or {}
     if "contact" in data:
         profile.contact = data["contact"] or {}
     profile.updated_at = now()
+    user = session.get(User, actor.id)
+    if user.status == "active" and _studies(profile) != before:
+        # Enrolled mentees only: a pending one's MenteeEnrolled will carry the profile as it is then.
+        record_event(session, "MenteeProfileUpdated", {"user_id": user.id, "institution_id": user.institution_id,
+                                                       **_studies(profile)}, subject=f"users/{user.id}")
 
 
 def read_mentor_admission(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str | None,

@@ -24,7 +24,10 @@ mentorships_bp = Blueprint("mentorships", __name__, url_prefix="/mentorships",
 institutions_bp = Blueprint("institutions", __name__, url_prefix="/institutions",
                             description="Counts for an institution's administrators")
 
-BLUEPRINTS = [requests_bp, mentorships_bp, institutions_bp]
+me_bp = Blueprint("me", __name__, url_prefix="/me",
+                  description="The signed-in mentor or mentee as mentorship knows them, with a mentor's capacity (R11)")
+
+BLUEPRINTS = [requests_bp, mentorships_bp, institutions_bp, me_bp]
 
 
 def uow():
@@ -49,11 +52,18 @@ def request_view(session, req: MentorshipRequest) -> dict:
     mentorship = service.mentorship_id_of(session, req) if req.status == "accepted" else None
     out["mentorship_id"] = str(mentorship) if mentorship else None
     out.update(_contacts(session, req.mentor_id, req.mentee_id, req.status == "accepted"))
+    out["mentee"] = _card(session, req.mentee_id)
     return out
 
 
 def mentorship_view(session, ms: Mentorship) -> dict:
-    return {**s.MentorshipOut().dump(ms), **_contacts(session, ms.mentor_id, ms.mentee_id, True)}
+    return {**s.MentorshipOut().dump(ms), **_contacts(session, ms.mentor_id, ms.mentee_id, True),
+            "mentee": _card(session, ms.mentee_id)}
+
+
+def _card(session, mentee_id) -> dict | None:
+    card = service.mentee_card(session, mentee_id)
+    return s.MenteeCardOut().dump(card) if card else None
 
 
 def _contacts(session, mentor_id, mentee_id, accepted: bool) -> dict:
@@ -192,3 +202,13 @@ class InstitutionCounts(MethodView):
         """Counts of requests and mentorships of the institution's mentees and mentors (no one's details)"""
         with uow() as session:
             return service.institution_counts(session, current_principal(), institution_id)
+
+
+@me_bp.route("")
+class Me(MethodView):
+    @require("mentee", "mentor")
+    @me_bp.response(200, s.MeOut)
+    def get(self):
+        """Whether you may request or be requested, and a mentor's active mentees against the cap of 3"""
+        with uow() as session:
+            return service.me(session, current_principal())

@@ -38,15 +38,16 @@ def _set_status(member: Member, status: str, event: Event) -> bool:
     return True
 
 
-def _enrolled(session: orm.Session, event: Event, role: str) -> None:
+def _enrolled(session: orm.Session, event: Event, role: str) -> Member | None:
     member = _member(session, event, role)
     if member is None:
-        return
+        return None
     data = event.data
     member.name, member.email, member.institution_id = data["name"], data["email"], data["institution_id"]
     if member.enrolled_at is None:
         member.enrolled_at = event.time
     _set_status(member, "active", event)
+    return member
 
 
 @handlers.on("MentorEnrolled")
@@ -56,7 +57,38 @@ def mentor_enrolled(session: orm.Session, event: Event) -> None:
 
 @handlers.on("MenteeEnrolled")
 def mentee_enrolled(session: orm.Session, event: Event) -> None:
-    _enrolled(session, event, "mentee")
+    """The mentee's card for mentors: name, institution (named by the event when it carries the name),
+    training stage and graduation year."""
+    member = _enrolled(session, event, "mentee")
+    if member is not None:
+        _set_studies(member, event)
+    if event.data.get("institution_name"):
+        service.name_institution(session, event.data["institution_id"], event.data["institution_name"], event.time)
+
+
+def _set_studies(member: Member, event: Event) -> None:
+    if member.studies_at is not None and event.time <= member.studies_at:
+        return  # a repeat or an older event
+    member.training_stage = event.data.get("training_stage")
+    member.expected_graduation_year = event.data.get("expected_graduation_year")
+    member.studies_at = event.time
+
+
+@handlers.on("MenteeProfileUpdated")
+def mentee_profile_updated(session: orm.Session, event: Event) -> None:
+    member = _member(session, event, "mentee")
+    if member is not None:
+        _set_studies(member, event)
+
+
+@handlers.on("InstitutionSubscribed")
+def institution_subscribed(session: orm.Session, event: Event) -> None:
+    service.name_institution(session, event.data["institution_id"], event.data["name"], event.time)
+
+
+@handlers.on("InstitutionUpdated")
+def institution_updated(session: orm.Session, event: Event) -> None:
+    service.name_institution(session, event.data["institution_id"], event.data["name"], event.time)
 
 
 @handlers.on("TrainingCompleted")

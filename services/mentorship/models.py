@@ -25,7 +25,8 @@ MAX_ACTIVE_MENTEES = 3  # R11; also the CHECK constraint below
 
 
 class Member(Base):
-    """A mentor or mentee as the events told us (name and e-mail only from the enrollment event)."""
+    """A mentor or mentee as the events told us (name and e-mail only from the enrollment event; a
+    mentee's training stage and graduation year from enrollment and profile updates)."""
     __tablename__ = "members"
 
     user_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, primary_key=True)
@@ -42,6 +43,10 @@ class Member(Base):
     published: orm.Mapped[bool] = orm.mapped_column(sa.Boolean, default=False, server_default=sa.false())
     scope: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     published_at: orm.Mapped[datetime | None] = orm.mapped_column(TS)
+    # mentees: what their mentors see beside the name (MenteeEnrolled, MenteeProfileUpdated; later event wins)
+    training_stage: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    expected_graduation_year: orm.Mapped[int | None] = orm.mapped_column(sa.Integer)
+    studies_at: orm.Mapped[datetime | None] = orm.mapped_column(TS)  # time of the event that set the two
     # mentors: the capacity ledger (R11) and the responsiveness record (R12)
     active_mentees: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0, server_default="0")
     strikes_since: orm.Mapped[datetime | None] = orm.mapped_column(TS)
@@ -53,6 +58,16 @@ class Member(Base):
         sa.CheckConstraint("scope IS NULL OR scope IN ('local', 'national')", name="scope"),
         sa.CheckConstraint(f"active_mentees >= 0 AND active_mentees <= {MAX_ACTIVE_MENTEES}", name="active_mentees"),
     )
+
+
+class Institution(Base):
+    """An institution's name, to name a mentee's institution to their mentors (InstitutionSubscribed,
+    InstitutionUpdated and the name carried by MenteeEnrolled; the latest event wins)."""
+    __tablename__ = "institutions"
+
+    id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.Text)
+    name_at: orm.Mapped[datetime] = orm.mapped_column(TS)  # time of the event that set the name
 
 
 class MentorshipRequest(Base):

@@ -60,6 +60,21 @@ class ContactOut(_Out):
     email = fields.String()
 
 
+class MenteeCardOut(_Out):
+    user_id = fields.UUID()
+    name = fields.String(allow_none=True, metadata={"description": "The mentee's display name"})
+    institution_id = fields.UUID()
+    institution_name = fields.String(allow_none=True,
+                                     metadata={"description": "Null until mentorship has learned the institution's name"})
+    training_stage = fields.String(allow_none=True, metadata={
+        "description": "As the mentee gave it: premedical, medical_student, resident, fellow or other"})
+    expected_graduation_year = fields.Integer(allow_none=True)
+
+
+MENTEE_CARD = ("Who is asking: the mentee's name, institution, training stage and expected graduation year "
+               "(never eligibility or demographics); the e-mail is in mentee_contact once accepted")
+
+
 class RequestOut(_Out):
     id = fields.UUID()
     mentee_id = fields.UUID()
@@ -80,6 +95,7 @@ class RequestOut(_Out):
                                    metadata={"description": "Shown to the mentee once the request is accepted"})
     mentee_contact = fields.Nested(ContactOut, allow_none=True,
                                    metadata={"description": "Shown to the mentor once the request is accepted"})
+    mentee = fields.Nested(MenteeCardOut, allow_none=True, metadata={"description": MENTEE_CARD})
 
 
 class MentorshipOut(_Out):
@@ -96,6 +112,22 @@ class MentorshipOut(_Out):
     conclusion_reason = fields.String(allow_none=True)
     mentor_contact = fields.Nested(ContactOut, allow_none=True)
     mentee_contact = fields.Nested(ContactOut, allow_none=True)
+    mentee = fields.Nested(MenteeCardOut, allow_none=True, metadata={"description": MENTEE_CARD})
+
+
+class MeOut(_Out):
+    user_id = fields.UUID()
+    role = fields.String()
+    status = fields.String(metadata={"description": "pending (enrollment not known here yet), active, ejected, "
+                                                    "exited or deactivated"})
+    trained = fields.Boolean(metadata={"description": "Required training completed (R6)"})
+    published = fields.Boolean(allow_none=True, metadata={"description": "Mentors: profile published (R9)"})
+    scope = fields.String(allow_none=True, metadata={"description": "Mentors: local or national (R8)"})
+    active_mentees = fields.Integer(allow_none=True, metadata={"description": "Mentors: active mentorships (R11)"})
+    max_active_mentees = fields.Integer(metadata={"description": "The cap of active mentees per mentor (R11)"})
+    open_slots = fields.Integer(allow_none=True, metadata={"description": "Mentors: mentees they may still accept"})
+    at_capacity = fields.Boolean(allow_none=True, metadata={
+        "description": "Mentors: true at the cap — no request can be accepted until a mentorship concludes"})
 
 
 class RequestCounts(_Out):

@@ -19,7 +19,7 @@ from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import insert
 
 from services.mentorship import rules
-from services.mentorship.models import MAX_ACTIVE_MENTEES, Member, Mentorship, MentorshipRequest
+from services.mentorship.models import MAX_ACTIVE_MENTEES, Institution, Member, Mentorship, MentorshipRequest
 from services.mentorship.settings import Settings
 from shared.auth import Principal, visible_or_404
 from shared.errors import Problem, conflict, not_found
@@ -56,6 +56,14 @@ def member_for_event(session: orm.Session, user_id: uuid.UUID, role: str, instit
         user_id=user_id, role=role, institution_id=institution_id, status="pending",
     ).on_conflict_do_nothing(index_elements=["user_id"]))
     return lock_member(session, user_id)
+
+
+def name_institution(session: orm.Session, institution_id: uuid.UUID, name: str, at: datetime) -> None:
+    """Remember an institution's name; a later event's name wins, an older one changes nothing."""
+    stmt = insert(Institution).values(id=institution_id, name=name, name_at=at)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["id"], set_={"name": stmt.excluded.name, "name_at": stmt.excluded.name_at},
+        where=Institution.name_at < stmt.excluded.name_at))
 
 
 def contact(member: Member | None) -> dict | None:
@@ -378,6 +386,40 @@ def contacts(session: orm.Session, actor: Principal, mentor_id: uuid.UUID, mente
         if actor.is_operator or actor.id == mentor_id:
             out["mentee_contact"] = contact(session.get(Member, mentee_id))
     return out
+
+
+def mentee_card(session: orm.Session, mentee_id: uuid.UUID) -> dict | None:
+    """Who is asking, for the mentor to see before answering (and beside a mentorship): the mentee's name,
+    institution, training stage and expected graduation year — what the enrollment and profile events
+    told us; never eligibility or demographics (DESIGN §6), which mentorship never receives. The e-mail
+    stays in `mentee_contact`, shown only once a request is accepted."""
+    mentee = session.get(Member, mentee_id)
+    if mentee is None:
+        return None
+    inst = session.get(Institution, mentee.institution_id)
+    return {"user_id": mentee.user_id, "name": mentee.name, "institution_id": mentee.institution_id,
+            "institution_name": inst.name if inst is not None else None,
+            "training_stage": mentee.training_stage, "expected_graduation_year": mentee.expected_graduation_year}
+
+
+# --- the caller, as mentorship knows them --------------------------------------------------------------------
+
+def me(session: orm.Session, actor: Principal) -> dict:
+    """What mentorship knows of the signed-in mentor or mentee: whether they may request or be requested
+    and, for a mentor, the capacity ledger (R11: active mentees against the cap of 3). Someone whose
+    enrollment event has not arrived yet is `pending`."""
+    member = session.get(Member, actor.id)
+    mentor = actor.role == "mentor"
+    active = member.active_mentees if member is not None else 0
+    return {"user_id": actor.id, "role": actor.role,
+            "status": member.status if member is not None else "pending",
+            "trained": member is not None and member.trained_at is not None,
+            "published": (member is not None and member.published) if mentor else None,
+            "scope": member.scope if mentor and member is not None else None,
+            "active_mentees": active if mentor else None,
+            "max_active_mentees": MAX_ACTIVE_MENTEES,
+            "open_slots": max(0, MAX_ACTIVE_MENTEES - active) if mentor else None,
+            "at_capacity": (not rules.has_open_slot(active)) if mentor else None}
 
 
 # --- institution counts ------------------------------------------------------------------------------------

@@ -51,9 +51,36 @@ class MentorEnrolled(_Member):
     pass
 
 
+# What a mentor sees of who is asking, beside the name: the mentee's training stage and expected
+# graduation year, as the mentee gave them in their profile. Academic facts, not the sensitive
+# demographics of DESIGN §6 (race or ethnicity, first-generation status, socioeconomic background; nor
+# gender or age), which never leave identity. Optional, so that events of older publishers still load.
+def _training_stage():
+    return fields.String(allow_none=True, load_default=None,
+                         metadata={"description": "premedical, medical_student, resident, fellow or other"})
+
+
+def _graduation_year():
+    return fields.Integer(allow_none=True, load_default=None)
+
+
 @event("identity")
 class MenteeEnrolled(_Member):
-    pass
+    # The institution's name at enrollment: a consumer that never saw the institution's
+    # InstitutionSubscribed still names it (InstitutionUpdated brings later renames).
+    institution_name = fields.String(allow_none=True, load_default=None)
+    training_stage = _training_stage()
+    expected_graduation_year = _graduation_year()
+
+
+@event("identity")
+class MenteeProfileUpdated(_Data):
+    """The mentee changed their training stage or expected graduation year (PUT /me/profile): published
+    only when one of the two changed, and carrying nothing else of the profile."""
+    user_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    training_stage = _training_stage()
+    expected_graduation_year = _graduation_year()
 
 
 class _MentorStatus(_Data):

@@ -166,7 +166,11 @@ def test_mentee_self_registration_then_approval(world, identity_db):
     assert outbox_events(identity_db, "MenteeEnrolled", user_id=user["id"]) == []
     world.post(f"/mentees/{user['id']}/approve", {"note": "welcome"}, admin["headers"], expect=200)
     [event] = outbox_events(identity_db, "MenteeEnrolled", user_id=user["id"])
-    assert set(event["data"]) == {"user_id", "institution_id", "name", "email"}
+    # the facts mentors see of who is asking: the institution's name, training stage and graduation year —
+    # nothing else of the profile (§6)
+    assert event["data"] == {"user_id": user["id"], "institution_id": inst["id"], "name": "Mia Mentee",
+                             "email": user["email"], "institution_name": inst["name"],
+                             "training_stage": "medical_student", "expected_graduation_year": None}
     world.sign_in(user["email"])
     world.post(f"/mentees/{user['id']}/approve", {}, admin["headers"], expect=409)
 

@@ -61,6 +61,39 @@ def test_a_mentee_updates_their_own_profile(world):
     assert r.status_code == 422
 
 
+def test_a_changed_training_stage_or_year_and_nothing_else_reaches_mentors(world, identity_db):
+    """MenteeProfileUpdated: published when the training stage or expected graduation year changes, for
+    an enrolled mentee only, carrying those two facts and never the rest of the profile."""
+    from shared.testing import outbox_events
+
+    inst = world.institution()
+    admin = world.admin(inst)
+    mentee = world.mentee(inst, admin)
+
+    def put(body):
+        r = world.c.put("/api/v1/identity/me/profile", json=body, headers=mentee["headers"])
+        assert r.status_code == 204, r.get_json()
+
+    def updates():
+        return [e["data"] for e in outbox_events(identity_db, "MenteeProfileUpdated", user_id=mentee["id"])]
+
+    demographics = world.mentee_profile()["demographics"]
+    put({"contact": {"phone": "+1 555 0101"}})  # contact only: no event
+    put({"demographics": {**demographics, "gender_identity": "nonbinary", "pronouns": "they/them"}})  # same stage
+    assert updates() == []
+    put({"demographics": {**demographics, "training_stage": "resident", "expected_graduation_year": 2028}})
+    assert updates() == [{"user_id": mentee["id"], "institution_id": inst["id"], "training_stage": "resident",
+                          "expected_graduation_year": 2028}]
+    put({"demographics": {**demographics, "training_stage": "resident", "expected_graduation_year": 2028,
+                          "race_ethnicity": ["Asian"]}})  # a repeat of the two: no event
+    put({"demographics": {"race_ethnicity": ["Asian"]}})  # both cleared
+    assert [(u["training_stage"], u["expected_graduation_year"]) for u in updates()] == \
+        [("resident", 2028), (None, None)]
+    # a pending applicant's changes travel with their MenteeEnrolled at approval, not before
+    pending = world.pending_mentee(inst)
+    assert outbox_events(identity_db, "MenteeProfileUpdated", user_id=pending["id"]) == []
+
+
 def test_sensitive_values_reach_no_event_log_or_error(world, identity_db, caplog, capfd):
     marker_race = f"Race-{uuid.uuid4().hex[:8]}"
     marker_gender = f"Gender-{uuid.uuid4().hex[:8]}"
@@ -103,7 +136,8 @@ def test_the_event_contracts_have_no_sensitive_fields():
     from shared.events import registry
 
     sensitive = {"eligibility", "criteria", "evidence", "demographics", "race_ethnicity", "first_generation",
-                 "economically_disadvantaged", "urim", "gender_identity", "contact", "phone", "nominated_by"}
+                 "economically_disadvantaged", "urim", "gender_identity", "contact", "phone", "nominated_by",
+                 "hispanic_or_latino", "pronouns", "birth_year", "mailing_address", "preferred_email"}
     for et in registry.all_types():
         if et.service == "identity":
             assert not sensitive & set(et.schema().fields), et.name

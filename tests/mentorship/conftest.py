@@ -57,14 +57,17 @@ class World:
         self.keys = signing_keys
         self.institution = uuid.uuid4()
 
-    def person(self, role: str, institution: uuid.UUID | None = None, *, enrolled=True, trained=True) -> Person:
+    def person(self, role: str, institution: uuid.UUID | None = None, *, enrolled=True, trained=True,
+               enrollment: dict | None = None) -> Person:
+        """`enrollment`: optional fields of the enrollment event (a mentee's institution_name,
+        training_stage, expected_graduation_year); without them the event is as older publishers sent it."""
         uid, inst = uuid.uuid4(), institution or self.institution
         tag = uid.hex[:8]
         p = Person(uid, inst, role, f"{role.title()} {tag}", f"{role}-{tag}@example.org",
                    bearer(self.keys.mint(role, sub=uid, inst=inst)))
         if enrolled:
             apply(self.db, "MentorEnrolled" if role == "mentor" else "MenteeEnrolled",
-                  {"user_id": uid, "institution_id": inst, "name": p.name, "email": p.email})
+                  {"user_id": uid, "institution_id": inst, "name": p.name, "email": p.email, **(enrollment or {})})
         if trained:
             self.train(p)
         return p

@@ -33,7 +33,7 @@ function describedBy(id: string, hint: unknown, error: unknown): string | undefi
 export function TextField({ label, hint, error, required, value, onChange, type = "text", autoComplete, inputMode, maxLength, name, min, max }: FieldProps & {
   value: string;
   onChange: (value: string) => void;
-  type?: "text" | "email" | "password" | "number" | "url" | "date" | "search" | "tel";
+  type?: "text" | "email" | "password" | "number" | "url" | "date" | "search" | "tel" | "time";
   autoComplete?: string;
   inputMode?: "text" | "numeric" | "email" | "url" | "search";
   maxLength?: number;
