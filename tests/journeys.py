@@ -73,6 +73,16 @@ def admit_published_mentor(url, client, logins, *, admin_login: str = "harbor ad
     return Mentor(user["id"], me["institution_id"], mentor, name, email, password)
 
 
+def expire_soon(url, operator_token: str, request_id: str, seconds: float = 6.0) -> None:
+    """An operator moves an open request's deadline to a few seconds from now: the mentor is reminded at
+    the jobs' next run (the reminder keeps its lead before the deadline) and the request expires after."""
+    from datetime import datetime, timedelta, timezone
+
+    respond_by = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+    call(url, "PUT", f"/api/v1/mentorship/requests/{request_id}/deadline", operator_token,
+         json={"respond_by": respond_by.isoformat()})
+
+
 def request_mentorship(url, mentee_token: str, mentor_id: str):
     """POST a request; None while the platform's read models are still catching up (409 of that kind)."""
     body = {"mentor_id": mentor_id, "message": "Could you advise me on residency?", "goals": ["residency"]}

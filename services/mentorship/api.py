@@ -156,8 +156,8 @@ class RequestDeadline(MethodView):
     def put(self, data, request_id: uuid.UUID):
         """Operators move an open request's deadline; one already past expires it at the next expiry run"""
         with uow() as session:
-            return _one(request_view, session, service.set_deadline(session, current_principal(), request_id,
-                                                              data["respond_by"]))
+            return _one(request_view, session, service.set_deadline(session, settings(), current_principal(),
+                                                              request_id, data["respond_by"]))
 
 
 @mentorships_bp.route("")

@@ -71,6 +71,14 @@ def deadlines(created_at: datetime, respond_by: timedelta, remind_after: timedel
     return deadline, min(created_at + remind_after, deadline)
 
 
+def reminder_before(deadline: datetime, created_at: datetime, respond_by: timedelta,
+                    remind_after: timedelta) -> datetime:
+    """remind_at of a request whose deadline was moved: as long before the new deadline as a new request's
+    reminder is before its own (respond_by − remind_after), never before the request was made and never
+    after the deadline — so a mentor is reminded whichever way the deadline moved."""
+    return min(max(deadline - (respond_by - remind_after), created_at), deadline)
+
+
 def strike_window_start(now: datetime, window: timedelta, since: datetime | None) -> datetime:
     """Strikes count within the window, and never from before the mentor's last reinstatement."""
     start = now - window

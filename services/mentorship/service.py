@@ -289,9 +289,11 @@ def withdraw_request(session: orm.Session, actor: Principal, request_id: uuid.UU
     return req
 
 
-def set_deadline(session: orm.Session, actor: Principal, request_id: uuid.UUID, respond_by: datetime) -> MentorshipRequest:
+def set_deadline(session: orm.Session, settings: Settings, actor: Principal, request_id: uuid.UUID,
+                 respond_by: datetime) -> MentorshipRequest:
     """An operator moves an open request's deadline (a mentor on leave, a program exception); a deadline
-    already past expires the request at the expiry job's next run."""
+    already past expires the request at the expiry job's next run. The reminder moves with it (the rule of
+    a new request); a reminder already sent is sent again when the new one falls after it."""
     req = _visible_request(session, actor, request_id)
     lock_member(session, req.mentor_id)
     req = _lock_open(session, req)
@@ -299,7 +301,9 @@ def set_deadline(session: orm.Session, actor: Principal, request_id: uuid.UUID, 
         raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
                       errors=[{"pointer": "#/respond_by", "detail": "Must not be before the request was made."}])
     req.respond_by = respond_by
-    req.remind_at = min(req.remind_at, respond_by)
+    req.remind_at = rules.reminder_before(respond_by, req.created_at, settings.respond_by, settings.remind_after)
+    if req.reminded_at is not None and req.remind_at > req.reminded_at:
+        req.reminded_at = None
     return req
 
 

@@ -3,7 +3,6 @@ mentees made the way the service learns of them — by handling the enrollment, 
 events (called with a real session) — with tokens minted by the test signing keys."""
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timezone
 
@@ -15,13 +14,6 @@ from shared.app import db_of
 from shared.testing import Person, bearer, handle_event
 
 PREFIX = "/api/v1/mentorship"
-
-# The platform (`platform` fixture, shared by the whole test session) runs with deadlines of seconds, so
-# that the end-to-end test sees reminders, expiry and ejection; set at collection, before it starts.
-# Tests of the app itself use APP_CONFIG below and are not affected.
-os.environ.setdefault("MENTORSHIP_RESPOND_BY", "PT4S")
-os.environ.setdefault("MENTORSHIP_REMIND_AFTER", "PT2S")
-os.environ.setdefault("MENTORSHIP_JOB_INTERVAL", "PT0.5S")
 
 # Durations of the app under test: long enough that nothing expires during a test unless it says so.
 APP_CONFIG = {"MENTORSHIP_RESPOND_BY": "P14D", "MENTORSHIP_REMIND_AFTER": "P7D", "MENTORSHIP_STRIKES": 2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -154,3 +154,31 @@ def test_operator_moves_a_deadline_and_the_job_expires_it(world, mentorship_db):
     jobs.expire_requests(mentorship_db, FAST)
     assert world.get(f"/requests/{req['id']}", mentee).get_json()["status"] == "expired"
     assert len(outbox(mentorship_db, "RequestExpired", request_id=req["id"])) == 1
+
+
+def test_a_moved_deadline_moves_the_reminder_before_it_whichever_way_it_moves(world, mentorship_db):
+    """The reminder keeps a new request's lead (14 − 7 = 7 days before the deadline), never before the
+    request and never after the deadline; a reminder already sent is sent again before a later deadline."""
+    mentor, mentee = world.mentor(), world.mentee()
+    req = world.request(mentee, mentor)  # the app's 14 days, reminded after 7
+    created = datetime.fromisoformat(req["created_at"])
+
+    def move(to: datetime) -> tuple[datetime, datetime | None]:
+        r = world.c.put(f"/api/v1/mentorship/requests/{req['id']}/deadline", json={"respond_by": to.isoformat()},
+                        headers=world.operator())
+        assert r.status_code == 200, r.get_json()
+        with mentorship_db.engine.connect() as conn:
+            return tuple(conn.execute(sa.text("SELECT remind_at, reminded_at FROM requests WHERE id = :id"),
+                                      {"id": req["id"]}).one())
+
+    assert move(created + timedelta(days=10))[0] == created + timedelta(days=3)  # earlier
+    assert move(created + timedelta(days=30))[0] == created + timedelta(days=23)  # later
+    remind_at, _ = move(created + timedelta(days=2))  # closer than the lead: at once, not before the request
+    assert remind_at == created
+    assert jobs.send_reminders(mentorship_db) >= 1
+    assert len(outbox(mentorship_db, "RequestReminderDue", request_id=req["id"])) == 1
+    remind_at, reminded_at = move(created + timedelta(seconds=1))  # earlier still: already reminded, stays so
+    assert remind_at == created and reminded_at is not None
+    remind_at, reminded_at = move(created + timedelta(days=21))  # extended: a new reminder before it
+    assert remind_at == created + timedelta(days=14) and reminded_at is None
+    assert remind_at <= created + timedelta(days=21)

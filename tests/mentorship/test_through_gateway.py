@@ -73,6 +73,7 @@ def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
         admitted = admit_published_mentor(platform, client, logins)
         mentor_user, name = {"id": admitted.id}, admitted.name
 
+        operator = sign_in(logins["operator"])
         mentee = sign_in(logins["lakeside mentee1"])  # trained by the demo
         untrained = sign_in(logins["lakeside mentee2"])  # part-way through training
 
@@ -99,7 +100,8 @@ def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
             rid = created.json()["id"]
             ev = tap.wait_for("RequestCreated", request_id=rid)
             assert ev["data"]["mentor_id"] == mentor_user["id"]
-            # no answer: reminded, then expired
+            # no answer by a deadline an operator brought to a few seconds away: reminded, then expired
+            journeys.expire_soon(platform, operator, rid)
             tap.wait_for("RequestReminderDue", request_id=rid)
             tap.wait_for("RequestExpired", request_id=rid)
             got = _call(platform, "GET", f"{MENTORSHIP}/requests/{rid}", mentee).json()

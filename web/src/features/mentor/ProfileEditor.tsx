@@ -179,7 +179,7 @@ function Editor({ profile, specialties }: { profile: Profile; specialties: strin
         <Form onSubmit={submit} error={problem} label="My profile">
           {hasErrors(errors) ? <p className="field-error" role="alert">Some fields need attention: see the messages below.</p> : null}
           <TextField label="Display name" required value={form.display_name} onChange={set("display_name")}
-            maxLength={LIMITS.displayName} hint="As mentees will see it, e.g. Dr. Alicia Moreno." error={fieldError("display_name")} />
+            maxLength={LIMITS.displayName} hint="As mentees will see it, with your title, e.g. Dr. Jane Doe." error={fieldError("display_name")} />
           <Select label="Academic rank" value={form.academic_rank} onChange={set("academic_rank")} error={fieldError("academic_rank")}
             options={[{ value: "", label: "Choose your rank" }, ...RANKS]} />
           <div className="specialty-choices">
