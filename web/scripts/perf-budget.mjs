@@ -151,6 +151,8 @@ async function audit(context, port, name, url) {
       main_thread_ms: metric("mainthread-work-breakdown"),
       script_bootup_ms: metric("bootup-time"),
       long_tasks_ms: (lhr.audits["long-tasks"]?.details?.items ?? []).map((t) => Math.round(t.duration)),
+      bootup_by_script: (lhr.audits["bootup-time"]?.details?.items ?? []).slice(0, 6).map((i) => ({ url: String(i.url).replace(/^https?:\/\/[^/]+/, ""), total_ms: Math.round(i.total), scripting_ms: Math.round(i.scripting) })),
+      long_task_sources: (lhr.audits["long-tasks"]?.details?.items ?? []).slice(0, 4).map((t) => ({ url: String(t.url).replace(/^https?:\/\/[^/]+/, ""), start_ms: Math.round(t.startTime), ms: Math.round(t.duration) })),
       failed_accessibility_audits: lhr.categories.accessibility.auditRefs
         .filter((ref) => ref.weight > 0 && lhr.audits[ref.id].score !== null && lhr.audits[ref.id].score < 1)
         .map((ref) => ref.id),

@@ -1,15 +1,21 @@
 // Dates and numbers as people read them (the browser's locale and time zone).
 
+// One formatter of each kind: toLocaleString with options builds a new one at every call, which is
+// slow on long lists.
+const DATE = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short", day: "numeric" });
+const DATE_TIME = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
+});
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
 export function formatDate(iso: string | null | undefined): string {
   if (!iso) return "—";
-  return new Date(iso).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+  return DATE.format(new Date(iso));
 }
 
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return "—";
-  return new Date(iso).toLocaleString(undefined, {
-    year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit",
-  });
+  return DATE_TIME.format(new Date(iso));
 }
 
 /** "in 3 days", "in 5 hours", "2 days ago" — relative to `now`. */
@@ -19,7 +25,7 @@ export function relative(iso: string, now: number = Date.now()): string {
   const units: [number, Intl.RelativeTimeFormatUnit][] = [
     [86_400_000, "day"], [3_600_000, "hour"], [60_000, "minute"],
   ];
-  const fmt = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  const fmt = RELATIVE;
   for (const [size, unit] of units) {
     if (abs >= size || unit === "minute") return fmt.format(Math.round(ms / size), unit);
   }

@@ -2,7 +2,7 @@
 // any other, and the refusal is said in words) and for operators (any institution): active mentors
 // against the R1 minimum, the enrollment code, mentee applications to decide, training completion,
 // mentorship counts and the institution's mentors in the directory — each list downloadable as CSV.
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { data, directory, identity, mentorship, training } from "../../api/client";
@@ -26,6 +26,36 @@ type Missing = Training["schemas"]["MissingOut"] & { track?: string };
 type Counts = Mentorship["schemas"]["InstitutionCountsOut"];
 type DirectoryMentor = Directory["schemas"]["InstitutionMentorOut"];
 
+// Each section's query, shared by the section and by the dashboard, which asks them all at once and
+// shows the page when every one has answered: sections appearing one by one pushed the page down as
+// each arrived (Lighthouse measured a layout shift of 0.32).
+const sectionQueries = {
+  compliance: (id: string) => queryOptions({
+    queryKey: ["compliance", id],
+    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/compliance", { params: { path: { institution_id: id } } })),
+  }),
+  invitations: (id: string) => queryOptions({
+    queryKey: ["invitations", id],
+    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/invitations", { params: { path: { institution_id: id } } })),
+  }),
+  applications: (id: string) => queryOptions({
+    queryKey: ["applications", id],
+    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/mentee-applications", { params: { path: { institution_id: id } } })),
+  }),
+  training: (id: string) => queryOptions({
+    queryKey: ["institution-training", id],
+    queryFn: () => data(training.GET("/api/v1/training/institutions/{institution_id}/training", { params: { path: { institution_id: id } } })),
+  }),
+  counts: (id: string) => queryOptions({
+    queryKey: ["institution-counts", id],
+    queryFn: () => data(mentorship.GET("/api/v1/mentorship/institutions/{institution_id}/counts", { params: { path: { institution_id: id } } })),
+  }),
+  mentors: (id: string) => queryOptions({
+    queryKey: ["institution-mentors", id],
+    queryFn: () => data(directory.GET("/api/v1/directory/institutions/{institution_id}/mentors", { params: { path: { institution_id: id }, query: { limit: 500 } } })),
+  }),
+};
+
 export default function Dashboard() {
   const { institutionId = "" } = useParams();
   const { user, role } = useAuth();
@@ -35,7 +65,14 @@ export default function Dashboard() {
     retry: (count, error) => !isRefusal(error) && count < 2,
   });
 
-  if (institution.isPending) return <Loading label="Loading the institution…" />;
+  // The sections' answers are asked for alongside the institution's (a refusal of the institution is
+  // the same refusal for each: no retries, nothing shown).
+  const sections = useQueries({
+    queries: Object.values(sectionQueries).map((q) => ({ ...q(institutionId), retry: false as const })),
+  });
+  if (institution.isPending || (institution.isSuccess && sections.some((q) => q.isPending))) {
+    return <Loading label="Loading the institution…" />;
+  }
   if (institution.isError) {
     if (isRefusal(institution.error)) {
       const own = role === "institution_admin" && user?.institution_id && user.institution_id !== institutionId;
@@ -88,10 +125,7 @@ function Loaded({ institution, id }: { institution: Institution; id: string }) {
 // --- R1 ---------------------------------------------------------------------------------------------
 
 function Compliance({ id }: { id: string }) {
-  const query = useQuery({
-    queryKey: ["compliance", id],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/compliance", { params: { path: { institution_id: id } } })),
-  });
+  const query = useQuery(sectionQueries.compliance(id));
   return (
     <Section title="Active mentors">
       <QueryView query={query}>
@@ -152,10 +186,7 @@ function EnrollmentCode({ institution, id }: { institution: Institution; id: str
 // --- invitations, in short (the list and the forms are on the Invitations screen) ---------------------------
 
 function InvitationSummary({ id }: { id: string }) {
-  const query = useQuery({
-    queryKey: ["invitations", id],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/invitations", { params: { path: { institution_id: id } } })),
-  });
+  const query = useQuery(sectionQueries.invitations(id));
   return (
     <Section title="Invitations" actions={<Link className="button secondary small" to={`/institutions/${id}/invitations`}>Invite or see all</Link>}>
       <QueryView query={query} isEmpty={(rows) => rows.length === 0} empty="No invitations have been sent yet.">
@@ -183,10 +214,7 @@ const APPLICANT_COLUMNS: Column<Applicant>[] = [
 ];
 
 function Applications({ id, owner }: { id: string; owner: string }) {
-  const query = useQuery({
-    queryKey: ["applications", id],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/mentee-applications", { params: { path: { institution_id: id } } })),
-  });
+  const query = useQuery(sectionQueries.applications(id));
   const [decided, setDecided] = useState<string | null>(null);
   return (
     <Section title="Mentee applications"
@@ -330,10 +358,7 @@ const MISSING_CSV: Column<Missing>[] = [
 ];
 
 function TrainingCompletion({ id, owner }: { id: string; owner: string }) {
-  const query = useQuery({
-    queryKey: ["institution-training", id],
-    queryFn: () => data(training.GET("/api/v1/training/institutions/{institution_id}/training", { params: { path: { institution_id: id } } })),
-  });
+  const query = useQuery(sectionQueries.training(id));
   const tracks: Track[] = query.data?.tracks ?? [];
   const missing: Missing[] = tracks.flatMap((t) => (t.missing ?? []).map((m) => ({ ...m, track: t.track })));
   const trackColumns: Column<Track>[] = [
@@ -391,10 +416,7 @@ export function countRows(c: Counts): CountRow[] {
 }
 
 function MentorshipCounts({ id, owner }: { id: string; owner: string }) {
-  const query = useQuery({
-    queryKey: ["institution-counts", id],
-    queryFn: () => data(mentorship.GET("/api/v1/mentorship/institutions/{institution_id}/counts", { params: { path: { institution_id: id } } })),
-  });
+  const query = useQuery(sectionQueries.counts(id));
   const rows = query.data ? countRows(query.data) : [];
   return (
     <Section title="Mentorships"
@@ -431,10 +453,7 @@ const MENTOR_COLUMNS: Column<DirectoryMentor>[] = [
 ];
 
 function DirectoryMentors({ id, owner }: { id: string; owner: string }) {
-  const query = useQuery({
-    queryKey: ["institution-mentors", id],
-    queryFn: () => data(directory.GET("/api/v1/directory/institutions/{institution_id}/mentors", { params: { path: { institution_id: id }, query: { limit: 500 } } })),
-  });
+  const query = useQuery(sectionQueries.mentors(id));
   return (
     <Section title="Mentors in the directory"
       actions={<CsvButton filename={csvName(owner, "mentors")} columns={MENTOR_COLUMNS} rows={query.data ?? []} label="Download mentors (CSV)" />}>
