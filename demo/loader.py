@@ -42,7 +42,7 @@ def main(gateway_url: str) -> int:
         except DemoError as exc:
             print(f"demo: {name} failed: {exc}", file=sys.stderr, flush=True)
             return 1
-    print("\nDemo logins (sign in with POST /api/v1/identity/auth/token):")
+    print(f"\nDemo logins (sign in at {gateway_url}/signin, or POST /api/v1/identity/auth/token):")
     for who, login in logins.items():
         print(f"  {who:<32} {login['role']:<18} {login['email']:<44} {login['password']}")
     print(flush=True)

@@ -177,7 +177,13 @@ def announce(demo: bool = False) -> int:
     if missing:
         print(f"not ready after 120 s: {', '.join(missing)} (see their lines above)", flush=True)
         return 1
-    lines = ["", "MentorMeMed is running.", f"  Gateway:  {gateway_url()}/",
+    from shared import gateway
+
+    web = (f"  Open:     {gateway_url()}/ in a browser (the web client; sign in there)"
+           if gateway.web_root() == gateway.WEB_DIST else
+           f"  Gateway:  {gateway_url()}/ (the web client is not built: run scripts/build-web.sh)")
+    lines = ["", "MentorMeMed is running.", web,
+             "  APIs (OpenAPI documents):",
              *(f"  {name:<14} {gateway_url()}/api/v1/{name}/openapi.json" for name in config.SERVICES),
              f"  Mail:     every mail sent is kept in {_shown(mail_dir())} (Maildir; SMTP on {smtp_host_port()})",
              "  Stop:     Ctrl-C here, or `make down` from another terminal", ""]
