@@ -243,17 +243,19 @@ def test_compose_gives_the_gateway_every_placeholder():
 
 def test_compose_gateway_image_serves_the_built_client():
     """No Docker engine here: the gateway's image is checked by reading. compose builds it from
-    deploy/gateway/Dockerfile, which bakes in the template and the built client at compose's WEB_ROOT."""
+    deploy/Dockerfile's gateway target, which bakes in the template and the built client at compose's
+    WEB_ROOT."""
     compose = (gateway.REPO_ROOT / "docker-compose.yml").read_text()
     section = compose.split("\n  gateway:\n", 1)[1].split("\n\n", 1)[0]
-    assert "dockerfile: deploy/gateway/Dockerfile" in section and "volumes:" not in section
+    assert "dockerfile: deploy/Dockerfile\n      target: gateway" in section and "volumes:" not in section
     web_root = re.search(r"^\s+WEB_ROOT: (\S+)$", section, re.M).group(1)
-    dockerfile = (gateway.REPO_ROOT / "deploy" / "gateway" / "Dockerfile").read_text()
+    dockerfile = (gateway.REPO_ROOT / "deploy" / "Dockerfile").read_text()
     assert f"COPY --from=web /web/dist {web_root}\n" in dockerfile
     assert "COPY deploy/gateway/nginx.conf.template /etc/nginx/templates/nginx.conf.template\n" in dockerfile
-    assert "mmm.cli openapi /openapi" in dockerfile and "MMM_OPENAPI_DIR=/openapi npm run build" in dockerfile
+    assert "FROM nginx:1.27-alpine AS gateway" in dockerfile and "FROM app AS openapi" in dockerfile
+    assert "mmm.cli openapi /tmp/openapi" in dockerfile and "MMM_OPENAPI_DIR=/openapi npm run build" in dockerfile
     ignored = (gateway.REPO_ROOT / ".dockerignore").read_text().splitlines()
-    assert "!deploy/gateway/Dockerfile" in ignored and "!deploy/gateway/nginx.conf.template" in ignored
+    assert "!deploy/Dockerfile" in ignored and "!deploy/gateway/nginx.conf.template" in ignored
     assert "web/node_modules" in ignored and "web" not in ignored
 
 

@@ -6,18 +6,13 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, test } from "node:test";
-import { heading, look, openBrowser, person, scenario, signIn } from "./harness.mjs";
+import { heading, look, openBrowser, person, scenario, settled, signIn } from "./harness.mjs";
 
 const s = scenario();
 const { logins } = s;
 let browser;
 before(async () => { browser = await openBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** Every section of the screen has finished loading. */
-async function settled(page) {
-  await page.waitForFunction(() => !document.querySelector(".loading"), null, { timeout: 20_000 });
-}
 
 function section(page, title) {
   return page.locator("section.card", { has: page.getByRole("heading", { level: 2, name: title, exact: true }) });

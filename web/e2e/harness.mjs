@@ -70,6 +70,11 @@ export async function heading(page, name) {
   await page.locator(".loading").first().waitFor({ state: "detached", timeout: 20_000 }).catch(() => undefined);
 }
 
+/** Every part of the screen has finished loading (no loading indicator left). */
+export async function settled(page) {
+  await page.waitForFunction(() => !document.querySelector(".loading"), null, { timeout: 20_000 });
+}
+
 /**
  * Look at the screen as a person would, at phone and desktop size: axe-core finds no serious or
  * critical WCAG 2.2 AA violation, nothing overflows a 390 px wide phone, and a screenshot of each

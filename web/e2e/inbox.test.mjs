@@ -3,17 +3,13 @@
 // into this client; e-mail settings show the mandatory kinds as always on, in words.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { eventually, heading, look, openBrowser, person, scenario, signIn } from "./harness.mjs";
+import { eventually, heading, look, openBrowser, person, scenario, settled, signIn } from "./harness.mjs";
 
 const s = scenario();
 const login = s.logins[s.who];
 let browser;
 before(async () => { browser = await openBrowser(); });
 after(async () => { await browser?.close(); });
-
-async function settled(page) {
-  await page.waitForFunction(() => !document.querySelector(".loading"), null, { timeout: 20_000 });
-}
 
 /** The unread count on the header's inbox link (0 when it shows none). */
 async function badge(page) {

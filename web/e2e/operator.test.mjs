@@ -5,17 +5,13 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { after, before, test } from "node:test";
-import { heading, look, openBrowser, person, scenario, signIn } from "./harness.mjs";
+import { heading, look, openBrowser, person, scenario, settled, signIn } from "./harness.mjs";
 
 const s = scenario();
 const { logins } = s;
 let browser;
 before(async () => { browser = await openBrowser(); });
 after(async () => { await browser?.close(); });
-
-async function settled(page) {
-  await page.waitForFunction(() => !document.querySelector(".loading"), null, { timeout: 20_000 });
-}
 
 async function csv(page, button) {
   const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
