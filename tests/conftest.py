@@ -124,6 +124,16 @@ def platform_smtp(running_platform, platform_base) -> tuple[str, int]:
     return "127.0.0.1", platform_base + 25
 
 
+def _terminate_with_parent() -> None:
+    """In the platform's first process (which becomes honcho): SIGTERM when the test run dies, however it
+    dies (kill -9, a timeout), so that a crashed run leaves no platform holding the database's
+    connections and ports (Linux prctl PR_SET_PDEATHSIG; kept across exec)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG = 1
+
+
 @pytest.fixture(scope="session")
 def running_platform(infrastructure, platform_base, platform_run_dir):
     """The whole platform as `mmm up` starts it (gateway, six APIs, six workers, the mail sink), on ports
@@ -149,7 +159,8 @@ def running_platform(infrastructure, platform_base, platform_run_dir):
     env.pop("PYTEST_CURRENT_TEST", None)
     log = open(run_dir / "platform.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "up"], cwd=Path(__file__).parents[1], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=_terminate_with_parent)
     url = f"http://127.0.0.1:{base + 180}"
     deadline = time.monotonic() + 180
     try:

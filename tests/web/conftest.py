@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PLATFORM_PREFIX
+from tests.conftest import PLATFORM_PREFIX, _terminate_with_parent
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -62,7 +62,8 @@ def browser_test(running_platform, demo_logins, tmp_path, request):
         env = {**os.environ, "E2E_BASE_URL": running_platform, "E2E_SCENARIO": str(scenario),
                "E2E_ARTIFACTS": str(artifacts), "CHROMIUM": CHROMIUM}
         proc = subprocess.run(["node", "--test", "--test-reporter=spec", f"e2e/{name}.test.mjs"], cwd=WEB, env=env,
-                              capture_output=True, text=True, timeout=600)
+                              capture_output=True, text=True, timeout=600,
+                              preexec_fn=_terminate_with_parent)
         output = proc.stdout + proc.stderr
         assert proc.returncode == 0, f"web/e2e/{name}.test.mjs failed:\n{output[-20000:]}"
         return output
