@@ -16,7 +16,10 @@ def test_every_service_answers_through_the_gateway(platform):
 
 
 def test_errors_from_services_and_from_the_gateway_are_problems(platform):
-    gateway_404 = requests.get(f"{platform}/no/such/page", timeout=10)
+    # a path without a file name is a route of the web client (its page says "Page not found")
+    client_route = requests.get(f"{platform}/no/such/page", timeout=10)
+    assert client_route.status_code == 200 and client_route.headers["Content-Type"].startswith("text/html")
+    gateway_404 = requests.get(f"{platform}/no/such/page.png", timeout=10)
     service_404 = requests.get(f"{platform}/api/v1/training/no-such-thing", headers={"X-Request-Id": "t-1"},
                                timeout=10)
     service_405 = requests.delete(f"{platform}/api/v1/directory/openapi.json", timeout=10)

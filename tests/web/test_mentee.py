@@ -35,9 +35,12 @@ def _required_mentee_modules(url: str, logins: dict) -> list[dict]:
     return out
 
 
-def _word(tag: str) -> str:
-    """A made-up word (letters only) that no other profile has."""
-    return "zeph" + "".join(chr(ord("a") + int(c, 16)) for c in tag)
+def _word() -> str:
+    """A made-up word (letters only) that no other profile has — nor one close to it: the directory
+    matches words by similarity, and made-up words sharing a prefix found each other."""
+    import secrets
+
+    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(12))
 
 
 def _fresh_mentor(url, logins, *, word: str | None = None):
@@ -69,7 +72,7 @@ def prepare_journey(url: str, logins: dict) -> dict:
     admin = _login(url, logins, "lakeside admin")
     institution = _institution_of(url, admin)
     tag = uuid.uuid4().hex[:8]
-    word = _word(tag)
+    word = _word()
     mentor = _fresh_mentor(url, logins, word=word)
     return {"enrollment_code": institution["enrollment_code"], "institution_id": institution["id"],
             "admin": "lakeside admin", "word": word, "modules": _required_mentee_modules(url, logins),
