@@ -504,3 +504,18 @@ def test_envsubst_as_in_the_nginx_image_renders_what_render_does(tmp_path):
     rendered = subprocess.run(["envsubst", shell_format], input=gateway.TEMPLATE.read_text(), env=env,
                               capture_output=True, text=True, check=True).stdout
     assert rendered == gateway.render(values, out=tmp_path / "nginx.conf").read_text()
+
+
+def test_the_gateway_closes_idle_upstream_connections_before_the_apis_do():
+    """An API closing a kept-alive connection just as the gateway sends a request on it answers 502
+    ("upstream prematurely closed connection"): the gateway's keepalive_timeout must be the shorter."""
+    from mmm.cli import api_argv
+
+    template = gateway.TEMPLATE.read_text()
+    upstreams = re.findall(r"^\s*upstream mmm_(\w+)\s*\{(.*)\}", template, re.M)
+    assert {name for name, _ in upstreams} == set(config.SERVICES)
+    for name, body in upstreams:
+        gateway_idle = int(re.search(r"keepalive_timeout (\d+)s;", body).group(1))
+        argv = api_argv(name)
+        api_idle = int(argv[argv.index("--keep-alive") + 1])
+        assert gateway_idle < api_idle, (name, gateway_idle, api_idle)
