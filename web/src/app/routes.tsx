@@ -1,6 +1,6 @@
 // Every screen and who may open it. Screens load on demand (one chunk each) so the first screen's
 // JavaScript stays small; paths match the links the notifications service puts in its e-mails.
-import { lazy, Suspense, type ComponentType, type ReactNode } from "react";
+import { isValidElement, lazy, Suspense, type ComponentType, type ReactNode } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { useAuth, type Role } from "../auth/AuthProvider";
 import SignIn from "../features/auth/SignIn";
@@ -8,7 +8,8 @@ import { Loading } from "../ui/status";
 import { Layout } from "./Layout";
 import { NotFound } from "./NotFound";
 
-const screen = (load: () => Promise<{ default: ComponentType }>) => lazy(load);
+/** A screen's component, loaded on first render; `preload` fetches its code ahead of that. */
+const screen = (load: () => Promise<{ default: ComponentType }>) => Object.assign(lazy(load), { preload: load });
 
 const AcceptInvitation = screen(() => import("../features/auth/AcceptInvitation"));
 const Register = screen(() => import("../features/auth/Register"));
@@ -84,7 +85,11 @@ function Lazy({ children }: { children: ReactNode }) {
 function Only({ roles, children }: { roles?: Role[]; children: ReactNode }) {
   const { status, role } = useAuth();
   const location = useLocation();
-  if (status === "starting") return <Loading />;
+  if (status === "starting") {
+    // The screen's code is fetched while the session is being restored, not after it.
+    if (isValidElement(children)) (children.type as { preload?: () => unknown }).preload?.();
+    return <Loading />;
+  }
   if (status === "anonymous") {
     return <Navigate to="/signin" replace state={{ from: location.pathname + location.search + location.hash }} />;
   }
