@@ -133,6 +133,10 @@ async function audit(context, port, name, url) {
       skipAudits: ["bf-cache"],
     });
     const { lhr } = result;
+    if (process.env.PERF_SAVE_DIR) {
+      fs.mkdirSync(process.env.PERF_SAVE_DIR, { recursive: true });
+      fs.writeFileSync(path.join(process.env.PERF_SAVE_DIR, `${name}-${i + 1}.json`), JSON.stringify(lhr));
+    }
     lighthouseVersion = lhr.lighthouseVersion;
     if (lhr.runtimeError) throw new Error(`${name}: Lighthouse: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
     const metric = (id) => Math.round(lhr.audits[id]?.numericValue ?? NaN);

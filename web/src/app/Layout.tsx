@@ -48,7 +48,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
 }
 
 export function Layout() {
-  const { status, user, role, signOut } = useAuth();
+  const { status, user, role, institutionId, signOut } = useAuth();
   const [menuOpen, setMenuOpen] = useState(false);
   const location = useLocation();
   const navigate = useNavigate();
@@ -61,7 +61,7 @@ export function Layout() {
     refetchInterval: 60_000,
   });
   const unread = inbox.data?.unread_count ?? 0;
-  const items = status === "signed-in" ? navFor(role, user?.institution_id) : [];
+  const items = status === "signed-in" ? navFor(role, institutionId) : [];
 
   return (
     <>
@@ -106,7 +106,7 @@ export function Layout() {
                 </button>
               </li>
             </ul>
-            <p className="signed-in-as">{user?.name} · {roleName(role)}</p>
+            <p className="signed-in-as">{user ? `${user.name} · ` : ""}{roleName(role)}</p>
           </nav>
         ) : null}
       </header>

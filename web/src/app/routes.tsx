@@ -104,13 +104,13 @@ function ByRole({ mentee, mentor }: { mentee: ReactNode; mentor: ReactNode }) {
 
 /** Each role's first screen. */
 function Home() {
-  const { status, role, user } = useAuth();
+  const { status, role, institutionId } = useAuth();
   if (status === "starting") return <Loading />;
   if (status === "anonymous") return <Navigate to="/signin" replace />;
   switch (role) {
     case "mentee": return <Navigate to="/mentors" replace />;
     case "mentor": return <Navigate to="/requests" replace />;
-    case "institution_admin": return <Navigate to={`/institutions/${user?.institution_id}`} replace />;
+    case "institution_admin": return <Navigate to={`/institutions/${institutionId}`} replace />;
     case "operator": return <Navigate to="/institutions" replace />;
     default: return <Navigate to="/account" replace />;
   }

@@ -3,7 +3,7 @@
 // access token is never written anywhere but memory.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { ProblemError } from "../api/problem";
-import { Session } from "./session";
+import { decodeClaims, Session } from "./session";
 
 const ORIGIN = "http://localhost";
 const API = `${ORIGIN}/api/v1/mentorship/requests`;
@@ -269,4 +269,25 @@ test("the access token is never written to localStorage, sessionStorage or a scr
   expect(localStorage.length).toBe(0);
   expect(sessionStorage.length).toBe(0);
   expect(document.cookie).not.toContain("eyJ");
+});
+
+describe("decodeClaims", () => {
+  const jwt = (payload: unknown) =>
+    ["e30", btoa(JSON.stringify(payload)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""), "sig"].join(".");
+
+  test("reads role, subject and institution from the token's payload", () => {
+    expect(decodeClaims(jwt({ sub: "u1", role: "institution_admin", inst: "i1", exp: 1 }))).toEqual({
+      sub: "u1", role: "institution_admin", inst: "i1",
+    });
+  });
+
+  test("reads an operator without institution", () => {
+    expect(decodeClaims(jwt({ sub: "u2", role: "operator", inst: null }))?.inst).toBeNull();
+  });
+
+  test("gives null for a token that is not a JWT or lacks a role", () => {
+    expect(decodeClaims("opaque")).toBeNull();
+    expect(decodeClaims("a.%%%.c")).toBeNull();
+    expect(decodeClaims(jwt({ sub: "u1" }))).toBeNull();
+  });
 });

@@ -15,10 +15,32 @@ interface TokensBody {
 
 type Listener = () => void;
 
+/** What the access token says of its holder (identity's claims); enough to choose screens before /me answers. */
+export interface Claims {
+  sub: string;
+  role: string;
+  inst: string | null;
+}
+
+/** The payload of a JWT, unverified: the client only uses it to decide what to show; the APIs verify it. */
+export function decodeClaims(token: string): Claims | null {
+  const part = token.split(".")[1];
+  if (!part) return null;
+  try {
+    const base64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+    const payload = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))));
+    if (typeof payload?.sub !== "string" || typeof payload?.role !== "string") return null;
+    return { sub: payload.sub, role: payload.role, inst: typeof payload.inst === "string" ? payload.inst : null };
+  } catch {
+    return null;
+  }
+}
+
 export class Session {
   private access: string | null = null;
   private expiresAt = 0;
   private refreshing: Promise<boolean> | null = null;
+  private restoring: Promise<boolean> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<Listener>();
 
@@ -33,6 +55,17 @@ export class Session {
 
   accessToken(): string | null {
     return this.access;
+  }
+
+  /** The signed-in person's claims, from the access token in memory. */
+  claims(): Claims | null {
+    return this.access ? decodeClaims(this.access) : null;
+  }
+
+  /** The page's first refresh from the cookie, started once (main.tsx starts it before React renders). */
+  restore(): Promise<boolean> {
+    this.restoring ??= this.refresh().catch(() => false);
+    return this.restoring;
   }
 
   subscribe(listener: Listener): () => void {

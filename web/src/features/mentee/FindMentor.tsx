@@ -7,7 +7,7 @@ import { useEffect, useId, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { data, directory } from "../../api/client";
 import type { components } from "../../api/schema/directory";
-import { useUser } from "../../auth/AuthProvider";
+import { useAuth } from "../../auth/AuthProvider";
 import { Checkbox, Select } from "../../ui/form";
 import { Badge, Page } from "../../ui/page";
 import { Empty, ErrorNote, Loading } from "../../ui/status";
@@ -21,10 +21,10 @@ type Hit = components["schemas"]["SearchHit"];
 type FacetValue = components["schemas"]["FacetValue"];
 
 export default function FindMentor() {
-  const user = useUser();
+  const { role } = useAuth();
   const [params, setParams] = useSearchParams();
   const search = parseSearch(params);
-  const title = user.role === "operator" ? "Directory" : "Find a mentor";
+  const title = role === "operator" ? "Directory" : "Find a mentor";
   const results = useQuery({
     queryKey: ["directory", "search", toQuery(search)],
     queryFn: () => data(directory.GET("/api/v1/directory/mentors", { params: { query: toQuery(search) } })),
@@ -33,7 +33,7 @@ export default function FindMentor() {
   const go = (updates: Record<string, string | null>) => setParams(changed(params, updates));
 
   return (
-    <Page title={title} intro={<p>{user.role === "operator"
+    <Page title={title} intro={<p>{role === "operator"
       ? "Every published mentor, as mentees find them (local-only mentors of every institution included)."
       : "Search by name, specialty, interest or any word of a mentor's profile. Mentors with open slots, more time and quick answers come first."}</p>}>
       <SearchBox value={search.q ?? ""} onSearch={(q) => go({ q: q.trim() || null })} />
