@@ -1,19 +1,27 @@
-"""The evaluation service: its Flask app, event handlers and jobs.
+"""The evaluation service: its Flask app, event handlers and jobs (R13 evaluations, R14 surveys, R15
+participation reports, R16 research data requests). Each domain is a package with its own api, rules
+and service; the read models they share (members, mentorships, requests, CME credits) are in models.py,
+filled by events.py."""
+from __future__ import annotations
 
-Its domain arrives with its own issue; until then it runs on the platform like every other service
-(OpenAPI document, health, readiness, metrics, worker with relay).
-"""
+from services.evaluation import settings as settings_module
+from services.evaluation.events import handlers
+from services.evaluation.jobs import jobs
+from services.evaluation.models import Base
 from shared.app import create_service_app
 from shared.service import Service
 
-from services.evaluation.models import Base
+BLUEPRINTS: list = []
 
 
 def create_app(overrides: dict | None = None):
-    return create_service_app(
-        "evaluation", [], title="MentorMeMed Evaluation",
-        description="Evaluation schedule, evaluations, surveys, participation reports and research data requests.", overrides=overrides,
+    app = create_service_app(
+        "evaluation", BLUEPRINTS, title="MentorMeMed Evaluation",
+        description="Evaluation schedule, evaluations, surveys, participation reports and research data requests.",
+        overrides=overrides,
     )
+    app.extensions["evaluation"] = settings_module.load(app.config)
+    return app
 
 
-service = Service(name="evaluation", create_app=create_app, metadata=Base.metadata)
+service = Service(name="evaluation", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)

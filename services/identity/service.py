@@ -100,7 +100,7 @@ def _enrollment_code() -> str:
 def _institution_event(inst: Institution) -> dict:
     return {"institution_id": inst.id, "name": inst.name, "kind": inst.kind, "class_size": inst.class_size,
             "minimum_mentors": rules.minimum_mentors(inst.kind, inst.class_size),
-            "subscription_status": inst.subscription_status}
+            "subscription_status": inst.subscription_status, "reward_policy": inst.reward_policy or {}}
 
 
 def create_institution(session: orm.Session, actor: Actor, data: dict) -> Institution:
@@ -144,7 +144,7 @@ def update_institution(session: orm.Session, actor: Actor, institution_id: uuid.
     with watching_minimum(session, institution_id) as inst:  # a new class size or kind may raise the minimum
         if inst is None:
             raise not_found("institution")
-        before = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
+        before = _institution_event(inst), inst.contact_name, inst.contact_email, inst.contact_phone
         for field in ("name", "kind", "class_size", "subscription_status", "reward_policy"):
             if field in data:
                 setattr(inst, field, data[field])
@@ -152,7 +152,7 @@ def update_institution(session: orm.Session, actor: Actor, institution_id: uuid.
             inst.contact_name = data["contact"]["name"]
             inst.contact_email = normalise_email(data["contact"]["email"])
             inst.contact_phone = data["contact"].get("phone")
-        after = _institution_event(inst), inst.reward_policy, inst.contact_name, inst.contact_email, inst.contact_phone
+        after = _institution_event(inst), inst.contact_name, inst.contact_email, inst.contact_phone
         if before != after:
             inst.updated_at = now()
             record_event(session, "InstitutionUpdated", _institution_event(inst), subject=f"institutions/{inst.id}")

@@ -27,6 +27,10 @@ class _Institution(_Data):
     class_size = fields.Integer(required=True)
     minimum_mentors = fields.Integer(required=True)
     subscription_status = fields.String(required=True, validate=validate.OneOf(["active", "suspended", "lapsed"]))
+    # R15: what the institution offers its mentors for participation (promotion recognition, FTE, DEI
+    # credentialing, CME, pay: each {offered, details}); the participation report names it. Older
+    # publishers did not send it.
+    reward_policy = fields.Dict(keys=fields.String(), load_default=dict)
 
 
 @event("identity")
@@ -304,6 +308,12 @@ class EvaluationOverdue(_Evaluation):
 
 
 @event("evaluation")
+class EvaluationSubmitted(_Evaluation):
+    """R13: the mentee submitted the evaluation (its ratings and texts stay in the evaluation service)."""
+    submitted_at = fields.DateTime(required=True)
+
+
+@event("evaluation")
 class SurveyAssigned(_Data):
     """R14: a survey (career update or program feedback) was assigned to a user."""
     assignment_id = fields.UUID(required=True)
@@ -313,3 +323,25 @@ class SurveyAssigned(_Data):
     user_id = fields.UUID(required=True)
     institution_id = fields.UUID(required=True)
     due_at = fields.DateTime(allow_none=True, load_default=None)
+
+
+@event("evaluation")
+class SurveyCompleted(_Data):
+    """R14: a user answered an assigned survey (the answers stay in the evaluation service)."""
+    assignment_id = fields.UUID(required=True)
+    survey_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["career_update", "program_feedback"]))
+    user_id = fields.UUID(required=True)
+    institution_id = fields.UUID(required=True)
+    completed_at = fields.DateTime(required=True)
+
+
+@event("evaluation")
+class DataRequestDecided(_Data):
+    """R16: an operator approved or denied a research data request, with the reason given to the requester."""
+    request_id = fields.UUID(required=True)
+    requester_id = fields.UUID(required=True)
+    title = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(["approved", "denied"]))
+    reason = fields.String(required=True)
+    decided_at = fields.DateTime(required=True)

@@ -1,4 +1,5 @@
-from services.evaluation.models import Base
+# The app module imports every domain package, so that all their tables are on the metadata.
+from services.evaluation.app import service
 from shared.migrations import run_env
 
-run_env(Base.metadata)
+run_env(service.metadata)
