@@ -5,13 +5,14 @@ filled by events.py."""
 from __future__ import annotations
 
 from services.evaluation import settings as settings_module
+from services.evaluation.evaluations import api as evaluations_api
 from services.evaluation.events import handlers
 from services.evaluation.jobs import jobs
 from services.evaluation.models import Base
 from shared.app import create_service_app
 from shared.service import Service
 
-BLUEPRINTS: list = []
+BLUEPRINTS: list = [*evaluations_api.BLUEPRINTS]
 
 
 def create_app(overrides: dict | None = None):

@@ -1,6 +1,7 @@
 """Periodic jobs of the evaluation service; each domain adds its own to `jobs`."""
 from __future__ import annotations
 
+from services.evaluation.evaluations.jobs import jobs as evaluation_jobs
 from shared.jobs import Job
 
-jobs: list[Job] = []
+jobs: list[Job] = [*evaluation_jobs]
