@@ -43,7 +43,7 @@ class FormResource(MethodView):
 class EvaluationCollection(MethodView):
     @require("mentee", "operator")
     @evaluations_bp.arguments(s.EvaluationQuery, location="query", unknown=RAISE)
-    @evaluations_bp.response(200, s.EvaluationOut(many=True, exclude=("answers",)))
+    @evaluations_bp.response(200, s.EvaluationListOut(many=True))
     def get(self, query):
         """A mentee's own evaluations (newest due first), each naming the mentor; operators filter by
         mentor_id, mentee_id, mentorship_id, status"""

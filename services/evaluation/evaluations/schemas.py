@@ -93,6 +93,13 @@ class EvaluationOut(Out):
         return {"user_id": str(view.evaluation.mentor_id), "name": view.mentor_name}
 
 
+class EvaluationListOut(EvaluationOut):
+    """An evaluation in a list: without answers."""
+
+    class Meta(Out.Meta):
+        exclude = ("answers",)
+
+
 class AveragesOut(Out):
     availability = fields.Float()
     responsiveness = fields.Float()
