@@ -30,11 +30,11 @@ def record_event(session: orm.Session, name: str, data: dict, *, subject: str | 
                           correlation_id=logs.correlation_id.get() or logs.request_id.get())
     event_id = uuid.UUID(body["id"])
     session.execute(_INSERT, {"id": event_id, "type": et.type, "key": et.routing_key, "body": json.dumps(body)})
-    _notify(session)
+    notify_relays(session)
     return event_id
 
 
-def _notify(session: orm.Session) -> None:
+def notify_relays(session: orm.Session) -> None:
     """Wakes the relays at commit (never for a rolled-back transaction); once per transaction."""
     transaction = session.get_transaction()
     if session.info.get("outbox_notified") is not transaction:
@@ -42,34 +42,33 @@ def _notify(session: orm.Session) -> None:
         session.info["outbox_notified"] = transaction
 
 
-def record_events_from(session: orm.Session, name: str, query: str, params: dict | None = None,
-                       *, time: datetime | None = None) -> int:
-    """Write one event `name` per row of the SQL `query` (columns `subject` text and `data` jsonb), in
-    one INSERT ... SELECT: for jobs that announce thousands of state changes at once, where building
-    and validating each envelope in Python (record_event) would cost more than the change itself.
+def outbox_insert(name: str, query: str, *, time: datetime | None = None) -> tuple[str, dict]:
+    """The SQL `INSERT INTO outbox ... SELECT` that writes one event `name` per row of the SQL `query`
+    (columns `subject` text and `data` jsonb), and its parameters: a data-modifying CTE (or a statement of
+    its own) of a job that changes thousands of rows and announces them at once, where building and
+    validating each envelope in Python (record_event) would cost more than the change itself. Call
+    notify_relays in the same transaction.
 
     The envelope is record_event's (CloudEvents 1.0, a fresh id, the correlation id of the current
     request or job, else the event's own id). The query must give `data` in the contract's JSON form —
-    UUIDs as text, times as ISO-8601 (`iso_time` below) — since it is not validated here; the caller's
-    tests parse the bodies with envelope.parse. Returns how many events were written."""
+    UUIDs as text, times as `iso_time` below — since it is not validated here: the caller's tests parse
+    the bodies with envelope.parse. Parameters are named after the event, so that one statement may write
+    several kinds."""
     et = registry.by_name(name)
-    at = (time or datetime.now(timezone.utc)).isoformat()
-    insert = sa.text(
+    p = f"mmm_{name}_"
+    sql = (
         "INSERT INTO outbox (id, event_type, routing_key, body) "
-        "SELECT e.id, CAST(:mmm_type AS text), CAST(:mmm_key AS text), jsonb_build_object("
-        "'specversion', '1.0', 'id', e.id::text, 'source', CAST(:mmm_source AS text), "
-        "'type', CAST(:mmm_type AS text), 'subject', CAST(e.subject AS text), 'time', CAST(:mmm_time AS text), "
+        f"SELECT e.id, CAST(:{p}type AS text), CAST(:{p}key AS text), jsonb_build_object("
+        f"'specversion', '1.0', 'id', e.id::text, 'source', CAST(:{p}source AS text), "
+        f"'type', CAST(:{p}type AS text), 'subject', CAST(e.subject AS text), 'time', CAST(:{p}time AS text), "
         "'datacontenttype', 'application/json', "
-        "'correlationid', coalesce(CAST(:mmm_correlation AS text), e.id::text), 'data', e.data) "
+        f"'correlationid', coalesce(CAST(:{p}correlation AS text), e.id::text), 'data', e.data) "
         f"FROM (SELECT gen_random_uuid() AS id, r.subject, r.data FROM ({query}) AS r) AS e"
     )
-    result = session.execute(insert, {**(params or {}), "mmm_type": et.type, "mmm_key": et.routing_key,
-                                      "mmm_source": et.source, "mmm_time": at,
-                                      "mmm_correlation": logs.correlation_id.get() or logs.request_id.get()})
-    written = result.rowcount or 0
-    if written:
-        _notify(session)
-    return written
+    params = {f"{p}type": et.type, f"{p}key": et.routing_key, f"{p}source": et.source,
+              f"{p}time": (time or datetime.now(timezone.utc)).isoformat(),
+              f"{p}correlation": logs.correlation_id.get() or logs.request_id.get()}
+    return sql, params
 
 
 def iso_time(column: str) -> str:

@@ -62,7 +62,8 @@ def test_mentor_and_admin_are_refused_the_list_operator_filters(world):
     world.get("/evaluations", world.admin(), expect=403)
     op = world.operator()
     listed = world.get("/evaluations", op, expect=200, mentor_id=mentor.id).get_json()
-    assert [(e["sequence"], e["status"]) for e in listed] == [(2, "scheduled"), (1, "due")]  # operators see planned ones
+    # operators see planned ones too
+    assert [(e["sequence"], e["status"]) for e in listed] == [(2, "scheduled"), (1, "due")]
     assert [e["id"] for e in world.get("/evaluations", op, expect=200, mentee_id=mentee.id, status="due").get_json()] \
         == [str(eid)]
     assert world.get("/evaluations", op, expect=200, mentor_id=uuid.uuid4()).get_json() == []

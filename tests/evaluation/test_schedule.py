@@ -197,15 +197,16 @@ def _bulk_mentorships(db, n: int, started_ago: float, grace: timedelta = S.overd
     mentor = uuid.uuid4()
     with db.engine.begin() as conn:
         conn.exec_driver_sql(
-            "INSERT INTO mentorships (mentorship_id, mentor_id, mentee_id, mentor_institution_id, mentee_institution_id, "
-            "started_at) SELECT gen_random_uuid(), %(m)s, gen_random_uuid(), %(i)s, %(i)s, "
+            "INSERT INTO mentorships (mentorship_id, mentor_id, mentee_id, mentor_institution_id, "
+            "mentee_institution_id, started_at) SELECT gen_random_uuid(), %(m)s, gen_random_uuid(), %(i)s, %(i)s, "
             "now() - make_interval(secs => %(ago)s) FROM generate_series(1, %(n)s)",
             {"m": mentor, "i": uuid.uuid4(), "ago": started_ago, "n": n})
         conn.exec_driver_sql(
             "INSERT INTO evaluations (evaluation_id, mentorship_id, mentee_id, mentor_id, mentee_institution_id, "
             "mentor_institution_id, kind, sequence, due_at, overdue_at, closes_at, status) "
-            "SELECT gen_random_uuid(), mentorship_id, mentee_id, mentor_id, mentee_institution_id, mentor_institution_id, "
-            "'periodic', 1, started_at + %(p)s, started_at + %(p)s + %(g)s, started_at + %(p)s + %(w)s, 'scheduled' "
+            "SELECT gen_random_uuid(), mentorship_id, mentee_id, mentor_id, mentee_institution_id, "
+            "mentor_institution_id, 'periodic', 1, started_at + %(p)s, started_at + %(p)s + %(g)s, "
+            "started_at + %(p)s + %(w)s, 'scheduled' "
             "FROM mentorships WHERE mentor_id = %(m)s",
             {"m": mentor, "p": S.evaluation_period, "g": grace, "w": S.periodic_window})
     return mentor
@@ -253,9 +254,10 @@ def test_two_job_runners_in_threads_each_event_once(world, shrunk):
     stop = threading.Event()
     dbs = [Database(world.db.url, pool_size=2) for _ in range(2)]
     # a 0.05 s period lets both runners claim runs that overlap
-    runners = [JobRunner("evaluation", db, [Job("evaluation.send-due", timedelta(seconds=0.05), lambda d: send_due(d, S)),
-                                            Job("evaluation.send-overdue", timedelta(seconds=0.05),
-                                                lambda d: send_overdue(d, S))], tick=0.02) for db in dbs]
+    every = timedelta(seconds=0.05)
+    jobs = [Job("evaluation.send-due", every, lambda d: send_due(d, S)),
+            Job("evaluation.send-overdue", every, lambda d: send_overdue(d, S))]
+    runners = [JobRunner("evaluation", db, jobs, tick=0.02) for db in dbs]
     threads = [threading.Thread(target=r.run, args=(stop,)) for r in runners]
     for t in threads:
         t.start()

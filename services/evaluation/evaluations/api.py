@@ -17,7 +17,7 @@ from shared.auth import current_principal, require
 form_bp = Blueprint("evaluation-form", __name__, url_prefix="/evaluation-form",
                     description="The evaluation form's current version (R13)")
 evaluations_bp = Blueprint("evaluations", __name__, url_prefix="/evaluations",
-                           description="A mentee's evaluations of their mentors (R13): every 6 months and at conclusion")
+                           description="A mentee's evaluations of their mentors (R13): every 6 months and at the end")
 feedback_bp = Blueprint("mentor-feedback", __name__, url_prefix="/mentors",
                         description="A mentor's feedback: aggregates of submitted evaluations, withheld under "
                                     "3 evaluations for anyone but operators")

@@ -4,7 +4,6 @@ when it concludes (cancelling periodic ones not yet due). Inserts are idempotent
 row per (kind, sequence)."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy import orm, update
 from sqlalchemy.dialects.postgresql import insert
 
@@ -36,27 +35,22 @@ def concluded(session: orm.Session, settings: Settings, ms: Mentorship) -> None:
     plan(session, ms, rules.FINAL, 0, rules.final(settings, ms.concluded_at))
 
 
-_PLAN_NEXT = sa.text("""
+def next_periodic_sql(source: str) -> str:
+    """SQL planning periodic n+1 for each row of `source` (a relation with an evaluation's columns and its
+    mentorship's started_at, filtered by the caller to periodic evaluations of active mentorships that
+    just fell due): rules.periodic as one INSERT ... SELECT, for the due job, which handles thousands of
+    rows a run — an insert per row would not keep it within its time. Parameters: next_periodic_params."""
+    return f"""
 INSERT INTO evaluations (evaluation_id, mentorship_id, mentee_id, mentor_id, mentee_institution_id,
                          mentor_institution_id, kind, sequence, due_at, overdue_at, closes_at, status)
-SELECT gen_random_uuid(), e.mentorship_id, e.mentee_id, e.mentor_id, e.mentee_institution_id,
-       e.mentor_institution_id, 'periodic', e.sequence + 1, n.due_at, n.due_at + :grace, n.due_at + :window, 'scheduled'
-FROM evaluations e
-JOIN mentorships m ON m.mentorship_id = e.mentorship_id
-CROSS JOIN LATERAL (SELECT m.started_at + (e.sequence + 1) * CAST(:period AS interval) AS due_at) AS n
-WHERE e.evaluation_id = ANY(:ids) AND e.kind = 'periodic' AND m.concluded_at IS NULL
-ON CONFLICT ON CONSTRAINT uq_evaluations_mentorship_kind_sequence DO NOTHING
-""")
+SELECT gen_random_uuid(), s.mentorship_id, s.mentee_id, s.mentor_id, s.mentee_institution_id,
+       s.mentor_institution_id, 'periodic', s.sequence + 1, n.due_at, n.due_at + CAST(:plan_grace AS interval),
+       n.due_at + CAST(:plan_window AS interval), 'scheduled'
+FROM ({source}) AS s
+CROSS JOIN LATERAL (SELECT s.started_at + (s.sequence + 1) * CAST(:plan_period AS interval) AS due_at) AS n
+ON CONFLICT ON CONSTRAINT uq_evaluations_mentorship_kind_sequence DO NOTHING"""
 
 
-def plan_next_periodic(session: orm.Session, settings: Settings, evaluation_ids: list) -> int:
-    """Plan periodic n+1 for each periodic evaluation n among `evaluation_ids` that just fell due, while
-    its mentorship is active: rules.periodic in one statement (the due job handles thousands of rows a
-    run; an insert per row would not keep it within its time). A conclusion committed meanwhile is caught
-    when the planned row falls due (the due job cancels it) and by `concluded` above."""
-    result = session.execute(_PLAN_NEXT.bindparams(
-        sa.bindparam("grace", type_=sa.Interval()), sa.bindparam("window", type_=sa.Interval()),
-        sa.bindparam("period", type_=sa.Interval())),
-        {"ids": list(evaluation_ids), "period": settings.evaluation_period, "grace": settings.overdue_grace,
-         "window": settings.periodic_window})
-    return result.rowcount or 0
+def next_periodic_params(settings: Settings) -> dict:
+    return {"plan_period": settings.evaluation_period, "plan_grace": settings.overdue_grace,
+            "plan_window": settings.periodic_window}

@@ -80,7 +80,8 @@ class EvaluationOut(Out):
     mentor = fields.Method("_mentor", metadata={"description": "Whom the mentee evaluates"})
     kind = _e("kind", fields.String, metadata={"description": "periodic (every 6 months) or final (at conclusion)"})
     sequence = _e("sequence", fields.Integer)
-    status = _e("status", fields.String, metadata={"description": "due | overdue | submitted | cancelled (| scheduled)"})
+    status = _e("status", fields.String,
+                metadata={"description": "due | overdue | submitted | cancelled (| scheduled, for operators)"})
     due_at = _e("due_at")
     overdue_at = _e("overdue_at")
     closes_at = _e("closes_at", metadata={"description": "No submission after this time"})
@@ -116,5 +117,5 @@ class FeedbackOut(Out):
     reason = fields.String(allow_none=True, metadata={"description": "Why the summary is withheld"})
     averages = fields.Nested(AveragesOut, allow_none=True)
     would_recommend_share = fields.Float(allow_none=True, metadata={"description": "0–1"})
-    shared_texts = fields.List(fields.String(), allow_none=True,
-                               metadata={"description": "Comments shared with the mentor, alphabetically, unattributed"})
+    shared_texts = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "Comments shared with the mentor, alphabetically, unattributed"})

@@ -23,7 +23,7 @@ from services.evaluation.settings import Settings
 from shared.auth import Principal, visible_or_404
 from shared.errors import conflict, invalid_field, not_found
 from shared.events import record_event
-from shared.events.outbox import iso_time, record_events_from
+from shared.events.outbox import iso_time, notify_relays, outbox_insert
 
 BATCH = 2000  # rows claimed per transaction by the jobs: short transactions, few round trips
 
@@ -103,7 +103,8 @@ def submit(session: orm.Session, principal: Principal, evaluation_id: uuid.UUID,
         raise conflict(*refused, evaluation_status=evaluation.status)
     answers = EvaluationAnswers(evaluation_id=evaluation.evaluation_id, form_version=form.version,
                                 would_recommend=data["would_recommend"], submitted_at=at,
-                                program_text=_text(data.get("program_text")), shared_text=_text(data.get("shared_text")),
+                                program_text=_text(data.get("program_text")),
+                                shared_text=_text(data.get("shared_text")),
                                 **{k: data[k] for k in rules.RATINGS})
     session.add(answers)
     evaluation.status, evaluation.submitted_at = rules.SUBMITTED, at
@@ -150,7 +151,8 @@ def feedback(session: orm.Session, principal: Principal, mentor_id: uuid.UUID) -
     allowed = mentor is not None and mentor.role == "mentor" and (
         principal.is_operator or principal.id == mentor_id or principal.is_admin_of(mentor.institution_id))
     visible_or_404(allowed, "mentor")
-    submitted = (sa.select(EvaluationAnswers).join(Evaluation, Evaluation.evaluation_id == EvaluationAnswers.evaluation_id)
+    submitted = (sa.select(EvaluationAnswers)
+                 .join(Evaluation, Evaluation.evaluation_id == EvaluationAnswers.evaluation_id)
                  .where(Evaluation.mentor_id == mentor_id, Evaluation.status == rules.SUBMITTED).subquery())
     row = session.execute(sa.select(
         sa.func.count(), *[sa.func.avg(submitted.c[k]) for k in rules.RATINGS],
@@ -173,40 +175,59 @@ def feedback(session: orm.Session, principal: Principal, mentor_id: uuid.UUID) -
 
 # --- the schedule's time-based steps (jobs.py) ----------------------------------------------------------
 
-_CLAIM_DUE = sa.text("""
-WITH claimed AS (
-    SELECT evaluation_id FROM evaluations
-    WHERE status = 'scheduled' AND due_sent_at IS NULL AND due_at <= :at
-    ORDER BY due_at LIMIT :n FOR UPDATE SKIP LOCKED)
-UPDATE evaluations e
-SET status = CASE WHEN cancel THEN 'cancelled' ELSE 'due' END,
-    due_sent_at = CASE WHEN cancel THEN NULL ELSE CAST(:at AS timestamptz) END
-FROM (SELECT c.evaluation_id,
-             (x.kind = 'periodic' AND m.concluded_at IS NOT NULL AND m.concluded_at <= x.due_at) AS cancel
-      FROM claimed c JOIN evaluations x USING (evaluation_id) JOIN mentorships m USING (mentorship_id)) AS k
-WHERE e.evaluation_id = k.evaluation_id
-RETURNING e.evaluation_id, e.status
-""")
-
-_CLAIM_OVERDUE = sa.text("""
-WITH claimed AS (
-    SELECT evaluation_id FROM evaluations
-    WHERE status = 'due' AND overdue_sent_at IS NULL AND overdue_at <= :at
-    ORDER BY overdue_at LIMIT :n FOR UPDATE SKIP LOCKED)
-UPDATE evaluations e SET status = 'overdue', overdue_sent_at = :at
-FROM claimed c WHERE e.evaluation_id = c.evaluation_id
-RETURNING e.evaluation_id
-""")
-
-# The data of EvaluationDue/Overdue in the contract's JSON form (shared/events/contracts.py _Evaluation).
-_EVENT_ROWS = f"""
+def _event_rows(source: str) -> str:
+    """The data of EvaluationDue/Overdue for each evaluation row of `source`, in the contract's JSON form
+    (shared/events/contracts.py _Evaluation)."""
+    return f"""
 SELECT 'evaluations/' || e.evaluation_id AS subject, jsonb_build_object(
     'evaluation_id', e.evaluation_id::text, 'mentorship_id', e.mentorship_id::text, 'mentee_id', e.mentee_id::text,
     'mentor_id', e.mentor_id::text, 'mentee_institution_id', e.mentee_institution_id::text,
     'mentor_institution_id', e.mentor_institution_id::text, 'kind', e.kind,
     'due_at', {iso_time('e.due_at')}, 'closes_at', {iso_time('e.closes_at')}) AS data
-FROM evaluations e WHERE e.evaluation_id = ANY(:ids)
-"""
+FROM {source} AS e"""
+
+
+def _due_statement(at: datetime) -> tuple[sa.TextClause, dict]:
+    """Claim, change, announce and plan in one statement: each batch is one round trip, and the claimed rows
+    are updated by their physical address (ctid, stable while they are locked) through a TID scan of an
+    array — joined by id or ctid instead, the planner scans the whole table each batch. A periodic
+    evaluation whose mentorship concluded before it fell due (the next one planned from a snapshot taken
+    just before the conclusion committed) is cancelled instead of announced."""
+    announce, params = outbox_insert("EvaluationDue", _event_rows("(SELECT * FROM changed WHERE status = 'due')"),
+                                     time=at)
+    plan = schedule.next_periodic_sql(
+        "SELECT * FROM changed WHERE status = 'due' AND kind = 'periodic' AND mentorship_concluded_at IS NULL")
+    return sa.text(f"""
+WITH claimed AS (
+    SELECT e.ctid AS row, (e.kind = 'periodic' AND m.concluded_at <= e.due_at) AS cancel, m.started_at,
+           m.concluded_at AS mentorship_concluded_at
+    FROM evaluations e JOIN mentorships m ON m.mentorship_id = e.mentorship_id
+    WHERE e.status = 'scheduled' AND e.due_sent_at IS NULL AND e.due_at <= :at
+    ORDER BY e.due_at LIMIT :n FOR UPDATE OF e SKIP LOCKED),
+changed AS (
+    UPDATE evaluations e
+    SET status = CASE WHEN c.cancel THEN 'cancelled' ELSE 'due' END,
+        due_sent_at = CASE WHEN c.cancel THEN NULL ELSE CAST(:at AS timestamptz) END
+    FROM claimed c WHERE e.ctid = c.row AND e.ctid = ANY(ARRAY(SELECT row FROM claimed))
+    RETURNING e.*, c.started_at, c.mentorship_concluded_at),
+announced AS ({announce} RETURNING 1),
+planned AS ({plan} RETURNING 1)
+SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM announced)"""), params
+
+
+def _overdue_statement(at: datetime) -> tuple[sa.TextClause, dict]:
+    announce, params = outbox_insert("EvaluationOverdue", _event_rows("changed"), time=at)
+    return sa.text(f"""
+WITH claimed AS (
+    SELECT ctid AS row FROM evaluations
+    WHERE status = 'due' AND overdue_sent_at IS NULL AND overdue_at <= :at
+    ORDER BY overdue_at LIMIT :n FOR UPDATE SKIP LOCKED),
+changed AS (
+    UPDATE evaluations e SET status = 'overdue', overdue_sent_at = :at
+    WHERE e.ctid = ANY(ARRAY(SELECT row FROM claimed))
+    RETURNING e.*),
+announced AS ({announce} RETURNING 1)
+SELECT (SELECT count(*) FROM changed), (SELECT count(*) FROM announced)"""), params
 
 
 def announce_due(session: orm.Session, settings: Settings, at: datetime, limit: int = BATCH) -> int:
@@ -214,21 +235,21 @@ def announce_due(session: orm.Session, settings: Settings, at: datetime, limit: 
     a worker that was down catches up), and the next periodic evaluation of each still-active mentorship.
 
     Rows are claimed with FOR UPDATE SKIP LOCKED and leave 'scheduled' in the same statement, so a second
-    replica neither waits for them nor finds them again: each event is written once. A periodic evaluation
-    whose mentorship concluded before it fell due (a conclusion racing the planning of the next one) is
-    cancelled instead. Returns how many rows were claimed (announced or cancelled)."""
-    claimed = session.execute(_CLAIM_DUE, {"at": at, "n": limit}).all()
-    due = [eid for eid, status in claimed if status == rules.DUE]
-    if due:
-        record_events_from(session, "EvaluationDue", _EVENT_ROWS, {"ids": due}, time=at)
-        schedule.plan_next_periodic(session, settings, due)
-    return len(claimed)
+    replica neither waits for them nor finds them again: each event is written once. Returns how many rows
+    were claimed (announced or cancelled)."""
+    stmt, params = _due_statement(at)
+    claimed, announced = session.execute(stmt, {**params, **schedule.next_periodic_params(settings),
+                                                "at": at, "n": limit}).one()
+    if announced:
+        notify_relays(session)
+    return claimed
 
 
 def announce_overdue(session: orm.Session, at: datetime, limit: int = BATCH) -> int:
     """EvaluationOverdue once for up to `limit` due evaluations not submitted by their overdue time. They
     stay open for submission until closes_at; a submission locks the row, so it and this never cross."""
-    overdue = list(session.execute(_CLAIM_OVERDUE, {"at": at, "n": limit}).scalars())
-    if overdue:
-        record_events_from(session, "EvaluationOverdue", _EVENT_ROWS, {"ids": overdue}, time=at)
-    return len(overdue)
+    stmt, params = _overdue_statement(at)
+    claimed, announced = session.execute(stmt, {**params, "at": at, "n": limit}).one()
+    if announced:
+        notify_relays(session)
+    return claimed
