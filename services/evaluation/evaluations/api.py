@@ -55,6 +55,7 @@ class EvaluationCollection(MethodView):
 class EvaluationItem(MethodView):
     @require()
     @evaluations_bp.response(200, s.EvaluationOut)
+    @evaluations_bp.alt_response(404, description="No such evaluation, or not yours")
     def get(self, evaluation_id: uuid.UUID):
         """One evaluation with its answers: its mentee and operators (anyone else: 404)"""
         with uow() as session:
@@ -66,7 +67,9 @@ class EvaluationSubmission(MethodView):
     @require("mentee")
     @evaluations_bp.arguments(s.SubmissionIn)
     @evaluations_bp.response(201, s.EvaluationOut)
-    @evaluations_bp.alt_response(409, description="Not due yet, already submitted, closed or cancelled")
+    @evaluations_bp.alt_response(404, description="No such evaluation, or not yours")
+    @evaluations_bp.alt_response(409, description="not-yet-due, already-submitted, evaluation-closed or "
+                                                  "evaluation-cancelled")
     def post(self, data, evaluation_id: uuid.UUID):
         """Submit your answers to a due or overdue evaluation before it closes (EvaluationSubmitted); once"""
         with uow() as session:
@@ -77,6 +80,7 @@ class EvaluationSubmission(MethodView):
 class MentorFeedback(MethodView):
     @require("mentor", "institution_admin", "operator")
     @feedback_bp.response(200, s.FeedbackOut)
+    @feedback_bp.alt_response(404, description="No such mentor, or not one the caller may see")
     def get(self, mentor_id: uuid.UUID):
         """A mentor's feedback summary: the mentor, an admin of the mentor's institution, operators"""
         with uow() as session:
