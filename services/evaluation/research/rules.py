@@ -60,6 +60,9 @@ def today() -> date:
 def request_errors(data: dict, *, on: date | None = None) -> dict[str, list[str]]:
     """Field -> messages for what a schema alone cannot judge (the IRB number, the period)."""
     errors: dict[str, list[str]] = {}
+    for field in ("title", "purpose"):
+        if field in data and isinstance(data[field], str) and not data[field].strip():
+            errors[field] = ["Must not be blank."]
     if data.get("irb_status") in IRB_NUMBER_REQUIRED and not (data.get("irb_number") or "").strip():
         errors["irb_number"] = [f"Required when the IRB status is {data['irb_status']}."]
     start, end = data.get("period_start"), data.get("period_end")
@@ -117,8 +120,9 @@ def count_cell(n: int) -> int | str:
     return SUPPRESSED if shown is None else shown
 
 
-def mean_cell(total: float, n: int, *, scale: float = 1.0, places: int = 2) -> float | str:
+def mean_cell(total: float, n: int, *, scale: float = 1.0, places: int = 2) -> float | int | str:
     """A mean over n items, suppressed whenever the count n is: a mean over few people reveals them."""
     if privacy.cell(n) is None:
         return SUPPRESSED
-    return round(total * scale / n, places)
+    value = round(total * scale / n, places)
+    return int(value) if places == 0 else value

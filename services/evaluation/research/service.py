@@ -47,7 +47,7 @@ def submit(session: orm.Session, principal: Principal, data: dict) -> DataReques
                       purpose=data["purpose"].strip(), irb_status=data["irb_status"],
                       irb_number=(data.get("irb_number") or "").strip() or None, datasets=list(data["datasets"]),
                       period_start=data["period_start"], period_end=data["period_end"], status="submitted",
-                      created_at=now())
+                      created_at=now(), export=None)  # loaded (none yet): the response is dumped after commit
     session.add(req)
     session.flush()
     audit(session, principal, "request_submitted", request_id=req.id, at=req.created_at,
@@ -59,7 +59,8 @@ def _visible(req: DataRequest | None, principal: Principal) -> bool:
     return req is not None and (principal.is_operator or req.requester_id == principal.id)
 
 
-def get_request(session: orm.Session, principal: Principal, request_id: uuid.UUID, *, lock: bool = False) -> DataRequest:
+def get_request(session: orm.Session, principal: Principal, request_id: uuid.UUID, *,
+                lock: bool = False) -> DataRequest:
     req = session.get(DataRequest, request_id, with_for_update=lock or None)
     visible_or_404(_visible(req, principal), "data request")
     return req
@@ -76,7 +77,8 @@ def list_requests(session: orm.Session, principal: Principal, query: dict) -> li
     return list(session.scalars(stmt))
 
 
-def decide(session: orm.Session, principal: Principal, request_id: uuid.UUID, decision: str, reason: str) -> DataRequest:
+def decide(session: orm.Session, principal: Principal, request_id: uuid.UUID, decision: str,
+           reason: str) -> DataRequest:
     """An operator approves or denies once (DataRequestDecided); approval makes the export. The row lock
     makes two operators deciding at once decide once: the second gets 409."""
     req = get_request(session, principal, request_id, lock=True)
