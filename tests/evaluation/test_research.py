@@ -224,6 +224,9 @@ def test_submit_approve_link_download_deidentified(world):
 
     # every step is in the audit log, for operators only
     world.get("/research-audit", requester, 403)
+    world.get("/research-audit", operator, 422, action="export_deleted")
+    [made] = world.get("/research-audit", operator, 200, request_id=req["id"], action="export_created").get_json()
+    assert made["detail"].startswith("rows: mentorships ")
     audit = world.get("/research-audit", operator, 200, request_id=req["id"]).get_json()
     actions = [a["action"] for a in reversed(audit)]
     assert actions == ["request_submitted", "request_decided", "export_created", "download_link_created",

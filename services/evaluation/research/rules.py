@@ -13,6 +13,8 @@ IRB_STATUSES = ("approved", "exempt", "pending", "not_human_subjects")
 IRB_NUMBER_REQUIRED = ("approved", "exempt")
 REQUEST_STATES = ("submitted", "approved", "denied")
 DECISIONS = ("approved", "denied")
+AUDIT_ACTIONS = ("request_submitted", "request_decided", "export_created", "download_link_created",
+                 "export_downloaded", "download_refused")
 
 # The catalogue: each dataset a request may ask for, and its columns in export order. No column may hold
 # a name, an e-mail, a platform id, a full date or a free text: ids become per-export pseudonyms

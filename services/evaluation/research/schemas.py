@@ -48,7 +48,7 @@ class DataRequestQuery(Page):
 
 class AuditQuery(Page):
     request_id = fields.UUID()
-    action = fields.String()
+    action = fields.String(validate=validate.OneOf(rules.AUDIT_ACTIONS))
 
 
 class ExportOut(Out):
@@ -95,7 +95,7 @@ class AuditEntryOut(Out):
     at = fields.DateTime()
     actor_id = fields.UUID()
     actor_role = fields.String()
-    action = fields.String()
+    action = fields.String(validate=validate.OneOf(rules.AUDIT_ACTIONS))
     request_id = fields.UUID(allow_none=True)
     export_id = fields.UUID(allow_none=True)
     detail = fields.String(allow_none=True)
