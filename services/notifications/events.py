@@ -21,7 +21,7 @@ Teller = Callable[[orm.Session, Settings, Event], None]
 
 
 # The fields naming the people an event concerns (what handlers and feed projections look up).
-_PEOPLE_FIELDS = ("user_id", "mentee_id", "mentor_id")
+_PEOPLE_FIELDS = ("user_id", "mentee_id", "mentor_id", "requester_id")
 
 
 def _named(event: Event) -> list:
@@ -230,7 +230,7 @@ def cme_credit_awarded(session, settings, event):
           f"{settings.public_url}/api/v1/training/certificates/{d['certificate_code']}")
 
 
-# --- evaluation (R13, R14) ------------------------------------------------------------------------------------
+# --- evaluation (R13, R14, R16) --------------------------------------------------------------------------------
 
 def _evaluation(category: str):
     """EvaluationDue and EvaluationOverdue: the mentee is asked to evaluate the mentorship."""
@@ -253,6 +253,16 @@ def survey_assigned(session, settings, event):
     _tell(session, settings, event, d["user_id"], "survey_assigned",
           {"title": d["title"], "kind": d["kind"], "due_at": d["due_at"]},
           f"{settings.public_url}/surveys/{d['assignment_id']}")
+
+
+@on("DataRequestDecided")
+def data_request_decided(session, settings, event):
+    """R16: the requester learns the decision and its reason; an approved request's export waits for them
+    (its download link is made in the evaluation service, on their own request, so no link is mailed)."""
+    d = event.data
+    _tell(session, settings, event, d["requester_id"], "data_request_decided",
+          {"title": d["title"], "decision": d["decision"], "reason": d["reason"]},
+          f"{settings.public_url}/research/requests/{d['request_id']}")
 
 
 # --- feeds only ------------------------------------------------------------------------------------------------

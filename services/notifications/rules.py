@@ -43,6 +43,7 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
     Category("evaluation_due", "mentee", "An evaluation of your mentor is due"),
     Category("evaluation_overdue", "mentee", "An evaluation of your mentor is overdue"),
     Category("survey_assigned", "any", "A survey awaits your answers"),
+    Category("data_request_decided", "any", "Your research data request was approved or denied, with the reason"),
     Category("training_completed", "any", "You completed your training"),
     Category("cme_credit_awarded", "mentor", "CME credit awarded, with the certificate link"),
     Category("stay_on_as_mentor", "mentee", "After your exit: an invitation to stay on as a mentor (R17)"),

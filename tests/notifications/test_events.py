@@ -49,6 +49,9 @@ def _scenario(world):
         ("SurveyAssigned", {"assignment_id": uuid.uuid4(), "survey_id": uuid.uuid4(), "title": "Career update",
                             "kind": "career_update", "user_id": mentee.id, "institution_id": other, "due_at": None},
          [(mentee, "survey_assigned")]),
+        ("DataRequestDecided", {"request_id": uuid.uuid4(), "requester_id": mentor.id, "title": "Retention study",
+                                "decision": "denied", "reason": "IRB approval pending", "decided_at": when},
+         [(mentor, "data_request_decided")]),
         ("TrainingCompleted", {"user_id": mentor.id, "institution_id": inst, "track": "mentor",
                                "curriculum_version": 1, "completed_at": when}, [(mentor, "training_completed")]),
         ("CmeCreditAwarded", {"user_id": mentor.id, "institution_id": inst, "module_id": uuid.uuid4(),
@@ -89,6 +92,22 @@ def test_the_mentor_is_told_who_asks_and_by_when(world, notifications_db):
     assert data["respond_by"].strftime("%-d %B %Y") in item["body"]
     assert item["link"] == f"https://mentormemed.test/requests/{data['request_id']}"
     assert world.inbox(mentee)["total"] == 0
+
+
+def test_the_requester_is_told_the_research_decision_and_its_reason(world, notifications_db):
+    inst = world.institution()
+    requester = world.person("mentee", inst)
+    request_id = uuid.uuid4()
+    body = apply(notifications_db, "DataRequestDecided", {
+        "request_id": request_id, "requester_id": requester.id, "title": "Retention study", "decision": "approved",
+        "reason": "IRB approval on file", "decided_at": now()})
+    item = world.inbox(requester)["items"][0]
+    assert item["category"] == "data_request_decided"
+    assert item["title"] == 'Your data request "Retention study" was approved'
+    assert "IRB approval on file" in item["body"]
+    assert item["link"] == f"https://mentormemed.test/research/requests/{request_id}"
+    # a research request is nobody's institution's business: no feed copy
+    assert count(notifications_db, "SELECT count(*) FROM feed_events WHERE event_id = :e", e=body["id"]) == 0
 
 
 def test_people_not_yet_enrolled_are_told_in_app_and_mailed_once_their_address_arrives(world, notifications_db):

@@ -18,7 +18,7 @@ CONTEXT = {
     "track": "mentor", "next_step": "Publish your profile.", "button_label": "Publish your profile",
     "active_mentors": 20, "minimum_mentors": 25, "url": "https://hooks.example/x", "last_error": "HTTP 500",
     "mentee_email": "imani@example.org", "role_label": "a mentor", "role_text": "Mentors guide learners.",
-    "agreement_label": "the mentor agreement",
+    "agreement_label": "the mentor agreement", "decision": "approved",
 }
 
 

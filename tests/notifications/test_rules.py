@@ -133,7 +133,7 @@ SAMPLE = {
     "mentee_email": "j@x.org", "active_mentors": 24, "minimum_mentors": 25, "url": "https://hooks.x/y",
     "failing_since": "2026-11-01T00:00:00+00:00", "last_error": "HTTP 500", "role_label": "a mentor",
     "role_text": "Mentors guide learners.", "agreement_label": "the mentor agreement",
-    "expires_at": "2026-12-13T00:00:00+00:00",
+    "expires_at": "2026-12-13T00:00:00+00:00", "decision": "denied",
 }
 
 
