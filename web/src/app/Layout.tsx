@@ -54,10 +54,13 @@ export function Layout() {
   const navigate = useNavigate();
   useEffect(() => setMenuOpen(false), [location.pathname]);
 
+  // The unread count is asked for once the screen's own requests are out (the browser is idle), not
+  // alongside them: a phone on a slow network has a few connections to share.
+  const idle = useIdle(status === "signed-in");
   const inbox = useQuery({
     queryKey: ["inbox", "badge"],
     queryFn: () => data(notifications.GET("/api/v1/notifications/inbox", { params: { query: { limit: 1 } } })),
-    enabled: status === "signed-in",
+    enabled: status === "signed-in" && idle,
     refetchInterval: 60_000,
   });
   const unread = inbox.data?.unread_count ?? 0;
@@ -118,4 +121,19 @@ export function Layout() {
       </footer>
     </>
   );
+}
+
+/** True once the browser has been idle after `active` became true (at most 2 s later). */
+function useIdle(active: boolean): boolean {
+  const [idle, setIdle] = useState(false);
+  useEffect(() => {
+    if (!active || idle) return;
+    if ("requestIdleCallback" in window) {
+      const handle = window.requestIdleCallback(() => setIdle(true), { timeout: 2000 });
+      return () => window.cancelIdleCallback(handle);
+    }
+    const timer = setTimeout(() => setIdle(true), 200);
+    return () => clearTimeout(timer);
+  }, [active, idle]);
+  return idle;
 }

@@ -8,8 +8,17 @@ import { Loading } from "../ui/status";
 import { Layout } from "./Layout";
 import { NotFound } from "./NotFound";
 
-/** A screen's component, loaded on first render; `preload` fetches its code ahead of that. */
-const screen = (load: () => Promise<{ default: ComponentType }>) => Object.assign(lazy(load), { preload: load });
+/** A screen's component, loaded on first render; `preload` fetches its code ahead of that. Once the code
+ * is in, the lazy component gets it synchronously (a thenable that answers at once): a promise, even a
+ * settled one, makes React suspend, show the fallback, and hold the screen back by its reveal throttle. */
+function screen(load: () => Promise<{ default: ComponentType }>) {
+  let loaded: { default: ComponentType } | undefined;
+  const preload = () => load().then((module) => (loaded = module));
+  const component = lazy(() =>
+    loaded ? ({ then: (resolve: (m: { default: ComponentType }) => void) => resolve(loaded!) } as unknown as Promise<{ default: ComponentType }>) : preload(),
+  );
+  return Object.assign(component, { preload });
+}
 
 const AcceptInvitation = screen(() => import("../features/auth/AcceptInvitation"));
 const Register = screen(() => import("../features/auth/Register"));
