@@ -47,8 +47,7 @@ def _day(d: date) -> str:
 def _num(value: float | int | None, suffix: str = "") -> str:
     if value is None:
         return "n/a"
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    return text + suffix
+    return str(value) + suffix
 
 
 def figures(mentor: dict) -> list[tuple[str, str]]:
