@@ -18,17 +18,17 @@ from services.evaluation.models import Institution, Member
 from services.evaluation.reports import rules
 from shared.auth import Principal, visible_or_404
 
-# The report's queries: the institution's mentors, then each fact table grouped by mentor (restricted to
-# those mentors by a semi-join). They are merged in Python rather than joined in SQL: joined, the
-# aggregates' row counts are guesses, and a guess of one row turned the joins into 500 x 500 nested loops
-# (340 ms instead of 30) whenever the tables' statistics were stale.
+# The report's queries: the institution's mentors, then each fact table grouped by mentor, merged in
+# Python. (Joined in one statement, the aggregates' row counts were guesses, and a guess of one row made
+# the joins 500 x 500 nested loops — 340 ms instead of 30 — whenever statistics were stale.) A fact table
+# that names the mentor's institution is filtered by it alone, one index range with no join to plan;
+# request facts do not name it and are taken for the institution's mentors. Facts of members who are not
+# in the report (pending) are dropped in the merge.
 _MENTORS = """
 SELECT user_id, name, status, trained_at FROM members
-WHERE institution_id = :inst AND role = 'mentor' AND status <> 'pending' {mentor_filter}
+WHERE institution_id = :inst AND role = 'mentor' AND status <> 'pending' {only}
 ORDER BY name, user_id
 """
-_OF_MENTORS = "IN (SELECT user_id FROM members WHERE institution_id = :inst AND role = 'mentor' " \
-              "AND status <> 'pending' {mentor_filter})"
 _FACTS = {
     # overlapping the period; mentee-months count up to now, not into the future
     "mentorships": """
@@ -38,7 +38,8 @@ _FACTS = {
                sum(greatest(0, extract(epoch FROM least(coalesce(concluded_at, :now), :end)
                                                  - greatest(started_at, :start)))) AS mentored_seconds
         FROM mentorships
-        WHERE mentor_id {of_mentors} AND started_at < :end AND (concluded_at IS NULL OR concluded_at > :start)
+        WHERE mentor_institution_id = :inst {only_mentor}
+          AND started_at < :end AND (concluded_at IS NULL OR concluded_at > :start)
         GROUP BY mentor_id""",
     # the grouping set () is the whole institution (user_id NULL): its median is not a sum of the mentors'
     "requests": """
@@ -49,7 +50,9 @@ _FACTS = {
                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM responded_at - created_at))
                    AS median_response_seconds
         FROM request_facts
-        WHERE mentor_id {of_mentors} AND created_at >= :start AND created_at < :end
+        WHERE mentor_id IN (SELECT user_id FROM members
+                            WHERE institution_id = :inst AND role = 'mentor' AND status <> 'pending' {only})
+          AND created_at >= :start AND created_at < :end
         GROUP BY GROUPING SETS ((mentor_id), ())""",
     "evaluations": """
         SELECT e.mentor_id AS user_id, count(*) AS evaluation_count,
@@ -57,13 +60,13 @@ _FACTS = {
                sum(a.guidance) AS guidance, sum(a.overall) AS overall,
                count(*) FILTER (WHERE a.would_recommend) AS recommended
         FROM evaluation_answers a JOIN evaluations e ON e.evaluation_id = a.evaluation_id
-        WHERE e.mentor_id {of_mentors} AND e.status = 'submitted'
+        WHERE e.mentor_institution_id = :inst {only_evaluated} AND e.status = 'submitted'
           AND a.submitted_at >= :start AND a.submitted_at < :end
         GROUP BY e.mentor_id""",
     "cme": """
         SELECT user_id, sum(credit_hours) AS cme_hours
         FROM cme_credits
-        WHERE user_id {of_mentors} AND awarded_at >= :start AND awarded_at < :end
+        WHERE institution_id = :inst {only} AND awarded_at >= :start AND awarded_at < :end
         GROUP BY user_id""",
 }
 _ZERO = {"active_mentorships": 0, "mentorships_started": 0, "mentored_seconds": 0, "requests_received": 0,
@@ -87,18 +90,18 @@ def _figures(session: orm.Session, institution_id: uuid.UUID, start: date, end: 
              mentor_id: uuid.UUID | None = None) -> tuple[list[dict], float | None]:
     """Each mentor's raw figures (sums and counts, in the mentors' order), and the institution's median
     response time in seconds."""
-    mentor_filter = "AND user_id = :mentor" if mentor_id else ""
+    one = bool(mentor_id)  # one mentor's figures (the PDF): each query narrowed to them
+    only = {"only": "AND user_id = :mentor" if one else "", "only_mentor": "AND mentor_id = :mentor" if one else "",
+            "only_evaluated": "AND e.mentor_id = :mentor" if one else ""}
     params = {"inst": institution_id, "start": rules.instant(start), "end": rules.instant(end), "now": _now(),
               "mentor": mentor_id}
-    rows = {r["user_id"]: {**r, **_ZERO}
-            for r in session.execute(sa.text(_MENTORS.format(mentor_filter=mentor_filter)), params).mappings()}
-    of_mentors = _OF_MENTORS.format(mentor_filter=mentor_filter)
+    rows = {r["user_id"]: {**r, **_ZERO} for r in session.execute(sa.text(_MENTORS.format(**only)), params).mappings()}
     median = None
     for sql in _FACTS.values():
-        for fact in session.execute(sa.text(sql.format(of_mentors=of_mentors)), params).mappings():
+        for fact in session.execute(sa.text(sql.format(**only)), params).mappings():
             if fact["user_id"] is None:
                 median = fact["median_response_seconds"]
-            else:
+            elif fact["user_id"] in rows:
                 rows[fact["user_id"]].update({k: v for k, v in fact.items() if v is not None})
     return list(rows.values()), median
 
