@@ -3,6 +3,7 @@ edges, the evaluation threshold for admins and operators, who may read what, the
 from __future__ import annotations
 
 import csv
+import json
 import io
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -295,3 +296,19 @@ def test_five_years_is_the_longest_period(world):
     inst = world.new_institution()
     world.get(f"/institutions/{inst}/participation", world.admin(inst), 200, **{"from": "2020-01-01", "to": "2025-01-01"})
     world.get(f"/institutions/{inst}/participation", world.admin(inst), 200, **{"from": "2024-03-01"})
+
+
+@pytest.mark.parametrize("role", ["institution_admin", "operator"])
+def test_json_is_what_the_schema_documents(active_world, role):
+    """The JSON is serialized without marshmallow (for speed): it must be exactly the documented schema's dump."""
+    world, inst, mentor, _ = active_world
+    mid = world.start(mentor, world.mentee(inst), at("2025-01-10"))
+    for _ in range(3):
+        evaluated(world, mid, at("2025-02-01"))
+    from services.evaluation.reports import schemas, service
+    from shared.auth import Principal
+
+    principal = Principal(id=uuid.uuid4(), role=role, institution_id=inst)
+    with world.db.unit_of_work() as session:
+        report = service.institution_report(session, principal, inst, date(2025, 1, 1), date(2025, 7, 1))
+    assert json.loads(service.to_json(report)) == schemas.ReportOut().dump(report)

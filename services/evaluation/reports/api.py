@@ -57,7 +57,9 @@ class InstitutionParticipation(MethodView):
         operators)"""
         with uow() as session:
             report = service.institution_report(session, current_principal(), institution_id, start, end)
-        return _csv_response(report) if fmt == "csv" else report
+        if fmt == "csv":
+            return _csv_response(report)
+        return Response(service.to_json(report), mimetype="application/json")
 
 
 @participation.route("/<uuid:institution_id>/participation.csv")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from datetime import date, datetime, timezone
 
@@ -196,6 +197,26 @@ def my_report(session: orm.Session, principal: Principal, start: date, end: date
     member = session.get(Member, principal.id)
     visible_or_404(member is not None and member.role == "mentor" and member.status != "pending", "mentor")
     return mentor_report(session, principal, member.institution_id, principal.id, start, end)
+
+
+def _plain(value):
+    """`value` with JSON's types only: ids and dates as the strings the schema's dump gives them."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, date):  # datetime included
+        return value.isoformat()
+    return value
+
+
+def to_json(report: dict) -> str:
+    """The report as schemas.ReportOut documents it, serialized directly: marshmallow's dump of 500 rows
+    of 15 fields was a third of the request's time, and the report's dicts already have the schema's shape
+    (a test holds that the two agree)."""
+    return json.dumps(_plain(report), separators=(",", ":"))
 
 
 def _cell(value) -> str:
