@@ -15,7 +15,8 @@ three CME credits per mentor — and a second institution of the same size, so t
 one institution out of twice its data. Institutions and mentors are seeded through the event handlers,
 the facts with bulk inserts. The API (gunicorn, gthread) trusts a throw-away signing key served over a
 local JWKS endpoint; an institution admin then GETs the JSON report (default period: the year ending
-today), the CSV and a mentor's PDF, `--clients` at a time, and the section reports per phase: requests,
+today), the CSV and a mentor's PDF, `--clients` at a time (and the JSON one at a time, for its cost without
+queueing), and the section reports per phase: requests,
 errors, requests per second, p50/p95/p99 latency — and the report query's own time in-process.
 """
 from __future__ import annotations
@@ -252,6 +253,7 @@ def section_report(ctx: Context) -> dict:
 
         warm_up(base, admin, args.clients)
         phases = [
+            latency("JSON, one client at a time", [(base, admin)] * 50, 1, all_mentors),
             latency("JSON (GET .../participation)", [(base, admin)] * args.json_requests, args.clients, all_mentors),
             latency("CSV (GET .../participation.csv)", [(base + ".csv", admin)] * args.csv_requests, args.clients,
                     all_mentors),
@@ -261,7 +263,8 @@ def section_report(ctx: Context) -> dict:
         size = {"json_bytes": len(requests.get(base, headers=admin, timeout=60).content),
                 "csv_bytes": len(requests.get(base + ".csv", headers=admin, timeout=60).content)}
     return {"data": {**counts, "institutions": 2, "seed_s": seeded}, "report_query": query, "responses": size,
-            "concurrent_clients": args.clients, "api": {"gunicorn_workers": args.api_workers, "threads": args.api_threads},
+            "concurrent_clients": args.clients,
+            "api": {"gunicorn_workers": args.api_workers, "threads": args.api_threads},
             "targets": {"json_p95_ms": 300, "csv_p95_ms": 2000}, "phases": phases}
 
 
@@ -294,7 +297,8 @@ def main() -> None:
         results = {name: SECTIONS[name](ctx) for name in sections}
         print(json.dumps({
             "benchmark": "evaluation service", "sections": results,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "load_average_1m_at_end": round(os.getloadavg()[0], 2)},
         }, indent=2))
     finally:
         database.dispose()

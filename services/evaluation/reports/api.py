@@ -50,7 +50,9 @@ class InstitutionParticipation(MethodView):
     @require("institution_admin", "operator")
     @participation.arguments(s.ReportQuery, location="query", unknown=RAISE, as_kwargs=True)
     @participation.response(200, s.ReportOut)
-    @participation.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @participation.doc(responses={"200": {"description": "The report; CSV with format=csv",
+                                          "content": {"application/json": {"schema": s.ReportOut},
+                                                      "text/csv": {"schema": {"type": "string"}}}}})
     def get(self, institution_id: uuid.UUID, start, end, fmt):
         """Every mentor's participation over the period [from, to) (default: the year ending today), the
         institution's totals and its reward policy; `format=csv` gives the CSV (the institution's admins,

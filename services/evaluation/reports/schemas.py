@@ -69,7 +69,8 @@ class MentorFiguresOut(Out):
     status = fields.String(metadata={"description": "active, ejected, exited or deactivated"})
     active_mentorships = fields.Integer(metadata={"description": "Mentorships under way at any time in the period"})
     mentorships_started = fields.Integer()
-    mentee_months = fields.Float(metadata={"description": f"Overlap with the period, months of {rules.MONTH_DAYS} days"})
+    mentee_months = fields.Float(metadata={
+        "description": f"Overlap of the mentorships with the period, in months of {rules.MONTH_DAYS} days"})
     requests_received = fields.Integer()
     requests_answered = fields.Integer(metadata={"description": "Answered by the mentor themself"})
     response_rate = fields.Float(allow_none=True, metadata={
@@ -106,6 +107,7 @@ class ReportOut(Out):
     period = fields.Nested(PeriodOut)
     generated_at = fields.DateTime()
     evaluation_minimum = fields.Integer()
-    reward_policy = fields.List(fields.Nested(RewardOut), metadata={"description": "The rewards the institution offers"})
+    reward_policy = fields.List(fields.Nested(RewardOut),
+                                metadata={"description": "The rewards the institution offers"})
     totals = fields.Nested(TotalsOut)
     mentors = fields.List(fields.Nested(MentorFiguresOut))

@@ -1,6 +1,6 @@
 """Use cases of the participation report (R15): the figures of every mentor of an institution over a
-period, computed by one set-based query (each fact table grouped by mentor, then joined to the mentors),
-so that 500 mentors cost the same few scans as one. Access is checked here: an institution admin reads
+period, computed by a few set-based queries (each fact table grouped by mentor), so that 500 mentors
+cost the same few scans as one. Access is checked here: an institution admin reads
 only their institution (another's is a 404), a mentor only their own PDF; ratings are withheld under
 privacy.EVALUATION_MINIMUM evaluations for everyone but operators."""
 from __future__ import annotations
