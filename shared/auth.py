@@ -77,7 +77,9 @@ class JwksCache:
         # Reload when a token names an unknown key (rotation), and at least every max_age seconds so
         # that a key identity withdrew stops being trusted (checked again under the lock, so that
         # concurrent requests reload once).
-        if self._stale(kid):
+        # A request for a key not yet known while another thread is loading waits for that load rather
+        # than answering "unknown key" (a worker's first concurrent requests all got 401).
+        if self._stale(kid) or (kid not in self._keys and self._lock.locked()):
             with self._lock:
                 if self._stale(kid):
                     self._refresh()

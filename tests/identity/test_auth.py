@@ -310,3 +310,32 @@ def test_jwks_is_reloaded_after_max_age_but_not_more_than_once_per_min_refresh_w
     for _ in range(20):
         cache.key("unknown")
     assert len(loads) == 3
+
+
+def test_concurrent_first_requests_wait_for_the_jwks_being_loaded():
+    """A worker's first requests arrive together: those that find the keys being loaded wait for the
+    load instead of answering 'unknown key' (3 of 4 did, before)."""
+    import threading
+    import time
+
+    from shared.auth import JwksCache
+
+    keys = testing.SigningKeys()
+
+    def slow_loader():
+        time.sleep(0.3)
+        return keys.jwks
+
+    cache = JwksCache(slow_loader, min_refresh=10, max_age=300)
+    barrier, found = threading.Barrier(4), []
+
+    def ask():
+        barrier.wait()
+        found.append(cache.key(keys.kid) is not None)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert found == [True] * 4
