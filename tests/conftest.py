@@ -155,7 +155,8 @@ def running_platform(infrastructure, platform_base, platform_run_dir):
            "NOTIFICATIONS_SMTP_PORT": str(base + 25), "NOTIFICATIONS_SMTP_SECURITY": "none",
            # The program's own deadlines (14 days); its jobs run often, so that a test which moves a
            # deadline (journeys.expire_soon) sees the reminder and the expiry within seconds.
-           "MENTORSHIP_RESPOND_BY": "P14D", "MENTORSHIP_REMIND_AFTER": "P7D", "MENTORSHIP_JOB_INTERVAL": "PT0.5S"}
+           "MENTORSHIP_RESPOND_BY": "P14D", "MENTORSHIP_REMIND_AFTER": "P7D", "MENTORSHIP_JOB_INTERVAL": "PT0.5S",
+           "EVALUATION_JOB_INTERVAL": "PT0.5S"}
     env.pop("PYTEST_CURRENT_TEST", None)
     log = open(run_dir / "platform.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "up"], cwd=Path(__file__).parents[1], env=env,
