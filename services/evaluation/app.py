@@ -8,10 +8,11 @@ from services.evaluation import settings as settings_module
 from services.evaluation.events import handlers
 from services.evaluation.jobs import jobs
 from services.evaluation.models import Base
+from services.evaluation.surveys import api as surveys_api
 from shared.app import create_service_app
 from shared.service import Service
 
-BLUEPRINTS: list = []
+BLUEPRINTS: list = [*surveys_api.BLUEPRINTS]
 
 
 def create_app(overrides: dict | None = None):

@@ -1,6 +1,7 @@
 """Periodic jobs of the evaluation service; each domain adds its own to `jobs`."""
 from __future__ import annotations
 
+from services.evaluation.surveys import jobs as survey_jobs
 from shared.jobs import Job
 
-jobs: list[Job] = []
+jobs: list[Job] = [*survey_jobs.jobs]
