@@ -55,9 +55,12 @@ def _date(v) -> date | None:
 # --- definitions --------------------------------------------------------------------------------------------
 
 def question_errors(q: Mapping) -> dict[str, list[str]]:
-    """Problems of one question whose common fields are already well-formed (the schema checks those)."""
-    kind = q["type"]
+    """Problems of one question beyond the shape of its fields (the schema checks those; a field it
+    refused is absent here, and a question of no known type has nothing more to check)."""
+    kind = q.get("type")
     errors: dict[str, list[str]] = {}
+    if kind not in TYPE_FIELDS:
+        return errors
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
@@ -105,7 +108,9 @@ def definition_errors(questions: list[Mapping]) -> dict[int, dict[str, list[str]
     seen: set[str] = set()
     errors: dict[int, dict[str, list[str]]] = {}
     for n, q in enumerate(questions):
-        qid = q.get("id")
+        qid = q.get("id") if isinstance(q, Mapping) else None
+        if qid is None:
+            continue
         if qid in seen:
             errors[n] = {"id": [f"Duplicate question id {qid!r}."]}
         seen.add(qid)

@@ -32,7 +32,7 @@ class QuestionIn(In):
     max = fields.Raw(allow_none=True, metadata={"description": "number (a number) or date (YYYY-MM-DD)"})
     integer = fields.Boolean(metadata={"description": "number: whole numbers only"})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _type_rules(self, data, **_kw):
         errors = rules.question_errors(data)
         if errors:
@@ -73,13 +73,14 @@ class SurveyCreate(In):
                                    metadata={"description": "an assignment is due this many days after"})
     questions = _questions_field(True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _whole(self, data, **_kw):
+        """Judged with whatever loaded, so that one request reports every problem it can."""
         _duplicate_ids(data)
-        if data["kind"] == rules.PROGRAM_FEEDBACK and "audience" not in data:
+        if data.get("kind") == rules.PROGRAM_FEEDBACK and data.get("audience") is None:
             raise ValidationError({"audience": ["A program-feedback survey needs an audience."]})
         roles = (data.get("audience") or {}).get("roles", [])
-        if data["kind"] == rules.CAREER_UPDATE and set(roles) - set(rules.CAREER_ROLES):
+        if data.get("kind") == rules.CAREER_UPDATE and set(roles) - set(rules.CAREER_ROLES):
             raise ValidationError({"audience": {"roles": ["Career updates are asked of mentees and alumni only."]}})
 
 

@@ -420,7 +420,7 @@ def institution_surveys(session: orm.Session, principal: Principal, institution_
     visible_or_404(principal.manages(institution_id), "institution")
     surveys = list(session.scalars(
         sa.select(Survey).where(Survey.status != "draft", sa.or_(
-            Survey.audience_institution_ids.is_(None), Survey.audience_institution_ids.any(institution_id)))
+            Survey.audience_institution_ids.is_(None), sa.literal(institution_id, UUID) == sa.any_(Survey.audience_institution_ids)))
         .order_by(Survey.opened_at.desc().nulls_last(), Survey.id)))
     counts = _counts(session, [s.id for s in surveys], institution_id) if surveys else {}
     return [{"survey_id": s.id, "kind": s.kind, "title": s.title, "status": s.status,
