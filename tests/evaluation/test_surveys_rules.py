@@ -23,7 +23,8 @@ def test_each_type_takes_only_its_own_settings():
     assert set(rules.question_errors({"id": "n", "type": "number", "label": "N", "min": True})) == {"min"}
     date = {"id": "d", "type": "date", "label": "D", "min": "2020-02-30", "max": "2020-01-01T00:00"}
     assert set(rules.question_errors(date)) == {"min", "max"}
-    assert rules.question_errors({**date, "min": "2021-01-01", "max": "2020-01-01"}) == {"min": ["Must not be after max."]}
+    late = {**date, "min": "2021-01-01", "max": "2020-01-01"}
+    assert rules.question_errors(late) == {"min": ["Must not be after max."]}
 
 
 def test_duplicate_ids_point_at_the_later_question():

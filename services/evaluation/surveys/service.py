@@ -389,7 +389,8 @@ def statistics(session: orm.Session, principal: Principal, survey_id: uuid.UUID,
         Institution.institution_id.in_([inst for _, inst in counts]))).all()) if counts else {}
     institutions = sorted(
         ({"institution_id": inst, "institution_name": names.get(inst), **_completion(n, c, suppress=False)}
-         for (_, inst), (n, c) in counts.items()), key=lambda r: (r["institution_name"] or "", str(r["institution_id"])))
+         for (_, inst), (n, c) in counts.items()),
+        key=lambda r: (r["institution_name"] or "", str(r["institution_id"])))
     assigned, completed = sum(n for n, _ in counts.values()), sum(c for _, c in counts.values())
     return {**head, "institution_id": None, "minimum": None, **_completion(assigned, completed, suppress=False),
             "institutions": institutions, "versions": _distributions(session, s)}
@@ -418,9 +419,10 @@ def institution_surveys(session: orm.Session, principal: Principal, institution_
     """The surveys (open or closed) that reach an institution, with its completion counts — withheld
     under the minimum for its admins."""
     visible_or_404(principal.manages(institution_id), "institution")
+    reaches = sa.or_(Survey.audience_institution_ids.is_(None),
+                     sa.literal(institution_id, UUID) == sa.any_(Survey.audience_institution_ids))
     surveys = list(session.scalars(
-        sa.select(Survey).where(Survey.status != "draft", sa.or_(
-            Survey.audience_institution_ids.is_(None), sa.literal(institution_id, UUID) == sa.any_(Survey.audience_institution_ids)))
+        sa.select(Survey).where(Survey.status != "draft", reaches)
         .order_by(Survey.opened_at.desc().nulls_last(), Survey.id)))
     counts = _counts(session, [s.id for s in surveys], institution_id) if surveys else {}
     return [{"survey_id": s.id, "kind": s.kind, "title": s.title, "status": s.status,
