@@ -348,3 +348,26 @@ def test_admin_sees_only_their_institutions_counts_withheld_under_three(world):
     assert (stats["assigned"], stats["completed"], stats["completion_rate"]) == (None, None, None)
     op = world.get(f"/institutions/{other}/surveys", world.operator(), expect=200).get_json()
     assert [(s["assigned"], s["completed"]) for s in op if s["survey_id"] == tiny["id"]] == [(2, 0)]
+
+
+def test_two_submissions_at_once_are_one_response(world, evaluation_app):
+    import threading
+
+    inst = world.new_institution()
+    _, (me,), (mine,) = opened_survey(world, inst)
+    barrier, codes = threading.Barrier(3), []
+
+    def submit():
+        client = evaluation_app.test_client()
+        barrier.wait()
+        r = client.post(f"/api/v1/evaluation/survey-assignments/{mine}/response", json={"answers": GOOD},
+                        headers=me.headers)
+        codes.append(r.status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(codes) == [201, 409, 409]
+    assert len(outbox(world.db, "SurveyCompleted", assignment_id=mine)) == 1

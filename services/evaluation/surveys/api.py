@@ -102,8 +102,7 @@ class SurveyStatistics(MethodView):
     @surveys.arguments(s.StatisticsQuery, location="query", unknown=RAISE)
     @surveys.response(200, s.StatisticsOut)
     def get(self, query, survey_id: uuid.UUID):
-        """Completion (operators: overall, per institution, and answer distributions without names;
-        institution admins: their institution's counts only, withheld under 3)"""
+        """Completion and answers: operators all but names; institution admins their counts (withheld under 3)"""
         with uow() as session:
             return service.statistics(session, current_principal(), survey_id, query.get("institution_id"))
 
