@@ -11,10 +11,12 @@ from services.evaluation.jobs import jobs
 from services.evaluation.models import Base
 from services.evaluation.reports import api as reports_api
 from services.evaluation.research import api as research_api
+from services.evaluation.surveys import api as surveys_api
 from shared.app import create_service_app
 from shared.service import Service
 
-BLUEPRINTS: list = [*evaluations_api.BLUEPRINTS, *reports_api.BLUEPRINTS, *research_api.BLUEPRINTS]
+BLUEPRINTS: list = [*evaluations_api.BLUEPRINTS, *surveys_api.BLUEPRINTS, *reports_api.BLUEPRINTS,
+                    *research_api.BLUEPRINTS]
 
 
 def create_app(overrides: dict | None = None):

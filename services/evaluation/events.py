@@ -110,7 +110,13 @@ def user_deactivated(session: orm.Session, event: Event) -> None:
     if role not in ("mentor", "mentee") or event.data.get("institution_id") is None:
         return
     member = member_for_event(session, event.data["user_id"], role, event.data["institution_id"])
-    if member is not None:
+    if member is None:
+        return
+    if member.status == "exited":
+        # An alumnus whose account is closed is no longer surveyed (R14); exited_at and exit_reason stay,
+        # so the exit itself is still known.
+        member.status, member.status_at = "deactivated", event.time
+    else:
         _set_status(member, "deactivated", event.time)
 
 

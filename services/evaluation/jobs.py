@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from services.evaluation.evaluations.jobs import jobs as evaluation_jobs
+from services.evaluation.surveys import jobs as survey_jobs
 from shared.jobs import Job
 
-jobs: list[Job] = [*evaluation_jobs]
+jobs: list[Job] = [*evaluation_jobs, *survey_jobs.jobs]

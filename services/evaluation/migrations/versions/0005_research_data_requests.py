@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = 'evaluation_0005'
-down_revision = "evaluation_0003"
+down_revision = "evaluation_0004"
 branch_labels = None
 depends_on = None
 
