@@ -122,6 +122,12 @@ class World:
             assert r.status_code == expect, (path, r.status_code, r.get_json())
         return r
 
+    def put(self, path, body=None, who=None, expect=None):
+        r = self.c.put(PREFIX + path, json=body if body is not None else {}, headers=self._headers(who))
+        if expect is not None:
+            assert r.status_code in expect, (path, r.status_code, r.get_json())
+        return r
+
     def get(self, path, who=None, expect=None, **params):
         r = self.c.get(PREFIX + path, headers=self._headers(who), query_string=params)
         if expect is not None:

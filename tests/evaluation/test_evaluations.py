@@ -181,3 +181,31 @@ def test_bad_input_is_422_with_pointers_and_writes_nothing(world):
     assert {e["pointer"] for e in problem["errors"]} == {"#/availability", "#/guidance"}
     assert state(world, eid) == ("due", None, False)
     assert outbox(world.db, "EvaluationSubmitted", evaluation_id=eid) == []
+
+
+def test_operator_moves_an_evaluation_not_yet_due_and_the_job_announces_it(world):
+    """The windows keep their lengths from the new due time; a past due time is announced (and overdue
+    after its grace) at the jobs' next run; only operators move, and only what has not fallen due."""
+    from services.evaluation.evaluations.jobs import send_overdue
+
+    mentor, mentee = world.mentor(), world.mentee()
+    mid = world.start(mentor, mentee)
+    [eid] = [r["evaluation_id"] for r in rows(world.db, "SELECT evaluation_id FROM evaluations WHERE mentorship_id = :m",
+                                              m=mid)]
+    due = now() - timedelta(days=20)
+    for who in (mentee, mentor, world.admin()):
+        world.put(f"/evaluations/{eid}/schedule", {"due_at": due.isoformat()}, who, expect=(403,))
+    world.put(f"/evaluations/{eid}/schedule", {"due_at": "2026-01-01T00:00:00"}, world.operator(), expect=(422,))
+    assert state(world, eid)[0] == "scheduled"
+    moved = world.put(f"/evaluations/{eid}/schedule", {"due_at": due.isoformat()}, world.operator(),
+                      expect=(200,)).get_json()
+    assert moved["status"] == "scheduled"
+    [row] = rows(world.db, "SELECT due_at, overdue_at, closes_at FROM evaluations WHERE evaluation_id = :e", e=eid)
+    assert (row["overdue_at"] - row["due_at"], row["closes_at"] - row["due_at"]) == (timedelta(days=14), timedelta(days=30))
+    send_due(world.db)
+    send_overdue(world.db)
+    assert state(world, eid)[0] == "overdue"
+    assert len(outbox(world.db, "EvaluationDue", evaluation_id=eid)) == 1
+    assert len(outbox(world.db, "EvaluationOverdue", evaluation_id=eid)) == 1
+    world.put(f"/evaluations/{eid}/schedule", {"due_at": now().isoformat()}, world.operator(), expect=(409,))
+    world.post(f"/evaluations/{eid}/submission", ANSWERS, mentee, expect=201)  # still open: its window is 30 days

@@ -62,6 +62,20 @@ class EvaluationItem(MethodView):
             return service.get_evaluation(session, current_principal(), evaluation_id)
 
 
+@evaluations_bp.route("/<uuid:evaluation_id>/schedule")
+class EvaluationSchedule(MethodView):
+    @require("operator")
+    @evaluations_bp.arguments(s.RescheduleIn)
+    @evaluations_bp.response(200, s.EvaluationOut)
+    @evaluations_bp.alt_response(404, description="No such evaluation")
+    @evaluations_bp.alt_response(409, description="already-announced: it has fallen due already")
+    def put(self, data, evaluation_id: uuid.UUID):
+        """Move an evaluation that has not fallen due yet (operators)."""
+        with uow() as session:
+            return service.reschedule(session, current_app.extensions["evaluation"], current_principal(),
+                                      evaluation_id, data["due_at"])
+
+
 @evaluations_bp.route("/<uuid:evaluation_id>/submission")
 class EvaluationSubmission(MethodView):
     @require("mentee")

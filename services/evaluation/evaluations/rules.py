@@ -24,6 +24,12 @@ def periodic(settings: Settings, started_at: datetime, sequence: int) -> Window:
     return Window(due, due + settings.overdue_grace, due + settings.periodic_window)
 
 
+def moved(settings: Settings, kind: str, due_at: datetime) -> Window:
+    """The windows of an evaluation of `kind` that an operator moved to fall due at `due_at`."""
+    return final(settings, due_at) if kind == FINAL else Window(due_at, due_at + settings.overdue_grace,
+                                                               due_at + settings.periodic_window)
+
+
 def final(settings: Settings, concluded_at: datetime) -> Window:
     """The final evaluation falls due at the conclusion and stays open for EVALUATION_FINAL_WINDOW."""
     return Window(concluded_at, concluded_at + settings.overdue_grace, concluded_at + settings.final_window)

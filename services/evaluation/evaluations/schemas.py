@@ -31,6 +31,11 @@ class EvaluationQuery(Page):
     mentorship_id = fields.UUID()
 
 
+class RescheduleIn(In):
+    due_at = fields.AwareDateTime(required=True, metadata={"description": "When the evaluation falls due (with a "
+                                                                       "time zone); its grace and window follow"})
+
+
 class SubmissionIn(In):
     form_version = fields.Integer(required=True, strict=True,
                                   metadata={"description": "The version of the form answered: the current one"})

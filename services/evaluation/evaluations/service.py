@@ -115,6 +115,23 @@ def submit(session: orm.Session, principal: Principal, evaluation_id: uuid.UUID,
     return _view(evaluation, name, at, answers)
 
 
+def reschedule(session: orm.Session, settings: Settings, principal: Principal, evaluation_id: uuid.UUID,
+               due_at: datetime) -> EvaluationView:
+    """An operator moves an evaluation that has not fallen due yet (a mentorship whose start was recorded
+    late, a demo): its grace period and window keep their lengths from the new due time, and the jobs
+    announce it when that comes — at once when it is already past, overdue too when its grace has passed."""
+    evaluation = session.scalars(sa.select(Evaluation).where(Evaluation.evaluation_id == evaluation_id)
+                                 .with_for_update().execution_options(populate_existing=True)).first()
+    visible_or_404(evaluation is not None and principal.is_operator, "evaluation")
+    if evaluation.status != rules.SCHEDULED:
+        raise conflict("already-announced", "Only an evaluation that has not fallen due yet can be moved.",
+                       evaluation_status=evaluation.status)
+    window = rules.moved(settings, evaluation.kind, due_at)
+    evaluation.due_at, evaluation.overdue_at, evaluation.closes_at = window.due_at, window.overdue_at, window.closes_at
+    name = session.scalar(sa.select(Member.name).where(Member.user_id == evaluation.mentor_id))
+    return _view(evaluation, name, now())
+
+
 def _text(value: str | None) -> str | None:
     """Blank is no answer: a comment of spaces would count as a shared text."""
     return value.strip() or None if value is not None else None

@@ -49,7 +49,7 @@ class RewardOut(Out):
     details = fields.String(allow_none=True)
 
 
-class AveragesOut(Out):
+class ParticipationAveragesOut(Out):
     availability = fields.Float()
     responsiveness = fields.Float()
     guidance = fields.Float(metadata={"description": "Quality of guidance"})
@@ -57,7 +57,7 @@ class AveragesOut(Out):
     would_recommend_share = fields.Float(metadata={"description": "Share (0–1) who would recommend the mentor"})
 
 
-_AVERAGES = fields.Nested(AveragesOut, allow_none=True, metadata={
+_AVERAGES = fields.Nested(ParticipationAveragesOut, allow_none=True, metadata={
     "description": "Averages of the ratings (1–5); null when withheld or when there is no evaluation"})
 _WITHHELD = fields.Boolean(metadata={
     "description": "The averages are withheld: fewer evaluations than evaluation_minimum (operators see all)"})

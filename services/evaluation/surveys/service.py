@@ -23,14 +23,13 @@ from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import insert
 
 from services.evaluation import privacy
-from services.evaluation.models import TS, UUID, Base, Institution, Member
+from services.evaluation.models import TS, UUID, Institution, Member
 from services.evaluation.settings import Settings
 from services.evaluation.surveys import rules
 from services.evaluation.surveys.models import Survey, SurveyAssignment, SurveyResponse, SurveyVersion
-from shared import logs
 from shared.auth import Principal, visible_or_404
 from shared.errors import Problem, conflict
-from shared.events import envelope, record_event, registry
+from shared.events import record_event, record_events
 
 BATCH = 1000  # assignments per INSERT (and their events): bounded statements, however large the audience
 
@@ -207,29 +206,11 @@ def audience_clause(roles: list[str], institution_ids: list[uuid.UUID] | None):
 
 
 def _record_assigned(session: orm.Session, s: Survey, rows) -> None:
-    """SurveyAssigned for each row inserted. The first goes through record_event (which also wakes the
-    relay at commit); the rest of the batch are built and validated the same way (envelope.build) and
-    written in one multi-row INSERT: an audience of 20,000 is 20 statements, not 20,000."""
-    if not rows:
-        return
-
-    def data(row) -> dict:
-        return {"assignment_id": row.id, "survey_id": s.id, "title": s.title, "kind": s.kind,
-                "user_id": row.user_id, "institution_id": row.institution_id, "due_at": row.due_at}
-
-    first, rest = rows[0], rows[1:]
-    record_event(session, "SurveyAssigned", data(first), subject=f"survey-assignments/{first.id}")
-    if not rest:
-        return
-    et = registry.by_name("SurveyAssigned")
-    correlation = logs.correlation_id.get() or logs.request_id.get()
-    values = []
-    for row in rest:
-        body = envelope.build("SurveyAssigned", data(row), subject=f"survey-assignments/{row.id}",
-                              correlation_id=correlation)
-        values.append({"id": uuid.UUID(body["id"]), "event_type": et.type, "routing_key": et.routing_key,
-                       "body": body})
-    session.execute(sa.insert(Base.metadata.tables["outbox"]), values)
+    """SurveyAssigned for each row inserted, in one statement per batch."""
+    record_events(session, "SurveyAssigned", [
+        ({"assignment_id": row.id, "survey_id": s.id, "title": s.title, "kind": s.kind, "user_id": row.user_id,
+          "institution_id": row.institution_id, "due_at": row.due_at}, f"survey-assignments/{row.id}")
+        for row in rows])
 
 
 def _insert(session: orm.Session, s: Survey, at: datetime, cycle, select_from, where) -> int:
