@@ -1,12 +1,19 @@
-"""Evaluation benchmark: the participation report (R15) over HTTP against the evaluation API served by
-gunicorn, on a database of its own. Prints JSON. Not a pass/fail test.
+"""Evaluation benchmark: the schedule job (R13) over 100,000 active mentorships, and the participation
+report (R15) over HTTP against the evaluation API served by gunicorn, on a database of its own. Prints JSON.
+Not a pass/fail test.
 
-    python benchmarks/evaluation.py [--sections report] [--mentors 500] [--mentorships 5000]
+    python benchmarks/evaluation.py [--sections schedule,report] [--schedule-mentorships 100000] [--replicas 1]
+                                    [--mentors 500] [--mentorships 5000]
                                     [--clients 4] [--json-requests 200] [--csv-requests 40]
 
 It creates a scratch database (`mmmb_<time>_<hex>_evaluation`) and migrates it, runs each section asked
 for (`--sections`, comma-separated; each section is one function in SECTIONS, seeding what it needs and
 returning its figures), prints them, and drops the database at the end.
+
+Section `schedule` (target ≤ 10 s per run): `--schedule-mentorships` active mentorships whose first periodic
+evaluation fell due 18 days ago, written with two INSERT ... SELECT statements; one run of the due job
+(EvaluationDue for each, the next periodic evaluation planned), then of the overdue job (EvaluationOverdue
+for each), by `--replicas` threads at once as worker replicas would; its rows are removed after.
 
 Section `report`: an institution of `--mentors` mentors and `--mentorships` mentorships over three years,
 with their requests (each mentorship's accepted one and as many others: declined, expired, withdrawn,
@@ -268,13 +275,64 @@ def section_report(ctx: Context) -> dict:
             "targets": {"json_p95_ms": 300, "csv_p95_ms": 2000}, "phases": phases}
 
 
-SECTIONS = {"report": section_report}
+# The schedule job (R13): N active mentorships whose first periodic evaluation fell due 18 days ago (past
+# its 14 days' grace), written in two INSERT ... SELECT statements.
+SCHEDULE_SEED = """
+INSERT INTO mentorships (mentorship_id, mentor_id, mentee_id, mentor_institution_id, mentee_institution_id, started_at)
+SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(),
+       now() - interval '200 days' - make_interval(secs => i) FROM generate_series(1, :n) AS i;
+INSERT INTO evaluations (evaluation_id, mentorship_id, mentee_id, mentor_id, mentee_institution_id,
+                         mentor_institution_id, kind, sequence, due_at, overdue_at, closes_at, status)
+SELECT gen_random_uuid(), mentorship_id, mentee_id, mentor_id, mentee_institution_id, mentor_institution_id,
+       'periodic', 1, started_at + interval '182 days', started_at + interval '182 days' + interval '14 days',
+       started_at + interval '182 days' + interval '30 days', 'scheduled' FROM mentorships;
+"""
+
+
+def _timed_job(database: db.Database, fn, replicas: int) -> dict:
+    """One run of a job by `replicas` threads at once, as that many worker replicas would."""
+    handled: list[int] = []
+    threads = [threading.Thread(target=lambda: handled.append(fn(database))) for _ in range(replicas)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - t0
+    return {"handled": sum(handled), "seconds": round(seconds, 2), "per_second": round(sum(handled) / seconds),
+            "target_seconds": 10}
+
+
+def section_schedule(ctx: Context) -> dict:
+    """One run of the due job (EvaluationDue for each, the next periodic one planned), then of the overdue job
+    (EvaluationOverdue for each), over --schedule-mentorships active mentorships; the tables are emptied after."""
+    from services.evaluation.evaluations.jobs import send_due, send_overdue
+    from services.evaluation.evaluations.service import BATCH
+
+    n, replicas = ctx.args.schedule_mentorships, ctx.args.replicas
+    with ctx.database.engine.begin() as conn:
+        for statement in filter(str.strip, SCHEDULE_SEED.split(";")):
+            conn.execute(sa.text(statement), {"n": n})
+        conn.exec_driver_sql("ANALYZE mentorships; ANALYZE evaluations")
+    due = _timed_job(ctx.database, send_due, replicas)
+    overdue = _timed_job(ctx.database, send_overdue, replicas)
+    with ctx.database.engine.begin() as conn:
+        events = dict(conn.execute(sa.text("SELECT event_type, count(*) FROM outbox GROUP BY 1")).all())
+        planned = conn.scalar(sa.text("SELECT count(*) FROM evaluations WHERE sequence = 2"))
+        conn.exec_driver_sql("TRUNCATE evaluations, mentorships, outbox CASCADE")
+    return {"mentorships": n, "replicas": replicas, "batch": BATCH, "send_due": due, "send_overdue": overdue,
+            "next_planned": planned, "events": {k.split(".")[-2]: v for k, v in events.items()}}
+
+
+SECTIONS = {"schedule": section_schedule, "report": section_report}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sections", default=",".join(SECTIONS),
                         help=f"comma-separated sections to run, of: {', '.join(SECTIONS)}")
+    parser.add_argument("--schedule-mentorships", type=int, default=100_000, help="schedule: active mentorships")
+    parser.add_argument("--replicas", type=int, default=1, help="schedule: job runners at once")
     parser.add_argument("--mentors", type=int, default=500, help="report: mentors of the institution")
     parser.add_argument("--mentorships", type=int, default=5000, help="report: mentorships of its mentors")
     parser.add_argument("--json-requests", type=int, default=200, help="report: GETs of the JSON report")
@@ -291,7 +349,7 @@ def main() -> None:
 
     url = config.database_url("evaluation")
     migrations.upgrade("evaluation")
-    database = db.Database(url)
+    database = db.Database(url, pool_size=max(4, args.replicas + 1))
     ctx = Context(database, testing.SigningKeys(), args)
     try:
         results = {name: SECTIONS[name](ctx) for name in sections}
