@@ -71,9 +71,9 @@ function EvaluationCard({ evaluation: e }: { evaluation: EvaluationListItem }) {
         )}
         <div className="actions">
           {answerable ? (
-            <Link className="button" to={`/evaluations/${e.id}`} aria-label={`Evaluate ${mentor.name}`}>Evaluate now</Link>
+            <Link className="button" to={`/evaluations/${e.id}`} aria-label={`Evaluate now: ${mentor.name}`}>Evaluate now</Link>
           ) : (
-            <Link to={`/evaluations/${e.id}`} aria-label={`Details of the evaluation of ${mentor.name}`}>
+            <Link to={`/evaluations/${e.id}`} aria-label={`${e.status === "submitted" ? "See your answers" : "Details"}: ${mentor.name}`}>
               {e.status === "submitted" ? "See your answers" : "Details"}
             </Link>
           )}

@@ -158,7 +158,7 @@ function MentorPdf({ mentor: m, institutionId, period }: { mentor: MentorRow; in
   return (
     <span>
       <button type="button" className="link-inline" disabled={save.isPending} aria-busy={save.isPending || undefined}
-        aria-label={`Participation report of ${name} (PDF)`} onClick={() => save.mutate()}>
+        aria-label={`PDF: participation report of ${name}`} onClick={() => save.mutate()}>
         {save.isPending ? "Downloading…" : "PDF"}
       </button>
       {save.error ? <span className="field-error small" role="alert">The PDF could not be made. Try again.</span> : null}
