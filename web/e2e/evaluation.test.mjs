@@ -110,7 +110,7 @@ test("the admin of the mentor's institution reads the participation report and d
   const cells = await row.innerText();
   assert.match(cells, /1 — averages withheld \(fewer than 3\)/);
   assert.match(cells, /Active/);
-  assert.equal(await row.getByRole("button", { name: `PDF: participation report of ${mentor.name}` }).count(), 1);
+  assert.equal(await row.getByRole("button", { name: `PDF report: ${mentor.name}` }).count(), 1);
   assert.match(await page.locator("main").innerText(), /Rewards the institution offers its mentors/);
   await look(page, "participation-report");
 

@@ -144,9 +144,9 @@ function Questions({ evaluation: e, version, questions, onSubmitted }: {
         ))}
         <YesNo legend={label("would_recommend", "Would you recommend this mentor to another mentee?")} value={form.would_recommend}
           onChange={set("would_recommend")} error={fieldError("would_recommend")} />
-        <TextArea label={`${label("program_text", "Anything you want the program to know")} (optional)`} rows={4}
+        <TextArea label={`${label("program_text", "Anything you want the program to know").replace(/\.\s*$/, "")} (optional)`} rows={4}
           maxLength={textMax("program_text")} value={form.program_text} onChange={set("program_text")}
-          hint="Only the program's staff read this; your mentor never does." error={fieldError("program_text")} />
+          hint="Your mentor never reads this." error={fieldError("program_text")} />
         <TextArea label="A comment for your mentor (optional)" rows={4} maxLength={textMax("shared_text")}
           value={form.shared_text} onChange={set("shared_text")} hint={SHARED_HINT} error={fieldError("shared_text")} />
         <SubmitButton busy={submit.isPending} busyLabel="Submitting…">Submit evaluation</SubmitButton>

@@ -63,12 +63,7 @@ function EvaluationCard({ evaluation: e }: { evaluation: EvaluationListItem }) {
       <article className="result" aria-labelledby={`ev-${e.id}`}>
         <h3 id={`ev-${e.id}`}>{mentor.name}</h3>
         <p className="row"><Badge tone={status.tone}>{status.label}</Badge> <span>{kindWords(e.kind)}</span></p>
-        {e.status === "submitted" ? (
-          <p>Submitted {formatDateTime(e.submitted_at)}.</p>
-        ) : (
-          <p>Due since {formatDate(e.due_at)}.{answerable && e.closes_at ? <> Closes {deadline(e.closes_at)}.</> : null}
-            {open && !answerable ? " It closed without an answer." : null}</p>
-        )}
+        <p>{cardWords(e, answerable)}</p>
         <div className="actions">
           {answerable ? (
             <Link className="button" to={`/evaluations/${e.id}`} aria-label={`Evaluate now: ${mentor.name}`}>Evaluate now</Link>
@@ -81,4 +76,12 @@ function EvaluationCard({ evaluation: e }: { evaluation: EvaluationListItem }) {
       </article>
     </li>
   );
+}
+
+function cardWords(e: EvaluationListItem, answerable: boolean): string {
+  if (e.status === "submitted") return `Submitted ${formatDateTime(e.submitted_at)}.`;
+  if (e.status === "cancelled") return "Not needed: the mentorship ended before this evaluation fell due.";
+  if (answerable) return `Due since ${formatDate(e.due_at)}. Closes ${e.closes_at ? deadline(e.closes_at) : "—"}.`;
+  if (e.status === "scheduled") return `Falls due ${formatDate(e.due_at)}.`;
+  return `Closed ${formatDate(e.closes_at)} without an answer.`;
 }

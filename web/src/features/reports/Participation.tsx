@@ -84,7 +84,9 @@ function Loaded({ report: r, institutionId, period }: { report: Report; institut
       `${owner}-participation-${shown.from}-${shown.to}.csv`),
   });
   const columns: Column<MentorRow>[] = [
-    { key: "name", header: "Mentor", cell: (m) => m.name ?? "Name not known" },
+    { key: "name", header: "Mentor", cell: (m) => (
+      <span className="cell">{m.name ?? "Name not known"}<br /><MentorPdf mentor={m} institutionId={institutionId} period={shown} /></span>
+    ) },
     { key: "status", header: "Status", cell: (m) => userStatus(m.status) },
     { key: "active", header: "Active mentorships", cell: (m) => m.active_mentorships ?? 0 },
     { key: "months", header: "Mentee-months", cell: (m) => oneDecimal(m.mentee_months) },
@@ -99,7 +101,6 @@ function Loaded({ report: r, institutionId, period }: { report: Report; institut
     ) },
     { key: "training", header: "Training completed", cell: (m) => (m.training_completed ? formatDate(`${m.training_completed}T12:00:00`) : "Not completed") },
     { key: "cme", header: "CME hours", cell: (m) => oneDecimal(m.cme_hours) },
-    { key: "pdf", header: "Report", cell: (m) => <MentorPdf mentor={m} institutionId={institutionId} period={shown} /> },
   ];
   const rewards = r.reward_policy ?? [];
   return (
@@ -158,8 +159,8 @@ function MentorPdf({ mentor: m, institutionId, period }: { mentor: MentorRow; in
   return (
     <span>
       <button type="button" className="link-inline" disabled={save.isPending} aria-busy={save.isPending || undefined}
-        aria-label={`PDF: participation report of ${name}`} onClick={() => save.mutate()}>
-        {save.isPending ? "Downloading…" : "PDF"}
+        aria-label={`PDF report: ${name}`} onClick={() => save.mutate()}>
+        {save.isPending ? "Downloading…" : "PDF report"}
       </button>
       {save.error ? <span className="field-error small" role="alert">The PDF could not be made. Try again.</span> : null}
     </span>
