@@ -53,7 +53,9 @@ function Loaded({ request: r, justSubmitted }: { request: DataRequest; justSubmi
         ]} />
       </Section>
       <Section title="Decision">
-        {r.status === "submitted" ? <p>Not decided yet.</p> : (
+        {r.status === "submitted" ? (
+          <p>Not decided yet.{role === "operator" ? "" : " A program operator approves or denies each request, with a reason; you are notified of the decision."}</p>
+        ) : (
           <Facts items={[
             ["Decision", status.label],
             ["Reason", r.reason ? <span className="prewrap">{r.reason}</span> : "—"],
