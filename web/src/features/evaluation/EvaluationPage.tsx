@@ -8,6 +8,7 @@ import { Link, useParams } from "react-router";
 import { data, evaluation } from "../../api/client";
 import { ProblemError } from "../../api/problem";
 import { NotFound } from "../../app/NotFound";
+import { useAuth } from "../../auth/AuthProvider";
 import { Form, SubmitButton, TextArea, serverFieldError } from "../../ui/form";
 import { deadline, formatDate, formatDateTime } from "../../ui/format";
 import { Badge, Facts, Page, Section } from "../../ui/page";
@@ -28,6 +29,7 @@ export default function EvaluationPage() {
     retry: (count, error) => !(error instanceof ProblemError && error.status < 500) && count < 2,
   });
   const [submitted, setSubmitted] = useState(false);
+  const { role } = useAuth();
   if (query.isError && query.error instanceof ProblemError && (query.error.status === 404 || query.error.status === 422)) {
     return <NotFound reason="There is no evaluation of yours at this address." />;
   }
@@ -54,6 +56,7 @@ export default function EvaluationPage() {
         ...(e.submitted_at ? [["Submitted", formatDateTime(e.submitted_at)] as [string, string]] : []),
       ]} />
       {e.status === "submitted" ? <Answers evaluation={e} />
+        : isOpen(e) && role !== "mentee" ? <Notice>Waiting for the mentee's answers.</Notice>
         : isOpen(e) ? <EvaluationFormView evaluation={e} onSubmitted={() => setSubmitted(true)} />
         : <Notice>{closedWords(e)}</Notice>}
     </Page>
