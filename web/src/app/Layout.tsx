@@ -19,21 +19,27 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/mentors", label: "Find a mentor" },
         { to: "/requests", label: "My requests" },
         { to: "/mentorships", label: "My mentorships" },
+        { to: "/evaluations", label: "My evaluations" },
         { to: "/training", label: "Training" },
+        { to: "/research/requests", label: "Research data" },
       ];
     case "mentor":
       return [
         { to: "/requests", label: "Requests" },
         { to: "/mentorships", label: "My mentees" },
         { to: "/profile", label: "My profile" },
+        { to: "/feedback", label: "My feedback" },
         { to: "/training", label: "Training" },
         { to: "/nominate", label: "Nominate" },
+        { to: "/research/requests", label: "Research data" },
       ];
     case "institution_admin":
       return [
         { to: `/institutions/${institutionId}`, label: "Dashboard" },
         { to: `/institutions/${institutionId}/invitations`, label: "Invitations" },
+        { to: `/institutions/${institutionId}/participation`, label: "Participation report" },
         { to: `/institutions/${institutionId}/webhooks`, label: "Event feeds" },
+        { to: "/research/requests", label: "Research data" },
       ];
     case "operator":
       return [
@@ -41,6 +47,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/mentors", label: "Directory" },
         { to: "/ejected", label: "Ejected mentors" },
         { to: "/audit", label: "Audit log" },
+        { to: "/research/requests", label: "Research data" },
       ];
     default:
       return [];

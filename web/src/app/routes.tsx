@@ -45,6 +45,13 @@ const Institutions = screen(() => import("../features/operator/Institutions"));
 const NewInstitution = screen(() => import("../features/operator/NewInstitution"));
 const Ejected = screen(() => import("../features/operator/Ejected"));
 const Audit = screen(() => import("../features/operator/Audit"));
+const MyEvaluations = screen(() => import("../features/evaluation/MyEvaluations"));
+const EvaluationPage = screen(() => import("../features/evaluation/EvaluationPage"));
+const MyFeedback = screen(() => import("../features/evaluation/MyFeedback"));
+const Participation = screen(() => import("../features/reports/Participation"));
+const ResearchRequests = screen(() => import("../features/research/Requests"));
+const ResearchRequestPage = screen(() => import("../features/research/RequestPage"));
+const ResearchAudit = screen(() => import("../features/research/ResearchAudit"));
 
 const ADMINS: Role[] = ["institution_admin", "operator"];
 
@@ -78,6 +85,14 @@ export function AppRoutes() {
         <Route path="/institutions/:institutionId" element={<Only roles={ADMINS}><InstitutionDashboard /></Only>} />
         <Route path="/institutions/:institutionId/invitations" element={<Only roles={ADMINS}><Invitations /></Only>} />
         <Route path="/institutions/:institutionId/webhooks/*" element={<Only roles={ADMINS}><Webhooks /></Only>} />
+        <Route path="/institutions/:institutionId/participation" element={<Only roles={ADMINS}><Participation /></Only>} />
+
+        <Route path="/evaluations" element={<Only roles={["mentee"]}><MyEvaluations /></Only>} />
+        <Route path="/evaluations/:evaluationId" element={<Only roles={["mentee", "operator"]}><EvaluationPage /></Only>} />
+        <Route path="/feedback" element={<Only roles={["mentor"]}><MyFeedback /></Only>} />
+        <Route path="/research/requests" element={<Only><ResearchRequests /></Only>} />
+        <Route path="/research/requests/:requestId" element={<Only><ResearchRequestPage /></Only>} />
+        <Route path="/research/audit" element={<Only roles={["operator"]}><ResearchAudit /></Only>} />
         <Route path="/ejected" element={<Only roles={["operator"]}><Ejected /></Only>} />
         <Route path="/audit" element={<Only roles={["operator"]}><Audit /></Only>} />
         <Route path="*" element={<NotFound />} />

@@ -114,6 +114,7 @@ function Loaded({ institution, id }: { institution: Institution; id: string }) {
       actions={
         <>
           <Link className="button secondary" to={`/institutions/${id}/invitations`}>Invitations</Link>
+          <Link className="button secondary" to={`/institutions/${id}/participation`}>Participation report</Link>
           <Link className="button secondary" to={`/institutions/${id}/webhooks`}>Event feeds</Link>
         </>
       }>
