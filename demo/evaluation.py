@@ -97,7 +97,7 @@ def _mentorship(client: Client, inst: str, mentee: str, mentor: str, mentor_id: 
         print(f"  evaluation: {inst}: no request ({r.status_code} {r.text[:120]})", flush=True)
         return None
     request = r.json()
-    if request["status"] == "pending":
+    if request["status"] == "open":
         client.post(f"{MENTORSHIP}/requests/{request['id']}/accept", token=mentor, json={}, expect=(200, 409))
     found = _eventually(mine, bool, f"the {inst} mentorship", wait=30)
     return found[0]["id"]
