@@ -1,7 +1,11 @@
 // Every screen and who may open it. Screens load on demand (one chunk each) so the first screen's
 // JavaScript stays small; paths match the links the notifications service puts in its e-mails.
-import { isValidElement, lazy, Suspense, type ComponentType, type ReactNode } from "react";
-import { Navigate, Route, Routes, useLocation } from "react-router";
+import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { isValidElement, lazy, Suspense, useEffect, type ComponentType, type ReactNode } from "react";
+import { Navigate, Route, Routes, useLocation, useParams, type Params } from "react-router";
+import { session } from "../auth/session";
+import { prefetchDashboard } from "../features/institution/queries";
+import { prefetchSearch } from "../features/mentee/queries";
 import { useAuth, type Role } from "../auth/AuthProvider";
 import SignIn from "../features/auth/SignIn";
 import { Loading } from "../ui/status";
@@ -71,7 +75,7 @@ export function AppRoutes() {
         <Route path="/training/modules/:moduleId" element={<Only roles={["mentee", "mentor"]}><TrainingModule /></Only>} />
         <Route path="/training/cme" element={<Only roles={["mentor"]}><Cme /></Only>} />
 
-        <Route path="/mentors" element={<Only roles={["mentee", "operator"]}><FindMentor /></Only>} />
+        <Route path="/mentors" element={<Only roles={["mentee", "operator"]} prefetch={(queries, _, search) => prefetchSearch(queries, search)}><FindMentor /></Only>} />
         <Route path="/mentors/:mentorId" element={<Only roles={["mentee", "mentor", "institution_admin", "operator"]}><MentorPage /></Only>} />
         <Route path="/requests" element={<ByRole mentee={<MenteeRequests />} mentor={<IncomingRequests />} />} />
         <Route path="/requests/:requestId" element={<Only roles={["mentee", "mentor", "operator"]}><RequestPage /></Only>} />
@@ -82,7 +86,7 @@ export function AppRoutes() {
 
         <Route path="/institutions" element={<Only roles={["operator"]}><Institutions /></Only>} />
         <Route path="/institutions/new" element={<Only roles={["operator"]}><NewInstitution /></Only>} />
-        <Route path="/institutions/:institutionId" element={<Only roles={ADMINS}><InstitutionDashboard /></Only>} />
+        <Route path="/institutions/:institutionId" element={<Only roles={ADMINS} prefetch={(queries, { institutionId }) => prefetchDashboard(queries, institutionId!)}><InstitutionDashboard /></Only>} />
         <Route path="/institutions/:institutionId/invitations" element={<Only roles={ADMINS}><Invitations /></Only>} />
         <Route path="/institutions/:institutionId/webhooks/*" element={<Only roles={ADMINS}><Webhooks /></Only>} />
         <Route path="/institutions/:institutionId/participation" element={<Only roles={ADMINS}><Participation /></Only>} />
@@ -105,11 +109,41 @@ function Lazy({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading />}>{children}</Suspense>;
 }
 
-/** Signed-in people of the given roles (any role when none is given); others go to sign in. */
-function Only({ roles, children }: { roles?: Role[]; children: ReactNode }) {
+type Prefetch = (queries: QueryClient, params: Readonly<Params>, search: URLSearchParams) => void;
+
+/** Signed-in people of the given roles (any role when none is given); others go to sign in. A screen
+ * opened by a returning person (a link, a reload) may name its queries in `prefetch`: they start the
+ * moment the session is restored, not after React has rendered the screen. */
+function Only({ roles, prefetch, children }: { roles?: Role[]; prefetch?: Prefetch; children: ReactNode }) {
   const { status, role } = useAuth();
   const location = useLocation();
-  if (status === "starting") {
+  const params = useParams();
+  const queries = useQueryClient();
+  const starting = status === "starting";
+  useEffect(() => {
+    if (!starting || !prefetch) return;
+    // Started from the session's own notice that it is signed in (synchronously, as the refreshed token
+    // is stored), not after React has rendered that change.
+    const go = () => {
+      const claims = session.claims();
+      if (claims && (!roles || roles.includes(claims.role as Role))) {
+        prefetch(queries, params, new URLSearchParams(location.search));
+      }
+    };
+    if (session.signedIn) {
+      go();
+      return;
+    }
+    const off = session.subscribe(() => {
+      if (!session.signedIn) return;
+      off();
+      go();
+    });
+    return off;
+    // Once, as the page opens: later navigation renders the screen, which asks for its own queries.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [starting]);
+  if (starting) {
     // The screen's code is fetched while the session is being restored, not after it.
     if (isValidElement(children)) (children.type as { preload?: () => unknown }).preload?.();
     return <Loading />;

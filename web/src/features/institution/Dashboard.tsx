@@ -2,10 +2,10 @@
 // any other, and the refusal is said in words) and for operators (any institution): active mentors
 // against the R1 minimum, the enrollment code, mentee applications to decide, training completion,
 // mentorship counts and the institution's mentors in the directory — each list downloadable as CSV.
-import { queryOptions, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { startTransition, useEffect, useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router";
-import { data, directory, identity, mentorship, training } from "../../api/client";
+import { data, identity } from "../../api/client";
 import type { components as Directory } from "../../api/schema/directory";
 import type { components as Identity } from "../../api/schema/identity";
 import type { components as Mentorship } from "../../api/schema/mentorship";
@@ -17,7 +17,8 @@ import { Badge, Facts, Page, Section } from "../../ui/page";
 import { ErrorNote, Loading, Notice, QueryView } from "../../ui/status";
 import { CsvButton, DataTable, type Column } from "../../ui/table";
 import { ConfirmButton } from "./confirm";
-import { complianceWords, csvName, isRefusal, eligibilityLabel, kindLabel, plural, scopeLabel, trackLabel, userStatus, yesNo } from "./labels";
+import { BELOW, FIRST_SCREEN, institutionQuery, isRefusal, sectionQueries, sectionQuery } from "./queries";
+import { complianceWords, csvName, eligibilityLabel, kindLabel, plural, scopeLabel, trackLabel, userStatus, yesNo } from "./labels";
 
 type Institution = Identity["schemas"]["InstitutionAdminOut"];
 type Applicant = Identity["schemas"]["UserOut"];
@@ -26,56 +27,17 @@ type Missing = Training["schemas"]["MissingOut"] & { track?: string };
 type Counts = Mentorship["schemas"]["InstitutionCountsOut"];
 type DirectoryMentor = Directory["schemas"]["InstitutionMentorOut"];
 
-// Each section's query, shared by the section and by the dashboard, which asks them all at once. The
-// first screen (the sections a phone shows first) appears when its answers are in; the sections below
-// it appear together when theirs are, under what is already shown, so nothing on screen moves (sections
-// appearing one by one had pushed the page down as each arrived: Lighthouse measured a shift of 0.32).
-const sectionQueries = {
-  compliance: (id: string) => queryOptions({
-    queryKey: ["compliance", id],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/compliance", { params: { path: { institution_id: id } } })),
-  }),
-  invitations: (id: string) => queryOptions({
-    queryKey: ["invitations", id],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/invitations", { params: { path: { institution_id: id } } })),
-  }),
-  applications: (id: string) => queryOptions({
-    queryKey: ["applications", id],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}/mentee-applications", { params: { path: { institution_id: id } } })),
-  }),
-  training: (id: string) => queryOptions({
-    queryKey: ["institution-training", id],
-    queryFn: () => data(training.GET("/api/v1/training/institutions/{institution_id}/training", { params: { path: { institution_id: id } } })),
-  }),
-  counts: (id: string) => queryOptions({
-    queryKey: ["institution-counts", id],
-    queryFn: () => data(mentorship.GET("/api/v1/mentorship/institutions/{institution_id}/counts", { params: { path: { institution_id: id } } })),
-  }),
-  mentors: (id: string) => queryOptions({
-    queryKey: ["institution-mentors", id],
-    queryFn: () => data(directory.GET("/api/v1/directory/institutions/{institution_id}/mentors", { params: { path: { institution_id: id }, query: { limit: 500 } } })),
-  }),
-};
-
-type SectionKey = keyof typeof sectionQueries;
-const FIRST_SCREEN: SectionKey[] = ["compliance", "invitations"];
-const BELOW: SectionKey[] = ["applications", "training", "counts", "mentors"];
-
 export default function Dashboard() {
   const { institutionId = "" } = useParams();
   const { institutionId: ownInstitutionId, role } = useAuth();
-  const institution = useQuery({
-    queryKey: ["institution", institutionId],
-    queryFn: () => data(identity.GET("/api/v1/identity/institutions/{institution_id}", { params: { path: { institution_id: institutionId } } })),
-    retry: (count, error) => !isRefusal(error) && count < 2,
-  });
+  const institution = useQuery(institutionQuery(institutionId));
 
   // The sections' answers are asked for alongside the institution's (a refusal of the institution is
   // the same refusal for each: no retries, nothing shown).
   const firstScreen = useQueries({
-    queries: FIRST_SCREEN.map((key) => ({ ...sectionQueries[key](institutionId), retry: false as const })),
+    queries: FIRST_SCREEN.map((key) => sectionQuery(key, institutionId)),
   });
-  useQueries({ queries: BELOW.map((key) => ({ ...sectionQueries[key](institutionId), retry: false as const })) });
+  useQueries({ queries: BELOW.map((key) => sectionQuery(key, institutionId)) });
   if (institution.isPending || (institution.isSuccess && firstScreen.some((q) => q.isPending))) {
     return <Loading label="Loading the institution…" />;
   }
@@ -135,7 +97,7 @@ function Loaded({ institution, id }: { institution: Institution; id: string }) {
  * arriving first would move the others), rendered in a transition, which yields to the browser between
  * components instead of blocking the main thread for the whole list of tables. */
 function Later({ id, children }: { id: string; children: ReactNode }) {
-  const answers = useQueries({ queries: BELOW.map((key) => ({ ...sectionQueries[key](id), retry: false as const })) });
+  const answers = useQueries({ queries: BELOW.map((key) => sectionQuery(key, id)) });
   const answered = answers.every((q) => !q.isPending);
   const [shown, setShown] = useState(false);
   useEffect(() => {

@@ -1,6 +1,5 @@
 // Words for the codes the identity, directory and notifications APIs answer with (institution admins'
 // and operators' screens). Pure functions, unit-tested in labels.test.ts.
-import { ProblemError } from "../../api/problem";
 
 export const MENTOR_CRITERIA = [
   { value: "urim_identity", label: "Shared background: underrepresented in medicine (self-identified)", group: "Shared background" },
@@ -119,7 +118,4 @@ export function clientPath(link: string | null | undefined, origin: string = glo
   }
 }
 
-/** Refusals that mean "not yours": identity answers 404 for an institution the caller does not manage. */
-export function isRefusal(error: unknown): boolean {
-  return error instanceof ProblemError && (error.status === 403 || error.status === 404);
-}
+export { isRefusal } from "./queries";

@@ -2,16 +2,16 @@
 // its open slots, availability and measured responsiveness, and whether the mentor mentors locally only
 // (R8). The search lives in the URL, so back and forward go through earlier searches. Operators use the
 // same screen as the directory.
-import { keepPreviousData, useQuery, type UseQueryResult } from "@tanstack/react-query";
+import { useQuery, type UseQueryResult } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { data, directory } from "../../api/client";
 import type { components } from "../../api/schema/directory";
 import { useAuth } from "../../auth/AuthProvider";
+import { searchQuery } from "./queries";
 import { Checkbox, Select } from "../../ui/form";
 import { Badge, Page } from "../../ui/page";
 import { Empty, ErrorNote, Loading } from "../../ui/status";
-import { FILTER_KEYS, activeFilters, changed, pageCount, parseSearch, toQuery, type FilterKey, type Search } from "./search";
+import { FILTER_KEYS, activeFilters, changed, pageCount, parseSearch, type FilterKey, type Search } from "./search";
 import {
   availabilityWords, backgroundName, meetingModeName, rankName, responsivenessWords, slotsWords,
 } from "./words";
@@ -25,11 +25,7 @@ export default function FindMentor() {
   const [params, setParams] = useSearchParams();
   const search = parseSearch(params);
   const title = role === "operator" ? "Directory" : "Find a mentor";
-  const results = useQuery({
-    queryKey: ["directory", "search", toQuery(search)],
-    queryFn: () => data(directory.GET("/api/v1/directory/mentors", { params: { query: toQuery(search) } })),
-    placeholderData: keepPreviousData,
-  });
+  const results = useQuery(searchQuery(search));
   const go = (updates: Record<string, string | null>) => setParams(changed(params, updates));
 
   return (
