@@ -3,8 +3,8 @@ edges, the evaluation threshold for admins and operators, who may read what, the
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
@@ -89,7 +89,7 @@ def active_world(world):
     # world.start makes each mentorship's request two days before the start, accepted at the start (48 h)
     before = world.start(mentor, mentees[0], at("2024-11-01"))  # overlaps the start: 31 days in the period
     world.conclude(before, at("2025-02-01"))
-    inside = world.start(mentor, mentees[1], at("2025-06-01"))  # still active: 30 days
+    world.start(mentor, mentees[1], at("2025-06-01"))  # still active: 30 days
     ended = world.start(mentor, mentees[2], at("2024-01-01"))  # concluded as the period starts: not in it
     world.conclude(ended, at("2025-01-01"))
     after = world.start(mentor, mentees[3], at("2025-03-01"))  # concluded after the period: 122 days in it

@@ -19,7 +19,7 @@ import requests
 from services.evaluation import settings
 from services.evaluation.evaluations import rules
 from tests.evaluation.conftest import now, outbox
-from tests.evaluation.test_schedule import events_per_evaluation, evaluations, sleep_until
+from tests.evaluation.test_schedule import evaluations, events_per_evaluation, sleep_until
 
 pytestmark = pytest.mark.usefixtures("schedule_to_ourselves")
 
