@@ -1,39 +1,16 @@
 """CME certificates as PDF (fpdf2): the mentor's name, the module, the credit hours, the date and the
-verification code, with where to verify it. A Unicode font (DejaVu Sans) is used when the machine has
-one; otherwise the PDF core font, with accents folded so that every name prints."""
+verification code, with where to verify it (fonts as every PDF of the platform: shared/pdf.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from fpdf import FPDF
-
-from services.training import rules
 from services.training.models import CmeCertificate
+from shared.pdf import document as pdf_document
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
 VERIFY_PATH = "/api/v1/training/certificates/{code}"
 
 
-def _unicode_font() -> tuple[Path, Path] | None:
-    for d in _FONT_DIRS:
-        regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            return regular, bold
-    return None
-
-
 def render(cert: CmeCertificate) -> bytes:
-    pdf = FPDF(orientation="L", unit="mm", format="Letter")
-    pdf.set_title(f"CME certificate {cert.code}")
-    pdf.set_author("MentorMeMed")
-    pdf.set_creator("MentorMeMed training service")
-    font = _unicode_font()
-    if font:
-        pdf.add_font("Body", "", str(font[0]))
-        pdf.add_font("Body", "B", str(font[1]))
-        family, text = "Body", (lambda s: s)
-    else:
-        family, text = "Helvetica", rules.latin1
+    doc = pdf_document(f"CME certificate {cert.code}", "MentorMeMed training service", orientation="L")
+    pdf, family, text = doc.pdf, doc.family, doc.text
     pdf.add_page()
     pdf.set_draw_color(30, 80, 120)
     pdf.set_line_width(1.2)

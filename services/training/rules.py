@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -121,17 +120,3 @@ def new_certificate_code() -> str:
 def normalise_code(code: str) -> str:
     """As a person may type it: any case, O for 0, I or L for 1."""
     return code.strip().upper().replace("O", "0").replace("I", "1").replace("L", "1")
-
-
-def latin1(text: str) -> str:
-    """Text a PDF core font can show, when no Unicode font is available: what Latin-1 lacks is folded
-    to its base letters (ễ → e), what Latin-1 has is kept (é)."""
-    out = []
-    for c in unicodedata.normalize("NFC", text):
-        try:
-            c.encode("latin-1")
-            out.append(c)
-        except UnicodeEncodeError:
-            out.extend(b for b in unicodedata.normalize("NFKD", c)
-                       if not unicodedata.combining(b) and b.encode("latin-1", "ignore"))
-    return "".join(out)

@@ -74,7 +74,9 @@ def test_a_certificate_prints_without_a_unicode_font(monkeypatch):
     from services.training import certificates
     from services.training.models import CmeCertificate
 
-    monkeypatch.setattr(certificates, "_unicode_font", lambda: None)
+    import shared.pdf
+
+    monkeypatch.setattr(shared.pdf, "_unicode_font", lambda: None)
     cert = CmeCertificate(code="MMM-ABCD-EFGH-JKMN-PQRS", learner_name="Dr. Nguyễn Thị Hồng", module_title="Module",
                           credit_hours=Decimal("0.75"), awarded_at=datetime(2025, 3, 1, tzinfo=timezone.utc))
     text = pypdf.PdfReader(io.BytesIO(certificates.render(cert))).pages[0].extract_text()

@@ -1,43 +1,16 @@
 """A mentor's participation report as PDF (fpdf2), for a promotion or FTE dossier: the institution, the
 mentor, the period, the figures, the rewards the institution offers, the date it was generated and how
-the figures are computed. As in the training service's certificates: DejaVu Sans when the machine has it,
-otherwise the PDF core font with accents folded, so that every name prints."""
+the figures are computed (fonts as every PDF of the platform: shared/pdf.py)."""
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, timedelta
-from pathlib import Path
-
-from fpdf import FPDF
 
 from services.evaluation import privacy
 from services.evaluation.reports import rules
+from shared.pdf import document as pdf_document
 
-_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
 STATUS_WORDS = {"active": "Active", "ejected": "Removed from the program", "exited": "Left the program",
                 "deactivated": "Account deactivated"}
-
-
-def _unicode_font() -> tuple[Path, Path] | None:
-    for d in _FONT_DIRS:
-        regular, bold = Path(d) / "DejaVuSans.ttf", Path(d) / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            return regular, bold
-    return None
-
-
-def latin1(text: str) -> str:
-    """Text a PDF core font can show: what Latin-1 lacks is folded to its base letters (ễ → e). (The same
-    rule as training's certificates; services share no code.)"""
-    out = []
-    for c in unicodedata.normalize("NFC", text):
-        try:
-            c.encode("latin-1")
-            out.append(c)
-        except UnicodeEncodeError:
-            out.extend(b for b in unicodedata.normalize("NFKD", c)
-                       if not unicodedata.combining(b) and b.encode("latin-1", "ignore"))
-    return "".join(out)
 
 
 def _day(d: date) -> str:
@@ -85,17 +58,8 @@ def figures(mentor: dict) -> list[tuple[str, str]]:
 def render(report: dict) -> bytes:
     """The PDF of `report` (service.mentor_report)."""
     mentor, start, end = report["mentor"], report["period"]["from"], report["period"]["to"]
-    pdf = FPDF(orientation="P", unit="mm", format="Letter")
-    pdf.set_title(f"Mentoring participation report: {mentor['name'] or ''}")
-    pdf.set_author("MentorMeMed")
-    pdf.set_creator("MentorMeMed evaluation service")
-    font = _unicode_font()
-    if font:
-        pdf.add_font("Body", "", str(font[0]))
-        pdf.add_font("Body", "B", str(font[1]))
-        family, text = "Body", (lambda s: s)
-    else:
-        family, text = "Helvetica", latin1
+    doc = pdf_document(f"Mentoring participation report: {mentor['name'] or ''}", "MentorMeMed evaluation service")
+    pdf, family, text = doc.pdf, doc.family, doc.text
     pdf.set_margins(20, 18, 20)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_page()
