@@ -5,6 +5,7 @@ import createClient from "openapi-fetch";
 import { session } from "../auth/session";
 import { ProblemError, problemFromResponse } from "./problem";
 import type { paths as DirectoryPaths } from "./schema/directory";
+import type { paths as EvaluationPaths } from "./schema/evaluation";
 import type { paths as IdentityPaths } from "./schema/identity";
 import type { paths as MentorshipPaths } from "./schema/mentorship";
 import type { paths as NotificationsPaths } from "./schema/notifications";
@@ -17,6 +18,7 @@ export const directory = createClient<DirectoryPaths>(options);
 export const mentorship = createClient<MentorshipPaths>(options);
 export const training = createClient<TrainingPaths>(options);
 export const notifications = createClient<NotificationsPaths>(options);
+export const evaluation = createClient<EvaluationPaths>(options);
 
 interface Answer<T> {
   data?: T;

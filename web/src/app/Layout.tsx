@@ -20,6 +20,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/requests", label: "My requests" },
         { to: "/mentorships", label: "My mentorships" },
         { to: "/training", label: "Training" },
+        { to: "/surveys", label: "My surveys" },
       ];
     case "mentor":
       return [
@@ -28,12 +29,14 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/profile", label: "My profile" },
         { to: "/training", label: "Training" },
         { to: "/nominate", label: "Nominate" },
+        { to: "/surveys", label: "My surveys" },
       ];
     case "institution_admin":
       return [
         { to: `/institutions/${institutionId}`, label: "Dashboard" },
         { to: `/institutions/${institutionId}/invitations`, label: "Invitations" },
         { to: `/institutions/${institutionId}/webhooks`, label: "Event feeds" },
+        { to: `/institutions/${institutionId}/surveys`, label: "Surveys" },
       ];
     case "operator":
       return [
@@ -41,6 +44,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/mentors", label: "Directory" },
         { to: "/ejected", label: "Ejected mentors" },
         { to: "/audit", label: "Audit log" },
+        { to: "/surveys/manage", label: "Surveys" },
       ];
     default:
       return [];

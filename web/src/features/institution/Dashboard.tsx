@@ -115,6 +115,7 @@ function Loaded({ institution, id }: { institution: Institution; id: string }) {
         <>
           <Link className="button secondary" to={`/institutions/${id}/invitations`}>Invitations</Link>
           <Link className="button secondary" to={`/institutions/${id}/webhooks`}>Event feeds</Link>
+          <Link className="button secondary" to={`/institutions/${id}/surveys`}>Surveys</Link>
         </>
       }>
       <Compliance id={id} />
