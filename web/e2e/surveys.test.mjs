@@ -161,7 +161,9 @@ test("a Lakeside mentee answers the survey, after a validation error, and is tha
   await heading(page, "My surveys");
   await settled(page);
   const done = page.getByRole("article", { name: s.title });
-  assert.match(await done.innerText(), /Answered/);
+  await done.getByText("Answered", { exact: true }).waitFor();
+  assert.match(await done.innerText(), /Answered \w+ \d+, \d{4}/);
+  await look(page, "surveys-mine-answered");
   await page.context().close();
 });
 

@@ -55,7 +55,7 @@ export default function InstitutionSurveys() {
           <p className="error-title">This institution's surveys are not open to you.</p>
           <p>An institution administrator sees only their own institution's survey completion.</p>
         </div>
-        {role === "institution_admin" && own ? <p><Link to={`/institutions/${own}/surveys`}>Your institution's surveys</Link></p> : null}
+        {role === "institution_admin" && own ? <p className="back-link"><Link to={`/institutions/${own}/surveys`}>Your institution's surveys</Link></p> : null}
       </Page>
     );
   }

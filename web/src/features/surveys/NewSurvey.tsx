@@ -47,7 +47,6 @@ export default function NewSurvey() {
       <QueryView query={institutions} loading="Loading the institutions…">
         {(list) => <Editor institutions={list.map((i) => ({ value: i.id ?? "", label: i.name ?? "Institution" }))} />}
       </QueryView>
-      <p><Link to="/surveys/manage">Back to Surveys</Link></p>
     </Page>
   );
 }
@@ -112,7 +111,7 @@ function Editor({ institutions }: { institutions: { value: string; label: string
   const serverProblem = create.error && !summaryItems.length && !other.length ? create.error : null;
 
   return (
-    <form noValidate aria-label="New survey" onSubmit={(e) => {
+    <form noValidate aria-label="New survey" className="survey-form" onSubmit={(e) => {
       e.preventDefault();
       submit();
     }}>
@@ -219,8 +218,7 @@ function QuestionEditor({ question: q, index, count, errors, onChange, onMove, o
         <Select label="Type of answer" value={q.type} onChange={(type) => onChange({ type: type as QuestionType })}
           options={QUESTION_TYPES.map((t) => ({ value: t, label: TYPE_LABELS[t] }))} />
         <div id={box("id")}>
-          <TextField label="Question id" value={q.id} onChange={(id) => onChange({ id: id.trim() })} error={errors.id}
-            hint="Names the answers in statistics and exports." />
+          <TextField label="Question id (for exports)" value={q.id} onChange={(id) => onChange({ id: id.trim() })} error={errors.id} />
         </div>
       </div>
       <Checkbox label="An answer is required" checked={q.required} onChange={(required) => onChange({ required })} />
@@ -276,15 +274,15 @@ function QuestionEditor({ question: q, index, count, errors, onChange, onMove, o
         </div>
       ) : null}
       <div className="actions">
-        <button type="button" className="button secondary small" disabled={index === 0} onClick={() => onMove(-1)}>
-          Move question {n} up
-        </button>
-        <button type="button" className="button secondary small" disabled={index === count - 1} onClick={() => onMove(1)}>
-          Move question {n} down
-        </button>
-        <button type="button" className="button secondary small" disabled={count === 1} onClick={onRemove}>
-          Remove question {n}
-        </button>
+        {index > 0 ? (
+          <button type="button" className="button secondary small" onClick={() => onMove(-1)}>Move question {n} up</button>
+        ) : null}
+        {index < count - 1 ? (
+          <button type="button" className="button secondary small" onClick={() => onMove(1)}>Move question {n} down</button>
+        ) : null}
+        {count > 1 ? (
+          <button type="button" className="button secondary small" onClick={onRemove}>Remove question {n}</button>
+        ) : null}
       </div>
     </fieldset>
   );

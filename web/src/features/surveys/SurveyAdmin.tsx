@@ -14,7 +14,8 @@ import { Empty, ErrorNote, Loading, Notice, QueryView } from "../../ui/status";
 import { DataTable, type Column } from "../../ui/table";
 import { ConfirmButton } from "../institution/confirm";
 import { institutionsQuery, statisticsQuery, surveysQuery } from "./ManageSurveys";
-import { answerText } from "./validation";
+import { questionHint } from "./QuestionField";
+import { answerText, type Question } from "./validation";
 import { TYPE_LABELS, kindLabel, rolesWords, surveyStatus } from "./words";
 
 type Survey = components["schemas"]["SurveyOut"];
@@ -29,31 +30,31 @@ export default function SurveyAdmin() {
     queryFn: () => data(evaluation.GET("/api/v1/evaluation/surveys/{survey_id}", { params: { path: { survey_id: surveyId } } })),
     retry: (count, error) => !(error instanceof ProblemError && error.status < 500) && count < 2,
   });
-  if (survey.isPending) return <Loading label="Loading the survey…" />;
+  // institutions' names, for the audience (an error leaves them unnamed rather than the page unshown)
+  const institutions = useQuery(institutionsQuery);
+  if (survey.isPending || institutions.isPending) return <Loading label="Loading the survey…" />;
   if (survey.isError) {
     const missing = survey.error instanceof ProblemError && survey.error.status === 404;
     return (
       <Page title={missing ? "Survey not found" : "Survey"}>
         {missing ? <p>There is no survey at this address.</p> : <ErrorNote error={survey.error} retry={() => void survey.refetch()} />}
-        <p><Link to="/surveys/manage">Back to Surveys</Link></p>
+        <p className="back-link"><Link to="/surveys/manage">Back to Surveys</Link></p>
       </Page>
     );
   }
-  return <Loaded survey={survey.data} />;
+  return <Loaded survey={survey.data} names={new Map((institutions.data ?? []).map((i) => [i.id, i.name]))} />;
 }
 
-function Loaded({ survey: s }: { survey: Survey }) {
+function Loaded({ survey: s, names }: { survey: Survey; names: Map<string | undefined, string | undefined> }) {
   const location = useLocation();
   const created = (location.state as { created?: boolean } | null)?.created;
-  const institutions = useQuery(institutionsQuery);
-  const names = new Map((institutions.data ?? []).map((i) => [i.id, i.name]));
   const status = surveyStatus(s.status);
   const audience = s.audience?.institution_ids?.length
     ? s.audience.institution_ids.map((id) => names.get(id) ?? "an institution").join(", ")
     : "every institution";
   return (
     <Page title={s.title ?? "Survey"} actions={<Link className="button secondary" to="/surveys/manage">All surveys</Link>}>
-      {created ? <Notice tone="good"><p>The survey is saved as a draft. Open it when it is ready: that asks everyone in its audience.</p></Notice> : null}
+      {created && s.status === "draft" ? <Notice tone="good"><p>The survey is saved as a draft. Open it when it is ready: that asks everyone in its audience.</p></Notice> : null}
       <Section title="About the survey" actions={<Badge tone={status.tone}>{status.label}</Badge>}>
         <Facts items={[
           ["Kind", kindLabel(s.kind)],
@@ -73,7 +74,10 @@ function Loaded({ survey: s }: { survey: Survey }) {
           {(s.questions ?? []).map((q) => (
             <li key={q.id}>
               <p><strong>{q.label}</strong>{q.required ? " (required)" : ""}</p>
-              <p className="muted small">{TYPE_LABELS[q.type ?? ""] ?? q.type}{q.options?.length ? `: ${q.options.join(" · ")}` : ""}</p>
+              <p className="muted small">
+                {TYPE_LABELS[q.type ?? ""] ?? q.type}{q.options?.length ? `: ${q.options.join(" · ")}` : ""}
+                {questionHint(q as Question) ? ` — ${questionHint(q as Question)}` : ""}
+              </p>
             </li>
           ))}
         </ol>

@@ -38,7 +38,7 @@ export default function SurveyPage() {
             <p>A survey's link works only for the person it was sent to. Your own surveys are in My surveys.</p>
           </div>
         ) : <ErrorNote error={query.error} retry={() => void query.refetch()} />}
-        <p><Link to="/surveys">Go to My surveys</Link></p>
+        <p className="back-link"><Link to="/surveys">Go to My surveys</Link></p>
       </Page>
     );
   }
@@ -74,7 +74,7 @@ function Loaded({ survey }: { survey: Detail }) {
           <AnswerForm survey={survey} questions={questions} onSent={() => setJustSent(true)} />
         </>
       )}
-      <p><Link to="/surveys">Back to My surveys</Link></p>
+      <p className="back-link"><Link to="/surveys">Back to My surveys</Link></p>
     </Page>
   );
 }
@@ -119,6 +119,9 @@ function AnswerForm({ survey, questions, onSent }: { survey: Detail; questions: 
     onSuccess: (next) => {
       onSent();
       queryClient.setQueryData(key, next);
+      // My surveys shows it answered at once (not the cached "to answer" until its refetch is in)
+      queryClient.setQueryData(myAssignmentsQuery.queryKey, (list: Detail[] | undefined) =>
+        list?.map((a) => (a.id === next.id ? { ...a, status: next.status, completed_at: next.completed_at } : a)));
       void queryClient.invalidateQueries({ queryKey: myAssignmentsQuery.queryKey, exact: true });
     },
     onError: (error) => {
@@ -147,7 +150,7 @@ function AnswerForm({ survey, questions, onSent }: { survey: Detail; questions: 
   const listed = questions.filter((q) => q.id && errors[q.id]);
 
   return (
-    <form noValidate aria-label={survey.title ?? "Survey"} onSubmit={(e) => {
+    <form noValidate aria-label={survey.title ?? "Survey"} className="survey-form" onSubmit={(e) => {
       e.preventDefault();
       submit();
     }}>
