@@ -21,6 +21,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/mentorships", label: "My mentorships" },
         { to: "/evaluations", label: "My evaluations" },
         { to: "/training", label: "Training" },
+        { to: "/surveys", label: "My surveys" },
         { to: "/research/requests", label: "Research data" },
       ];
     case "mentor":
@@ -31,6 +32,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/feedback", label: "My feedback" },
         { to: "/training", label: "Training" },
         { to: "/nominate", label: "Nominate" },
+        { to: "/surveys", label: "My surveys" },
         { to: "/research/requests", label: "Research data" },
       ];
     case "institution_admin":
@@ -39,6 +41,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: `/institutions/${institutionId}/invitations`, label: "Invitations" },
         { to: `/institutions/${institutionId}/participation`, label: "Participation report" },
         { to: `/institutions/${institutionId}/webhooks`, label: "Event feeds" },
+        { to: `/institutions/${institutionId}/surveys`, label: "Surveys" },
         { to: "/research/requests", label: "Research data" },
       ];
     case "operator":
@@ -47,6 +50,7 @@ function navFor(role: Role | undefined, institutionId: string | null | undefined
         { to: "/mentors", label: "Directory" },
         { to: "/ejected", label: "Ejected mentors" },
         { to: "/audit", label: "Audit log" },
+        { to: "/surveys/manage", label: "Surveys" },
         { to: "/research/requests", label: "Research data" },
       ];
     default:

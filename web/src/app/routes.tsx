@@ -56,6 +56,12 @@ const Participation = screen(() => import("../features/reports/Participation"));
 const ResearchRequests = screen(() => import("../features/research/Requests"));
 const ResearchRequestPage = screen(() => import("../features/research/RequestPage"));
 const ResearchAudit = screen(() => import("../features/research/ResearchAudit"));
+const MySurveys = screen(() => import("../features/surveys/MySurveys"));
+const SurveyPage = screen(() => import("../features/surveys/SurveyPage"));
+const ManageSurveys = screen(() => import("../features/surveys/ManageSurveys"));
+const NewSurvey = screen(() => import("../features/surveys/NewSurvey"));
+const SurveyAdmin = screen(() => import("../features/surveys/SurveyAdmin"));
+const InstitutionSurveys = screen(() => import("../features/surveys/InstitutionSurveys"));
 
 const ADMINS: Role[] = ["institution_admin", "operator"];
 
@@ -99,6 +105,12 @@ export function AppRoutes() {
         <Route path="/research/audit" element={<Only roles={["operator"]}><ResearchAudit /></Only>} />
         <Route path="/ejected" element={<Only roles={["operator"]}><Ejected /></Only>} />
         <Route path="/audit" element={<Only roles={["operator"]}><Audit /></Only>} />
+        <Route path="/surveys" element={<Only roles={["mentee", "mentor"]}><MySurveys /></Only>} />
+        <Route path="/surveys/:assignmentId" element={<Only roles={["mentee", "mentor"]}><SurveyPage /></Only>} />
+        <Route path="/surveys/manage" element={<Only roles={["operator"]}><ManageSurveys /></Only>} />
+        <Route path="/surveys/manage/new" element={<Only roles={["operator"]}><NewSurvey /></Only>} />
+        <Route path="/surveys/manage/:surveyId" element={<Only roles={["operator"]}><SurveyAdmin /></Only>} />
+        <Route path="/institutions/:institutionId/surveys" element={<Only roles={ADMINS}><InstitutionSurveys /></Only>} />
         <Route path="*" element={<NotFound />} />
       </Route>
     </Routes>
