@@ -102,8 +102,10 @@ test("register → approve → train → find → ask → accept → contacts", 
   await student.getByRole("button", { name: "Search", exact: true }).click();
   await student.waitForURL(new RegExp(`[?&]q=${word}`));
   await student.getByRole("link", { name: mentor.name }).waitFor();
-  // The mentor with the word comes first (others may resemble it: the search tolerates typos).
-  assert.equal((await student.locator("main ol.cards > li").first().getByRole("link").first().innerText()).trim(), mentor.name);
+  // The mentor with the word is on the first page of results (others may resemble the word — the search
+  // tolerates typos — and a close match with more open time may rank above it).
+  const names = await student.locator("main ol.cards > li h3").allInnerTexts();
+  assert.ok(names.map((n) => n.trim()).includes(mentor.name), `${mentor.name} not among ${names}`);
   await look(student, "journey-search");
   await student.getByRole("link", { name: mentor.name }).click();
   await heading(student, mentor.name);
