@@ -11,11 +11,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from services.identity import invitation_import, rules
 from services.identity import schemas as s
 from services.identity import service
 from services.identity.models import Institution, SigningKey, User
 from services.identity.service import Actor, Context
-from shared.app import db_of
+from shared.app import accepts, db_of
 from shared.auth import current_principal, require
 from shared.errors import Problem, invalid_field, not_found
 
@@ -187,6 +188,67 @@ class MenteeInvitations(MethodView):
         InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
         with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
         return _json(_invite(institution_id, "mentee", data), 201)
+
+
+def _import_doc(kind: str) -> dict:
+    spec = invitation_import.COLUMNS[kind]
+    columns = ", ".join(spec["required"]) + (f" and optionally {', '.join(spec['optional'])}"
+                                              if spec["optional"] else "")
+    example = ("name,email,criteria,evidence\r\nMaya Brooks,maya.brooks@example.edu,"
+               "urim_identity;teaching_award,Dean's teaching award 2023\r\n" if kind == "mentor" else
+               "name,email\r\nJordan Lee,jordan.lee@example.edu\r\n")
+    return {"requestBody": {"required": True, "content": {"text/csv": {
+        "schema": {"type": "string", "description": (
+            f"A CSV file, UTF-8 (a byte-order mark is fine), comma-separated, at most "
+            f"{invitation_import.MAX_ROWS} people and the service's body limit (256 KiB by default; "
+            f"beyond it 413). The first row names the columns, in any order: {columns}."
+            + (" `criteria` holds one or more of the criteria of a single mentor invitation "
+               f"({', '.join(rules.MENTOR_CRITERIA)}) separated by \";\"; `evidence` is the evidence "
+               "note; `nominated_by` is the id of the nominating active mentor of the institution, for "
+               "nominated_by_current_mentor." if kind == "mentor" else "")
+            + " Then one row per person; empty rows are skipped.")},
+        "example": example}}},
+        "responses": {"422": {"description": (
+            "Nothing was imported. `errors` lists every problem: `pointer` #/rows/<row>/<column> (rows "
+            "counted as in a spreadsheet, the header being row 1), `row`, `column` and a `detail` to read.")}}}
+
+
+def _import(institution_id: uuid.UUID, kind: str) -> Response:
+    with uow() as session:
+        created = service.import_invitations(session, ctx(), actor(session), institution_id, kind,
+                                             request.get_data(cache=False))
+        invitations = [_invitation_created(inv, token) for inv, token in created]
+    return _json({"kind": kind, "count": len(invitations), "invitations": invitations}, 201)
+
+
+@institutions.route("/<uuid:institution_id>/mentor-invitations/import")
+class MentorInvitationImport(MethodView):
+    @require("operator", "institution_admin")
+    @accepts("text/csv")
+    @institutions.doc(**_import_doc("mentor"))
+    @institutions.response(201, s.InvitationImportOut)
+    def post(self, institution_id: uuid.UUID):
+        """Invite many mentors at once from a CSV file, all or none
+
+        Every row is checked as a single mentor invitation would be, and against the rest of the file
+        (an e-mail address twice) and the platform (already a member, already invited). If any row is
+        wrong nothing is written and the 422 lists every wrong row and field; otherwise every
+        invitation is created in one transaction, each with its InvitationIssued event."""
+        return _import(institution_id, "mentor")
+
+
+@institutions.route("/<uuid:institution_id>/mentee-invitations/import")
+class MenteeInvitationImport(MethodView):
+    @require("operator", "institution_admin")
+    @accepts("text/csv")
+    @institutions.doc(**_import_doc("mentee"))
+    @institutions.response(201, s.InvitationImportOut)
+    def post(self, institution_id: uuid.UUID):
+        """Invite many mentees at once from a CSV file (columns name, email), all or none
+
+        As the mentor import: every row checked, nothing written unless all are good; each invitation
+        with its InvitationIssued event."""
+        return _import(institution_id, "mentee")
 
 
 @institutions.route("/<uuid:institution_id>/invitations")

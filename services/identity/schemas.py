@@ -148,6 +148,13 @@ class InvitationCreated(InvitationOut):
         "name. Stored only as a hash.")})
 
 
+class InvitationImportOut(_Out):
+    kind = fields.String(metadata={"enum": ["mentor", "mentee"]})
+    count = fields.Integer(metadata={"description": "How many invitations the file created (one per row)"})
+    invitations = fields.List(fields.Nested(InvitationCreated), metadata={
+        "description": "The invitations created, in the file's order"})
+
+
 class TokenIn(_In):
     token = fields.String(required=True, validate=validate.Length(min=10, max=200))
 

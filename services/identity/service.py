@@ -17,7 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from services.identity import rules, tokens
+from services.identity import invitation_import, rules, tokens
 from services.identity.models import (
     Agreement, AgreementAcceptance, Institution, Invitation, MenteeProfile, MentorAdmission, Nomination,
     SensitiveRead, User,
@@ -26,7 +26,7 @@ from services.identity.settings import Settings
 from services.identity.tokens import KeyRing, Passwords, now
 from shared.auth import Principal
 from shared.errors import Problem, conflict, invalid_field, not_found
-from shared.events import record_event
+from shared.events import record_event, record_events
 
 log = logging.getLogger(__name__)
 
@@ -376,6 +376,71 @@ def invite(session: orm.Session, ctx: Context, actor: Actor, institution_id: uui
         "name": name, "email": email, "token": token, "expires_at": invitation.expires_at,
     }, subject=f"invitations/{invitation.id}")
     return invitation, token
+
+
+def _invalid_rows(errors: list[dict], kind: str) -> Problem:
+    rows = sorted({e["row"] for e in errors})
+    which = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
+    return Problem(422, "invalid-import", "Validation failed",
+                   f"Nothing was imported: {which} of the file need{'s' if len(rows) == 1 else ''} correcting "
+                   f"(each is listed below). Correct the file and import it again; no {kind} was invited.",
+                   errors=errors)
+
+
+def import_invitations(session: orm.Session, ctx: Context, actor: Actor, institution_id: uuid.UUID, kind: str,
+                       body: bytes) -> list[tuple[Invitation, str]]:
+    """Bulk enrolment: a CSV file of mentor or mentee invitations (invitation_import), checked as a whole
+    — each row by the rules of a single invitation, e-mail addresses twice in the file, already members
+    or already invited — then all invitations and their InvitationIssued events written in this
+    transaction, or none (a 422 listing every bad row and field)."""
+    inst = managed_institution(session, actor, institution_id, for_update=True)  # one import at a time
+    _require_subscribed(inst)
+    try:
+        parsed = invitation_import.parse(body, kind)
+    except invitation_import.FileUnreadable as exc:
+        raise Problem(422, "unreadable-import", "Validation failed", exc.detail,
+                      errors=[{"pointer": exc.pointer, "detail": exc.detail}]) from None
+    errors = parsed.errors
+    emails = [row.email for row in parsed.rows]
+    if emails:
+        members = {email: (role, status) for email, role, status in session.execute(
+            sa.select(User.email, User.role, User.status).where(User.email.in_(emails)))}
+        invited = set(session.scalars(sa.select(Invitation.email).where(
+            Invitation.email.in_(emails), Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
+            Invitation.expires_at > sa.func.now())))
+        nominators = {row.nominated_by for row in parsed.rows if row.nominated_by}
+        active = set(session.scalars(sa.select(User.id).where(
+            User.id.in_(nominators), User.role == "mentor", User.status == "active",
+            User.institution_id == inst.id))) if nominators else set()
+        for row in parsed.rows:
+            member = members.get(row.email)
+            if member is not None and not (kind == "mentor" and rules.can_become_mentor(*member)):
+                parsed.error(row.number, "email", "An account with this e-mail address already exists.")
+            elif row.email in invited:
+                parsed.error(row.number, "email", "This e-mail address already has a pending invitation; "
+                                                  "revoke it first to send a new one.")
+            if row.nominated_by and row.nominated_by not in active:
+                parsed.error(row.number, "nominated_by", "The nominating mentor is not an active mentor "
+                                                         "of this institution.")
+    if errors:
+        errors.sort(key=lambda e: (e["row"], e.get("column") or ""))
+        raise _invalid_rows(errors, kind)
+    at, expires = now(), now() + ctx.settings.invitation_ttl
+    created = []
+    for row in parsed.rows:
+        token = tokens.opaque_token()
+        created.append((Invitation(
+            id=uuid.uuid4(), kind=kind, institution_id=inst.id, email=row.email, name=row.name,
+            token_hash=tokens.sha256(token), criteria=row.criteria if kind == "mentor" else None,
+            evidence=row.evidence if kind == "mentor" else None, nominated_by=row.nominated_by,
+            invited_by=actor.id, created_at=at, expires_at=expires), token))
+    session.add_all([inv for inv, _ in created])
+    session.flush()
+    record_events(session, "InvitationIssued", [({
+        "invitation_id": inv.id, "institution_id": inst.id, "institution_name": inst.name, "role": kind,
+        "name": inv.name, "email": inv.email, "token": token, "expires_at": inv.expires_at,
+    }, f"invitations/{inv.id}") for inv, token in created])
+    return created
 
 
 def invitation_state(inv: Invitation) -> str:
