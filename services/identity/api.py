@@ -111,9 +111,23 @@ class InstitutionItem(MethodView):
     @institutions.arguments(s.InstitutionUpdate)
     @institutions.response(200, s.InstitutionAdminOut)
     def patch(self, data, institution_id: uuid.UUID):
-        """Change an institution (InstitutionUpdated)"""
+        """Change an institution (operators; InstitutionUpdated). Its admins set its rewards with PUT …/reward-policy"""
         with uow() as session:
             return service.update_institution(session, actor(session), institution_id, data)
+
+
+@institutions.route("/<uuid:institution_id>/reward-policy")
+class InstitutionRewardPolicy(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.arguments(s.RewardPolicy)
+    @institutions.response(200, s.InstitutionAdminOut)
+    def put(self, data, institution_id: uuid.UUID):
+        """Set the rewards the institution offers its mentors (R15; InstitutionUpdated)
+
+        The whole policy: each reward left out is not offered. Institution admins set their own
+        institution's; operators any institution's."""
+        with uow() as session:
+            return service.set_reward_policy(session, actor(session), institution_id, data)
 
 
 @institutions.route("/<uuid:institution_id>/compliance")

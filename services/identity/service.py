@@ -159,6 +159,18 @@ def update_institution(session: orm.Session, actor: Actor, institution_id: uuid.
     return inst
 
 
+def set_reward_policy(session: orm.Session, actor: Actor, institution_id: uuid.UUID, policy: dict) -> Institution:
+    """R15: the rewards an institution offers its mentors are its own offer, so its admins set them (operators
+    may too). The policy sent replaces the one before; a change publishes InstitutionUpdated, which carries
+    the policy to the participation reports. An admin of another institution finds none (404)."""
+    inst = managed_institution(session, actor, institution_id, for_update=True)
+    if (inst.reward_policy or {}) != policy:
+        inst.reward_policy = policy
+        inst.updated_at = now()
+        record_event(session, "InstitutionUpdated", _institution_event(inst), subject=f"institutions/{inst.id}")
+    return inst
+
+
 def regenerate_enrollment_code(session: orm.Session, actor: Actor, institution_id: uuid.UUID) -> Institution:
     inst = managed_institution(session, actor, institution_id, for_update=True)
     inst.enrollment_code = _enrollment_code()

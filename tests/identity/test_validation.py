@@ -54,6 +54,8 @@ def endpoints(s) -> list[tuple]:
          {"name": 5, "kind": "academic", "class_size": "ten", "contact": "c"}, {"name": "X"}),
         ("update institution", "patch", f"/institutions/{i}", "operator", {"class_size": 120},
          {"class_size": "many"}, {}),
+        ("set reward policy", "put", f"/institutions/{i}/reward-policy", "admin", {"cme_credit": {"offered": True}},
+         {"cme_credit": {"offered": "sometimes", "details": 3}}, {"cme_credit": {"details": "no offered"}}),
         ("invite admin", "post", f"/institutions/{i}/admin-invitations", "operator",
          {"email": unique_email(), "name": "A"}, {"email": 3, "name": ["A"]}, {"name": "A"}),
         ("invite mentor", "post", f"/institutions/{i}/mentor-invitations", "admin",
