@@ -41,6 +41,18 @@ class Client:
 
         return wait_for_invitation_token(email, timeout=timeout, since=since)
 
+    def sign_in(self, email: str, password: str) -> str:
+        """An access token for the demo person. A new version of their agreement (R5) is accepted, as the
+        person would in the client: a demo run on an older database meets the program's newer terms."""
+        body = {"email": email, "password": password}
+        r = self.http.request("POST", self.base + "/api/v1/identity/auth/token", json=body, timeout=30)
+        problem = r.json() if r.status_code == 403 and r.content else {}
+        if problem.get("type", "").endswith("/agreement-required"):
+            body["accept_agreement_version"] = problem["agreement"]["version"]
+        elif r.status_code == 200:
+            return r.json()["access_token"]
+        return self.post("/api/v1/identity/auth/token", json=body, expect=(200,))["access_token"]
+
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 

@@ -102,8 +102,7 @@ WINDOWS = [[{"day": "tue", "start": "18:00", "end": "20:00"}, {"day": "sat", "st
 
 
 def _sign_in(client: Client, login: dict) -> str:
-    return client.post("/api/v1/identity/auth/token", json={"email": login["email"], "password": login["password"]},
-                       expect=(200,))["access_token"]
+    return client.sign_in(login["email"], login["password"])
 
 
 def _wait_for(fetch, ready, what: str, wait: float = 60.0):

@@ -60,7 +60,7 @@ def _call(client: Client, method: str, path: str, expect: tuple[int, ...], token
 
 
 def _sign_in(client, email: str, password: str) -> str:
-    return _call(client, "POST", "/auth/token", (200,), body={"email": email, "password": password})["access_token"]
+    return client.sign_in(email, password)
 
 
 def _invite(client: Client, path: str, token: str, body: dict) -> str:

@@ -36,8 +36,7 @@ PLAN = [  # (institution, mentee, mentor, outcome)
 
 
 def _sign_in(client: Client, login: dict) -> tuple[str, str]:
-    token = client.post("/api/v1/identity/auth/token", json={"email": login["email"], "password": login["password"]},
-                        expect=(200,))["access_token"]
+    token = client.sign_in(login["email"], login["password"])
     return token, client.get("/api/v1/identity/me", token=token, expect=(200,))["user"]["id"]
 
 

@@ -20,8 +20,7 @@ PART_WAY = {"mentor3": 2, "mentee2": 1}  # how many required modules they attest
 
 
 def _sign_in(client: Client, login: dict) -> str:
-    return client.post("/api/v1/identity/auth/token", json={"email": login["email"], "password": login["password"]},
-                       expect=(200,))["access_token"]
+    return client.sign_in(login["email"], login["password"])
 
 
 def _my_modules(client: Client, token: str, wait: float = 60.0) -> list[dict]:
