@@ -90,6 +90,11 @@ class MentorProfile(Base):
         return rules.missing_fields(self.fields())
 
     @property
+    def next_step(self) -> dict | None:
+        return rules.next_step(status=self.status, published=self.published,
+                               status_changed_at=self.status_changed_at)
+
+    @property
     def completeness(self) -> int:
         return rules.completeness(self.fields())
 

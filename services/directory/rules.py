@@ -116,6 +116,24 @@ def publish_refusal(*, missing: list[str], trained: bool, status: str, consent: 
     return None
 
 
+REVIEW_AND_PUBLISH = "review-and-publish-profile"
+
+
+def next_step(*, status: str, published: bool, status_changed_at: datetime | None) -> dict | None:
+    """What a reinstated mentor does next (R12, docs/architecture.md "Decisions"): reinstatement restores
+    the account, not the consent to be searched, so the profile stays unpublished until the mentor
+    publishes it again. Only MentorReinstated brings a profile back to active, so an active profile with
+    a status change is a reinstated one; the step goes once the profile is published."""
+    if status != ACTIVE or published or status_changed_at is None:
+        return None
+    return {"code": REVIEW_AND_PUBLISH, "since": status_changed_at,
+            "detail": "You were reinstated as a mentor. Your profile was taken out of search when you were "
+                      "removed and stays unpublished until you publish it again: review it, check your "
+                      "availability, and publish it when you are ready to answer requests. Your count of "
+                      "expired requests starts afresh; your responsiveness score still counts the requests "
+                      "that went unanswered and rises as you answer new ones."}
+
+
 def open_slots(active_mentees: int, accepting: bool) -> int:
     if not accepting:
         return 0

@@ -199,6 +199,12 @@ class SearchOut(_Out):
     facets = fields.Nested(Facets)
 
 
+class NextStepOut(_Out):
+    code = fields.String(metadata={"description": "review-and-publish-profile: reinstated, not yet published"})
+    since = fields.DateTime()
+    detail = fields.String()
+
+
 class OwnProfileOut(_ProfileFields):
     """The mentor's own profile, with its publication state and what is still missing."""
     id = fields.UUID(attribute="user_id")
@@ -208,6 +214,10 @@ class OwnProfileOut(_ProfileFields):
     published_at = fields.DateTime(allow_none=True)
     completeness = fields.Integer(metadata={"description": "Per cent of profile fields filled"})
     missing_fields = fields.List(fields.String(), metadata={"description": "Required to publish"})
+    next_step = fields.Nested(NextStepOut, allow_none=True,
+                              metadata={"description": "What the mentor should do next, in words (a reinstated "
+                                                       "mentor: review and publish the profile again); null when "
+                                                       "nothing is asked"})
     accepting_new_mentees = fields.Boolean()
     hours_per_month = fields.Integer(allow_none=True)
     meeting_modes = fields.List(fields.String())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import orm
 
-from services.identity import service
+from services.identity import rules, service
 from shared.events import Event, Handlers
 
 handlers = Handlers()
@@ -17,4 +17,5 @@ def eject_unresponsive_mentor(session: orm.Session, event: Event) -> None:
     data = event.data
     reason = (f"unresponsive: {data['strikes']} requests expired unanswered "
               f"within {data['window_days']} days")
-    service.eject_mentor(session, data["mentor_id"], reason)
+    facts = rules.unresponsive_facts(data["strikes"], data["window_days"], data.get("expiries") or [])
+    service.eject_mentor(session, data["mentor_id"], reason, facts)

@@ -60,6 +60,9 @@ class User(Base):
     status_reason: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     status_changed_at: orm.Mapped[datetime] = orm.mapped_column(sa.DateTime(timezone=True), server_default=_now())
     status_changed_by: orm.Mapped[uuid.UUID | None] = orm.mapped_column(UUID)
+    # The facts behind the status, for telling the person why (an ejection: the strikes, the window and
+    # each expired request with its date); None when the reason says it all.
+    status_facts: orm.Mapped[dict | None] = orm.mapped_column(pg.JSONB)
     password_hash: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
     failed_signins: orm.Mapped[int] = orm.mapped_column(sa.Integer, default=0, server_default="0")
     locked_until: orm.Mapped[datetime | None] = orm.mapped_column(sa.DateTime(timezone=True))

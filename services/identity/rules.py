@@ -10,7 +10,7 @@ R5  agreement versions: which version a user must accept before acting again
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 # --- R1: institutions --------------------------------------------------------------------------------
 
@@ -150,6 +150,46 @@ def can_eject(role: str, status: str) -> bool:
 
 def can_reinstate(role: str, status: str) -> bool:
     return role == "mentor" and status == "ejected"
+
+
+# R12, in a person's words: why an ejected mentor cannot sign in, and what they can do about it.
+ASK_FOR_REINSTATEMENT = "ask-for-reinstatement"
+
+
+def unresponsive_facts(strikes: int, window_days: int, expiries: list[dict]) -> dict:
+    """What identity keeps with an ejection for unanswered requests (users.status_facts)."""
+    return {"cause": "unresponsive", "strikes": strikes, "window_days": window_days,
+            "expiries": [{"request_id": str(e["request_id"]), "expired_at": e["expired_at"].isoformat()}
+                         for e in sorted(expiries, key=lambda e: e["expired_at"])]}
+
+
+def day(at: datetime) -> str:
+    """A date as people write it: 3 March 2025 (UTC)."""
+    at = at.astimezone(timezone.utc)
+    return f"{at.day} {at:%B %Y}"
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def ejection_detail(facts: dict | None, reason: str | None, ejected_at: datetime, contacts: list[str]) -> str:
+    """The sign-in refusal of an ejected mentor: why (the expired requests and their dates) and how to ask
+    for reinstatement (the institution's program administrators pass it on; the program's operators decide)."""
+    if facts and facts.get("cause") == "unresponsive":
+        dates = [day(datetime.fromisoformat(e["expired_at"])) for e in facts.get("expiries") or []]
+        requests = "1 of your mentorship requests" if facts["strikes"] == 1 else \
+            f"{facts['strikes']} of your mentorship requests"
+        why = (f"You were removed from the MentorMeMed mentor program on {day(ejected_at)} because {requests} "
+               f"expired unanswered within {facts['window_days']} days"
+               + (f" (on {_listed(list(dict.fromkeys(dates)))})." if dates else "."))
+    else:
+        why = (f"You were removed from the MentorMeMed mentor program on {day(ejected_at)}"
+               + (f" ({reason})." if reason else "."))
+    who = (f"your institution's MentorMeMed program administrators ({', '.join(contacts)})" if contacts
+           else "your institution's MentorMeMed program administrators")
+    return (f"{why} To ask for reinstatement, write to {who}: say what kept you from answering and how you "
+            "will answer requests from now on. The program's operators decide, and you will be told by e-mail.")
 
 
 def can_exit(role: str, status: str) -> bool:

@@ -816,8 +816,9 @@ def deactivate_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, reas
     return user
 
 
-def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str) -> User | None:
-    """R12: an unresponsive mentor leaves the program; MentorEjected is recorded once."""
+def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str, facts: dict | None = None) -> User | None:
+    """R12: an unresponsive mentor leaves the program; MentorEjected is recorded once. The facts (the
+    expired requests and their dates) are kept to tell the mentor why when they sign in."""
     user = session.get(User, mentor_id, with_for_update=True)
     if user is None or not rules.can_eject(user.role, user.status):
         log.info("mentor not ejected: unknown or not an active mentor", extra={"user_id": str(mentor_id)})
@@ -825,6 +826,7 @@ def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str) -> Use
     with watching_minimum(session, user.institution_id):
         user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
             "ejected", reason, now(), None
+        user.status_facts = facts
         tokens.revoke_user_tokens(session, user.id, "ejected")
         record_event(session, "MentorEjected", {"user_id": user.id, "institution_id": user.institution_id,
                                                 "reason": reason}, subject=f"users/{user.id}")
@@ -837,6 +839,7 @@ def reinstate_mentor(session: orm.Session, actor: Actor, user_id: uuid.UUID, rea
         raise conflict("not-ejected", "Only an ejected mentor can be reinstated.")
     _hold_institution(session, user.institution_id)
     user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "active", reason, now(), actor.id
+    user.status_facts = None
     record_event(session, "MentorReinstated", {"user_id": user.id, "institution_id": user.institution_id,
                                                "reason": reason}, subject=f"users/{user.id}")
     return user
@@ -905,6 +908,8 @@ def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accep
         session.execute(sa.update(User).where(User.id == user.id).values(failed_signins=0, locked_until=None))
     if ctx.passwords.needs_rehash(user.password_hash):
         user.password_hash = ctx.passwords.hash(password)
+    if user.status == "ejected":
+        return SignInResult(refusal=_ejected(session, user))
     if not rules.can_sign_in(user.status):
         return SignInResult(refusal=Problem(403, "account-not-active", "Forbidden",
                                             f"This account is {user.status}.", status_of_account=user.status))
@@ -912,6 +917,24 @@ def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accep
     if gate is not None:
         return SignInResult(refusal=gate)
     return SignInResult(body=_tokens_for(session, ctx, user))
+
+
+def _ejected(session: orm.Session, user: User) -> Problem:
+    """R12: an ejected mentor is told why (the expired requests and their dates) and whom to ask for
+    reinstatement (their institution's administrators; operators decide) — in `detail` for the person,
+    in `ejection`, `contacts` and `next_step` for a client."""
+    admins = session.execute(sa.select(User.name, User.email).where(
+        User.institution_id == user.institution_id, User.role == "institution_admin", User.status == "active")
+        .order_by(User.name)).all()
+    facts = user.status_facts or {}
+    return Problem(403, "account-not-active", "Forbidden",
+                   rules.ejection_detail(facts, user.status_reason, user.status_changed_at,
+                                         [f"{a.name} <{a.email}>" for a in admins]),
+                   status_of_account=user.status, next_step=rules.ASK_FOR_REINSTATEMENT,
+                   ejection={"ejected_at": user.status_changed_at.isoformat(), "reason": user.status_reason,
+                             "strikes": facts.get("strikes"), "window_days": facts.get("window_days"),
+                             "expiries": facts.get("expiries", [])},
+                   contacts=[{"name": a.name, "email": a.email, "role": "institution_admin"} for a in admins])
 
 
 def refresh(session: orm.Session, ctx: Context, token: str, accept_version: int | None) -> SignInResult:

@@ -540,17 +540,18 @@ def _window_days(settings: Settings) -> int:
 
 
 def _strikes(session: orm.Session, settings: Settings, mentor: Member | None, mentor_id: uuid.UUID,
-             at: datetime) -> list[uuid.UUID]:
-    """The mentor's expired requests within the strike window (since a reinstatement, if later)."""
+             at: datetime) -> list[sa.Row]:
+    """The mentor's expired requests within the strike window (since a reinstatement, if later): their
+    ids and when they expired."""
     start = rules.strike_window_start(at, settings.strike_window, mentor.strikes_since if mentor else None)
     return session.execute(
-        sa.select(MentorshipRequest.id).where(MentorshipRequest.mentor_id == mentor_id,
+        sa.select(MentorshipRequest.id, MentorshipRequest.closed_at).where(MentorshipRequest.mentor_id == mentor_id,
                                               MentorshipRequest.status == "expired",
                                               MentorshipRequest.closed_at > start)
-        .order_by(MentorshipRequest.closed_at)).scalars().all()
+        .order_by(MentorshipRequest.closed_at)).all()
 
 
-def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Member, strikes: list[uuid.UUID],
+def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Member, strikes: list[sa.Row],
                           at: datetime) -> None:
     if mentor.unresponsive_reported_at is not None or mentor.status != "active":
         return
@@ -560,4 +561,6 @@ def _check_responsiveness(session: orm.Session, settings: Settings, mentor: Memb
     record_event(session, "MentorUnresponsive", {
         "mentor_id": mentor.user_id, "institution_id": mentor.institution_id, "strikes": len(strikes),
         "window_days": _window_days(settings),
-        "expired_request_ids": list(strikes)}, subject=f"mentors/{mentor.user_id}")
+        "expired_request_ids": [s.id for s in strikes],
+        "expiries": [{"request_id": s.id, "expired_at": s.closed_at} for s in strikes]},
+        subject=f"mentors/{mentor.user_id}")

@@ -148,6 +148,11 @@ class UserDeactivated(_Data):
 
 # --- mentorship -----------------------------------------------------------------------------------
 
+class _Expiry(_Data):
+    request_id = fields.UUID(required=True)
+    expired_at = fields.DateTime(required=True)
+
+
 @event("mentorship")
 class MentorUnresponsive(_Data):
     mentor_id = fields.UUID(required=True)
@@ -155,7 +160,9 @@ class MentorUnresponsive(_Data):
     strikes = fields.Integer(required=True)
     window_days = fields.Integer(required=True)
     expired_request_ids = fields.List(fields.UUID(), required=True)
-
+    # When each of those requests expired, so the mentor can be told why they were ejected (the dates).
+    # Older publishers did not send it.
+    expiries = fields.List(fields.Nested(_Expiry), load_default=list)
 
 
 class _Request(_Data):

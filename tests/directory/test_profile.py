@@ -75,8 +75,16 @@ def test_publishing_needs_training_required_fields_and_an_active_mentor(world):
     deliver(world.db, "MentorEjected", {"user_id": ejected["uuid"], "institution_id": inst, "reason": "unresponsive"})
     r = world.call("post", "/me/profile/publish", ejected["headers"], {"consent_to_search": True}, expect=409)
     assert r.get_json()["type"].endswith("/mentor-not-active")
+    assert world.call("get", "/me/profile", incomplete["headers"], expect=200).get_json()["next_step"] is None
     deliver(world.db, "MentorReinstated", {"user_id": ejected["uuid"], "institution_id": inst, "reason": "ok"})
-    world.call("post", "/me/profile/publish", ejected["headers"], {"consent_to_search": True}, expect=200)
+    # reinstated: the profile stays unpublished, and the mentor is told to review and publish it again
+    own = world.call("get", "/me/profile", ejected["headers"], expect=200).get_json()
+    assert own["status"] == "active" and own["published"] is False
+    assert own["next_step"]["code"] == "review-and-publish-profile" and own["next_step"]["since"]
+    assert "stays unpublished until you publish it again" in own["next_step"]["detail"]
+    published = world.call("post", "/me/profile/publish", ejected["headers"], {"consent_to_search": True},
+                           expect=200).get_json()
+    assert published["next_step"] is None
 
 
 def test_a_published_profile_keeps_its_required_fields_and_a_scope_change_is_announced(world):

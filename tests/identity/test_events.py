@@ -8,6 +8,9 @@ import threading
 import time
 import uuid
 
+import pytest
+from marshmallow import ValidationError
+
 from services.identity.events import handlers
 from shared.events import broker, envelope
 from shared.events.consumer import Consumer
@@ -31,8 +34,11 @@ def test_unresponsive_mentor_is_ejected_once_and_can_be_reinstated(world, identi
     mentor = world.mentor(inst, admin)
     tokens = world.sign_in(mentor["email"])
     broker.declare("identity", handlers.routing_keys())
+    ids = [str(uuid.uuid4()) for _ in range(3)]
+    dates = ["2025-03-01T09:00:00+00:00", "2025-03-05T09:00:00+00:00", "2025-03-12T16:30:00+00:00"]
     data = {"mentor_id": mentor["id"], "institution_id": inst["id"], "strikes": 3, "window_days": 30,
-            "expired_request_ids": [str(uuid.uuid4()) for _ in range(3)]}
+            "expired_request_ids": ids,
+            "expiries": [{"request_id": i, "expired_at": d} for i, d in zip(ids, dates)]}
     first = envelope.build("MentorUnresponsive", data)
     later = envelope.build("MentorUnresponsive", {**data, "strikes": 4})
     stop = threading.Event()
@@ -51,7 +57,21 @@ def test_unresponsive_mentor_is_ejected_once_and_can_be_reinstated(world, identi
     [ejected] = outbox_events(identity_db, "MentorEjected", user_id=mentor["id"])
     assert ejected["data"]["institution_id"] == inst["id"] and ejected["correlationid"] == first["correlationid"]
     # an ejected mentor is out: no sign-in, no refresh, and the compliance count drops
-    world.post("/auth/token", {"email": mentor["email"], "password": PASSWORD}, expect=403)
+    refusal = world.post("/auth/token", {"email": mentor["email"], "password": PASSWORD}, expect=403).get_json()
+    # ... and is told why (the expiries and their dates) and how to ask for reinstatement
+    assert refusal["status_of_account"] == "ejected" and refusal["next_step"] == "ask-for-reinstatement"
+    detail = refusal["detail"]
+    assert "3 of your mentorship requests expired unanswered within 30 days" in detail, detail
+    assert "(on 1 March 2025, 5 March 2025 and 12 March 2025)" in detail, detail
+    assert "To ask for reinstatement, write to your institution's MentorMeMed program administrators" in detail
+    assert f"Ada Admin <{admin['email']}>" in detail and "The program's operators decide" in detail
+    assert "unresponsive:" not in detail and "R12" not in detail  # words for the person, not codes
+    assert refusal["ejection"]["strikes"] == 3 and refusal["ejection"]["window_days"] == 30
+    assert [e["request_id"] for e in refusal["ejection"]["expiries"]] == ids
+    assert refusal["contacts"] == [{"name": "Ada Admin", "email": admin["email"], "role": "institution_admin"}]
+    # a wrong password tells nothing of the account
+    bad = world.post("/auth/token", {"email": mentor["email"], "password": "wrong-" + PASSWORD}, expect=401)
+    assert "ejection" not in bad.get_json()
     world.post("/auth/refresh", {"refresh_token": tokens["refresh_token"]}, expect=401)
     c = world.get(f"/institutions/{inst['id']}/compliance", admin["headers"], expect=200).get_json()
     assert c["active_mentors"] == 0
@@ -64,6 +84,40 @@ def test_unresponsive_mentor_is_ejected_once_and_can_be_reinstated(world, identi
     assert reinstated["data"]["reason"] == "explained: on leave"
     world.post(f"/users/{mentor['id']}/reinstate", {"reason": "again"}, world.operator["headers"], expect=409)
     world.sign_in(mentor["email"])
+
+
+def test_an_ejection_reported_without_dates_still_says_why(world, identity_db):
+    """An older MentorUnresponsive (no expiries) still parses; the refusal says why, without dates."""
+    from services.identity.events import eject_unresponsive_mentor
+
+    inst = world.institution()
+    admin = world.admin(inst)
+    mentor = world.mentor(inst, admin)
+    event = envelope.parse(envelope.build("MentorUnresponsive", {
+        "mentor_id": mentor["id"], "institution_id": inst["id"], "strikes": 2, "window_days": 180,
+        "expired_request_ids": [str(uuid.uuid4()), str(uuid.uuid4())]}))
+    with identity_db.unit_of_work() as session:
+        eject_unresponsive_mentor(session, event)
+    refusal = world.post("/auth/token", {"email": mentor["email"], "password": PASSWORD}, expect=403).get_json()
+    assert "because 2 of your mentorship requests expired unanswered within 180 days." in refusal["detail"]
+    assert refusal["next_step"] == "ask-for-reinstatement" and refusal["ejection"]["expiries"] == []
+
+
+def test_mentor_unresponsive_parses_with_and_without_the_expiry_dates():
+    """Contract: `expiries` is optional, so events from an older mentorship service still parse."""
+    ids = [str(uuid.uuid4()), str(uuid.uuid4())]
+    base = {"mentor_id": str(uuid.uuid4()), "institution_id": str(uuid.uuid4()), "strikes": 2, "window_days": 30,
+            "expired_request_ids": ids}
+    old = envelope.parse(envelope.build("MentorUnresponsive", base))
+    assert old.data["expiries"] == []
+    new = envelope.parse(envelope.build("MentorUnresponsive", {**base, "expiries": [
+        {"request_id": ids[0], "expired_at": "2025-03-01T09:00:00+00:00"},
+        {"request_id": ids[1], "expired_at": "2025-03-05T09:00:00Z"}]}))
+    assert [e["request_id"] for e in new.data["expiries"]] == [uuid.UUID(i) for i in ids]
+    assert new.data["expiries"][1]["expired_at"].isoformat() == "2025-03-05T09:00:00+00:00"
+    # a date that is not one is refused at record time
+    with pytest.raises(ValidationError):
+        envelope.build("MentorUnresponsive", {**base, "expiries": [{"request_id": ids[0], "expired_at": "soon"}]})
 
 
 def test_handler_ignores_unknown_or_inactive_mentors(identity_db):

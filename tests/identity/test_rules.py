@@ -120,3 +120,22 @@ def test_lockout_policy_grows_and_is_capped():
     assert rules.locked_until(5, t, policy) == t + timedelta(seconds=40)
     assert rules.locked_until(6, t, policy) == t + timedelta(seconds=60)
     assert rules.locked_until(1000, t, policy) == t + timedelta(seconds=60)
+
+
+def test_an_ejected_mentor_is_told_why_with_the_dates_and_whom_to_ask():
+    expiries = [{"request_id": "b", "expired_at": datetime(2025, 3, 5, 23, 30, tzinfo=timezone.utc)},
+                {"request_id": "a", "expired_at": datetime(2025, 3, 1, 9, tzinfo=timezone.utc)}]
+    facts = rules.unresponsive_facts(2, 30, expiries)
+    assert [e["request_id"] for e in facts["expiries"]] == ["a", "b"]  # in the order they expired
+    at = datetime(2025, 3, 6, 1, tzinfo=timezone.utc)
+    detail = rules.ejection_detail(facts, "unresponsive: 2 requests", at, ["Ada Admin <ada@x.edu>"])
+    assert detail.startswith("You were removed from the MentorMeMed mentor program on 6 March 2025 because 2 of "
+                             "your mentorship requests expired unanswered within 30 days (on 1 March 2025 and "
+                             "5 March 2025). To ask for reinstatement, write to your institution's MentorMeMed "
+                             "program administrators (Ada Admin <ada@x.edu>)"), detail
+    one = rules.ejection_detail(rules.unresponsive_facts(1, 7, expiries[:1]), None, at, [])
+    assert "because 1 of your mentorship requests expired unanswered within 7 days (on 5 March 2025)." in one
+    assert "write to your institution's MentorMeMed program administrators:" in one
+    # an ejection without facts (before they were kept) says the reason it has
+    assert "on 6 March 2025 (unresponsive: 3 requests)." in rules.ejection_detail(None, "unresponsive: 3 requests",
+                                                                                  at, [])

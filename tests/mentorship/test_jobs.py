@@ -110,6 +110,12 @@ def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
     [ev] = outbox(mentorship_db, "MentorUnresponsive", mentor_id=mentor.id)
     assert sorted(ev["data"]["expired_request_ids"]) == sorted([first, second])
     assert ev["data"]["institution_id"] == str(mentor.institution_id) and ev["data"]["window_days"] == 180
+    # with the date each expired, so identity can tell the mentor why they were ejected
+    with mentorship_db.engine.connect() as conn:
+        closed = {str(r.id): r.closed_at for r in conn.execute(sa.text(
+            "SELECT id, closed_at FROM requests WHERE id::text IN (:a, :b)"), {"a": first, "b": second})}
+    assert [e["request_id"] for e in ev["data"]["expiries"]] == [first, second]  # in the order they expired
+    assert {e["request_id"]: datetime.fromisoformat(e["expired_at"]) for e in ev["data"]["expiries"]} == closed
     # identity ejects, an operator reinstates: strikes count afresh
     apply(mentorship_db, "MentorEjected", {"user_id": mentor.id, "institution_id": mentor.institution_id,
                                            "reason": "unresponsive"})

@@ -2,16 +2,20 @@
 shrunk to seconds (tests/mentorship/conftest.py): a mentor is admitted (identity), trained (training)
 and publishes a profile (directory); a trained mentee requests them → RequestCreated on the broker →
 no answer → RequestReminderDue, then RequestExpired → a second unanswered request → MentorUnresponsive
-→ identity's MentorEjected → the mentor is gone from directory search. A mentee who has not completed
-training is refused with 409."""
+→ identity's MentorEjected → the mentor is gone from directory search, and signing in is told why (the
+expiries, their dates) and whom to ask → an operator reinstates → the mentor signs in and their profile
+states the next step (review and publish it again). A mentee who has not completed training is refused
+with 409."""
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from datetime import datetime
 
 import requests
 
+from services.identity.rules import day
 from shared.events import broker
 from tests import journeys
 from tests.journeys import admit_published_mentor, call as _call, request_mentorship, until as _until
@@ -118,11 +122,37 @@ def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
         # out of the directory, out of the program
         assert _until(lambda: not search_hits()), "the ejected mentor is still in search"
         _call(platform, "GET", f"/api/v1/directory/mentors/{mentor_user['id']}", mentee, (404,))
-        _call(platform, "POST", "/api/v1/identity/auth/token", None, (403,),
-              json={"email": admitted.email, "password": admitted.password})
+        # the mentor signing in is told why (the two expiries, with their dates) and how to ask to come back
+        refusal = _call(platform, "POST", "/api/v1/identity/auth/token", None, (403,),
+                        json={"email": admitted.email, "password": admitted.password}).json()
+        assert refusal["status_of_account"] == "ejected" and refusal["next_step"] == "ask-for-reinstatement"
+        expiries = unresponsive["data"]["expiries"]
+        assert sorted(e["request_id"] for e in expiries) == sorted(expired_ids)
+        assert refusal["ejection"]["expiries"] == [
+            {"request_id": e["request_id"], "expired_at": datetime.fromisoformat(e["expired_at"]).isoformat()}
+            for e in expiries]
+        detail = refusal["detail"]
+        window = unresponsive["data"]["window_days"]
+        assert f"because 2 of your mentorship requests expired unanswered within {window} days (on " in detail, detail
+        for e in expiries:
+            assert day(datetime.fromisoformat(e["expired_at"])) in detail
+        assert "To ask for reinstatement, write to your institution's MentorMeMed program administrators" in detail
+        assert refusal["contacts"] and all(c["email"] in detail for c in refusal["contacts"])
         refused = _until(lambda: (lambda r: r if r.json()["type"].endswith("/mentor-not-active") else None)(
             requests.post(platform + MENTORSHIP + "/requests", json=body, timeout=30,
                           headers={"Authorization": f"Bearer {mentee}"})))
         assert refused.status_code == 409
+        # the operator reinstates: the mentor signs in, and is told their profile waits to be published again
+        _call(platform, "POST", f"/api/v1/identity/users/{mentor_user['id']}/reinstate", operator,
+              json={"reason": "was on leave; will answer requests"})
+        back = sign_in({"email": admitted.email, "password": admitted.password})
+
+        def next_step():
+            own = _call(platform, "GET", "/api/v1/directory/me/profile", back).json()
+            return own if own["status"] == "active" else None
+        own = _until(next_step)
+        assert own and own["published"] is False, own
+        assert own["next_step"]["code"] == "review-and-publish-profile"
+        assert "publish it when you are ready to answer requests" in own["next_step"]["detail"]
     finally:
         tap.close()

@@ -32,8 +32,9 @@ export function accountNotActive(error: ProblemError): ProblemError {
       "Your institution's program administrator has not approved your mentee application yet. You can sign in once it is approved; MentorMeMed does not send an e-mail when that happens, so try again later or ask your school's program office."],
     declined: ["Your application was declined",
       "Your institution declined your mentee application. Ask your school's program office if you think this is a mistake."],
-    ejected: ["Your mentor account is suspended",
-      "You were removed from the program for leaving mentorship requests unanswered. A program operator can reinstate you: contact the MentorMeMed program."],
+    // identity's detail says why (the expired requests, their dates) and whom to write to for reinstatement
+    ejected: ["You were removed from the mentor program",
+      error.detail ?? "You were removed from the program for leaving mentorship requests unanswered. A program operator can reinstate you: contact the MentorMeMed program."],
     exited: ["Your mentee account is closed",
       "Your institution marked you as having left or graduated. If you were invited to stay on as a mentor, open the link in that invitation."],
     deactivated: ["This account is deactivated",

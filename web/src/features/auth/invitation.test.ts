@@ -27,3 +27,13 @@ describe("signing in before approval", () => {
     expect(refused.detail).toMatch(/not approved your mentee application yet/);
   });
 });
+
+describe("signing in after an ejection", () => {
+  it("shows identity's words: why, the dates, and whom to ask for reinstatement", () => {
+    const detail = "You were removed from the MentorMeMed mentor program on 6 March 2025 because 2 of your mentorship requests expired unanswered within 30 days (on 1 March 2025 and 5 March 2025). To ask for reinstatement, write to your institution's MentorMeMed program administrators (Ada Admin <ada@x.edu>): say what kept you from answering and how you will answer requests from now on. The program's operators decide, and you will be told by e-mail.";
+    const refused = accountNotActive(new ProblemError(403, {
+      type: "https://x/problems/account-not-active", detail, status_of_account: "ejected", next_step: "ask-for-reinstatement" }));
+    expect(refused.title).toMatch(/removed from the mentor program/);
+    expect(refused.detail).toBe(detail);
+  });
+});
