@@ -8,7 +8,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = 'identity_0004'
-down_revision = 'identity_0002'
+down_revision = 'identity_0003'
 branch_labels = None
 depends_on = None
 
