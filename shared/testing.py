@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -282,12 +283,36 @@ def publish_events(bodies: list[dict]) -> None:
         conn.close()
 
 
+def run_together(fn, n: int = 2, timeout: float = 60.0) -> None:
+    """Run fn in n threads released at the same moment (as n replicas would); re-raise any failure."""
+    barrier, errors = threading.Barrier(n), []
+
+    def run():
+        barrier.wait()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - reported below, with the others
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    assert not errors, errors
+
+
 def outbox_events(database, name: str, **match) -> list[dict]:
-    """Bodies of the events `name` in a service's outbox, oldest first, whose data has the given values."""
+    """Bodies of the events `name` in a service's outbox, oldest first, whose data has the given values
+    (compared as the JSON text has them: ids as strings, true/false). Filtered in SQL: a test's outbox may
+    hold tens of thousands of events."""
+    def text(value) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+    clauses = "".join(f" AND body->'data'->>'{k}' = :m_{k}" for k in match)
     with database.engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT body FROM outbox WHERE event_type LIKE :t ORDER BY seq"),
-                            {"t": f"%.{name}.v1"}).scalars().all()
-    return [r for r in rows if all(r["data"].get(k) == v for k, v in match.items())]
+        return list(conn.execute(sa.text(f"SELECT body FROM outbox WHERE event_type LIKE :t{clauses} ORDER BY seq"),
+                                 {"t": f"%.{name}.v1", **{f"m_{k}": text(v) for k, v in match.items()}}).scalars())
 
 
 def read_mails(maildir_path, to: str | None = None) -> list[EmailMessage]:

@@ -13,6 +13,7 @@ import pytest
 from services.evaluation import settings as settings_module
 from services.evaluation.surveys import jobs
 from shared.jobs import JobRunner
+from shared.testing import run_together
 from tests.evaluation.conftest import apply, outbox, rows
 from tests.evaluation.test_surveys_api import create, deactivate, exit_mentee
 
@@ -44,31 +45,13 @@ def events_of(world, survey, person) -> int:
     return len(outbox(world.db, "SurveyAssigned", survey_id=survey["id"], user_id=person.id))
 
 
-def _together(fn, n=2):
-    barrier, errors = threading.Barrier(n), []
-
-    def run():
-        barrier.wait()
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-
-
 def test_two_replicas_assign_each_user_once_in_batches(world, career):
     inst = world.new_institution()
     people = [world.mentee(inst) for _ in range(25)]
     for p in people[:5]:
         exit_mentee(world, p)
-    _together(lambda: jobs.assign_career_surveys(world.db, YEARLY, batch=4), n=3)
-    _together(lambda: jobs.assign_career_surveys(world.db, YEARLY, batch=4))
+    run_together(lambda: jobs.assign_career_surveys(world.db, YEARLY, batch=4), n=3)
+    run_together(lambda: jobs.assign_career_surveys(world.db, YEARLY, batch=4))
     for p in people:
         assert [a["cycle"] for a in assignments(world, p.id)] == [1]
         assert events_of(world, career, p) == 1

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from services.mentorship.events import handlers
 from shared.app import db_of
-from shared.testing import Person, bearer, handle_event
+from shared.testing import Person, bearer, handle_event, outbox_events
 
 PREFIX = "/api/v1/mentorship"
 
@@ -126,12 +126,7 @@ def world(mentorship_db, client, signing_keys):
     return World(mentorship_db, client, signing_keys)
 
 
-def outbox(database, name: str, **match) -> list[dict]:
-    """Bodies of outbox events `name` whose data matches every key=value given (values as strings)."""
-    clauses = " ".join(f"AND body->'data'->>'{k}' = :{k}" for k in match)
-    with database.engine.connect() as conn:
-        return list(conn.execute(sa.text(f"SELECT body FROM outbox WHERE event_type LIKE :t {clauses} ORDER BY seq"),
-                                 {"t": f"%.{name}.v1", **{k: str(v) for k, v in match.items()}}).scalars())
+outbox = outbox_events  # the one in shared.testing; tests here import it from this module
 
 
 def count(database, sql: str, **params) -> int:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from services.mentorship import jobs, service
 from services.mentorship.settings import Settings
 from shared.jobs import JobRunner
+from shared.testing import run_together
 from tests.mentorship.conftest import apply, count, outbox
 
 FAST = Settings(respond_by=timedelta(seconds=1), remind_after=timedelta(seconds=0.3), strikes=2,
@@ -23,38 +24,19 @@ ROOMY = Settings(respond_by=timedelta(seconds=3), remind_after=timedelta(seconds
 
 
 
-def _together(fn, n=2):
-    """Run fn in n threads released at the same moment; re-raise any failure."""
-    barrier, errors = threading.Barrier(n), []
-
-    def run():
-        barrier.wait()
-        try:
-            fn()
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert not errors, errors
-
-
 def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     mentors = [world.mentor() for _ in range(4)]
     pairs = [(world.mentee(), m) for m in mentors for _ in range(3)]
     ids = [world.create(mentee, mentor, ROOMY) for mentee, mentor in pairs]
     time.sleep(0.4)
-    _together(lambda: jobs.send_reminders(mentorship_db))
-    _together(lambda: jobs.send_reminders(mentorship_db))
+    run_together(lambda: jobs.send_reminders(mentorship_db))
+    run_together(lambda: jobs.send_reminders(mentorship_db))
     for rid in ids:
         assert len(outbox(mentorship_db, "RequestReminderDue", request_id=rid)) == 1
     assert not any(outbox(mentorship_db, "RequestExpired", request_id=rid) for rid in ids)
     time.sleep(3)
-    _together(lambda: jobs.expire_requests(mentorship_db, FAST), n=3)
-    _together(lambda: jobs.expire_requests(mentorship_db, FAST))
+    run_together(lambda: jobs.expire_requests(mentorship_db, FAST), n=3)
+    run_together(lambda: jobs.expire_requests(mentorship_db, FAST))
     for rid in ids:
         [ev] = outbox(mentorship_db, "RequestExpired", request_id=rid)
         assert ev["subject"] == f"requests/{rid}"
