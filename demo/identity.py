@@ -132,7 +132,7 @@ def load(client, logins_or_email: dict | str, operator_password: str | None = No
         compliance = _call(client, "GET", f"/institutions/{inst['id']}/compliance", (200,), op)
         institutions.append({"id": inst["id"], "name": spec["name"], "kind": spec["kind"],
                              "class_size": spec["class_size"], "minimum_mentors": compliance["minimum_mentors"],
-                             "active_mentors": compliance["active_mentors"]})
+                             "enrolled_mentors": compliance["enrolled_mentors"]})
         logins.append(_login(admin_email, f"{spec['name']} Admin", "institution_admin", spec["name"]))
         logins += [_login(e, m[0], "mentor", spec["name"]) for e, m in zip(mentor_emails, MENTORS)]
         logins += [_login(e, m[0], "mentee", spec["name"]) for e, m in zip(mentee_emails, MENTEES)]

@@ -68,9 +68,21 @@ def _set_status(member: Member, status: str, at: datetime) -> bool:
     return True
 
 
+def _becomes_mentor(session: orm.Session, event: Event) -> None:
+    """R17: identity admits an exited mentee as a mentor under the same user id. The row becomes a
+    mentor's; `exited_at` stays, so the alumnus or alumna is still asked for career updates (R14)."""
+    member = session.get(Member, event.data["user_id"], with_for_update=True, populate_existing=True)
+    if member is not None and member.role == "mentee" and (member.status_at is None or event.time > member.status_at):
+        if member.exited_at is None:  # the admission overtook the exit: identity admits only exited mentees
+            member.exited_at = event.time
+        member.role, member.status, member.status_at = "mentor", "pending", None
+
+
 def _enrolled(role: str):
     def handle(session: orm.Session, event: Event) -> None:
         data = event.data
+        if role == "mentor":
+            _becomes_mentor(session, event)
         member = member_for_event(session, data["user_id"], role, data["institution_id"])
         if member is None:
             return

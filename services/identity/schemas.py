@@ -106,7 +106,9 @@ class ComplianceOut(_Out):
     class_size = fields.Integer()
     size_tier = fields.String()
     minimum_mentors = fields.Integer()
-    active_mentors = fields.Integer()
+    enrolled_mentors = fields.Integer(metadata={
+        "description": "R1's active-mentor count: mentors admitted and in good standing (not ejected or deactivated), "
+                       "trained or not, published or not (docs/architecture.md, \"Counting mentors\")"})
     shortfall = fields.Integer()
     subscription_status = fields.String()
 

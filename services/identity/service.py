@@ -187,7 +187,7 @@ def active_mentor_counts(session: orm.Session, institution_ids: list[uuid.UUID] 
 
 
 def _minimum_state(session: orm.Session, inst: Institution) -> tuple[int, int]:
-    """(active mentors, R1 minimum) of the institution as this transaction sees it now."""
+    """(enrolled mentors, R1 minimum) of the institution as this transaction sees it now."""
     session.flush()
     return (active_mentor_counts(session, [inst.id]).get(inst.id, 0),
             rules.size_tier(inst.kind, inst.class_size).minimum_mentors)
@@ -213,7 +213,8 @@ def watching_minimum(session: orm.Session, institution_id: uuid.UUID | None) -> 
     if rules.fell_below_minimum(before, after):
         active, minimum = after
         record_event(session, "InstitutionBelowMinimum", {
-            "institution_id": inst.id, "active_mentors": active, "minimum_mentors": minimum,
+            "institution_id": inst.id, "enrolled_mentors": active, "active_mentors": active,
+            "minimum_mentors": minimum,
         }, subject=f"institutions/{inst.id}")
 
 
@@ -227,7 +228,7 @@ def _hold_institution(session: orm.Session, institution_id: uuid.UUID) -> None:
 def compliance_of(inst: Institution, active: int) -> dict:
     tier = rules.size_tier(inst.kind, inst.class_size)
     return {"institution_id": inst.id, "name": inst.name, "kind": inst.kind, "class_size": inst.class_size,
-            "size_tier": tier.name, "minimum_mentors": tier.minimum_mentors, "active_mentors": active,
+            "size_tier": tier.name, "minimum_mentors": tier.minimum_mentors, "enrolled_mentors": active,
             "shortfall": rules.shortfall(tier.minimum_mentors, active),
             "subscription_status": inst.subscription_status}
 

@@ -52,6 +52,12 @@ def _enrolled(session: orm.Session, event: Event, role: str) -> Member | None:
 
 @handlers.on("MentorEnrolled")
 def mentor_enrolled(session: orm.Session, event: Event) -> None:
+    """R17: identity admits an exited mentee as a mentor under the same user id, so a mentee's row
+    becomes a mentor's (an enrolled mentor, counted as such)."""
+    data = event.data
+    member = service.member_for_event(session, data["user_id"], "mentor", data["institution_id"])
+    if member.role == "mentee" and rules.later(event.time, member.status_at):
+        service.become_mentor(session, member)
     _enrolled(session, event, "mentor")
 
 

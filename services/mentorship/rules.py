@@ -94,6 +94,10 @@ def is_unresponsive(strikes: int, threshold: int) -> bool:
 TERMINAL_MEMBER_STATES = frozenset({"deactivated", "exited"})
 
 
+def later(at: datetime, than: datetime | None) -> bool:
+    return than is None or at > than
+
+
 def status_applies(current: str, current_at: datetime | None, new: str, at: datetime) -> bool:
     """Whether a status event at `at` replaces the current status: the later event wins, a repeat or an
     older event changes nothing, and a deactivated or exited member never comes back."""
@@ -101,4 +105,4 @@ def status_applies(current: str, current_at: datetime | None, new: str, at: date
         return False
     if new in TERMINAL_MEMBER_STATES:
         return True
-    return current_at is None or at > current_at
+    return later(at, current_at)

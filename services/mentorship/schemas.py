@@ -149,8 +149,13 @@ class SideCounts(_Out):
 
 
 class MentorSideCounts(SideCounts):
-    active_mentors = fields.Integer()
-    mentors_at_capacity = fields.Integer()
+    enrolled_mentors = fields.Integer(metadata={
+        "description": "Mentors admitted and in good standing (not ejected, deactivated); identity's compliance "
+                       "count. The terms are defined in docs/architecture.md, \"Counting mentors\""})
+    mentors_in_mentorships = fields.Integer(metadata={
+        "description": "Enrolled mentors with at least one active mentorship"})
+    mentors_at_capacity = fields.Integer(metadata={
+        "description": "Enrolled mentors with 3 active mentees, the most a mentor may have"})
 
 
 class InstitutionCountsOut(_Out):

@@ -443,14 +443,18 @@ def institution_counts(session: orm.Session, actor: Principal, institution_id: u
         return {"requests": {s: reqs.get(s, 0) for s in rules.REQUEST_STATES},
                 "mentorships": {s: mss.get(s, 0) for s in rules.MENTORSHIP_STATES}}
 
+    # The terms of docs/architecture.md "Counting mentors": enrolled = admitted and in good standing.
+    enrolled = Member.status == "active"
     mentors = session.execute(sa.select(
-        sa.func.count().filter(Member.status == "active"),
-        sa.func.count().filter(Member.status == "active", Member.active_mentees >= MAX_ACTIVE_MENTEES),
+        sa.func.count().filter(enrolled),
+        sa.func.count().filter(enrolled, Member.active_mentees > 0),
+        sa.func.count().filter(enrolled, Member.active_mentees >= MAX_ACTIVE_MENTEES),
     ).where(Member.institution_id == institution_id, Member.role == "mentor")).one()
     return {"institution_id": institution_id,
             "mentees": side(MentorshipRequest.mentee_institution_id, Mentorship.mentee_institution_id),
             "mentors": {**side(MentorshipRequest.mentor_institution_id, Mentorship.mentor_institution_id),
-                        "active_mentors": mentors[0], "mentors_at_capacity": mentors[1]}}
+                        "enrolled_mentors": mentors[0], "mentors_in_mentorships": mentors[1],
+                        "mentors_at_capacity": mentors[2]}}
 
 
 # --- the platform's side: ejection, exit, deactivation -----------------------------------------------------
@@ -475,6 +479,17 @@ def close_mentee(session: orm.Session, mentee: Member, reason: str) -> None:
         _withdraw(session, req)
     for ms in _active_mentorships_locked(session, mentee_id=mentee.user_id):
         _conclude(session, ms, "platform", reason)
+
+
+def become_mentor(session: orm.Session, member: Member) -> None:
+    """R17: an alumnus or alumna admitted as a mentor. Identity admits only a mentee who exited, so
+    whatever is still open on their mentee side is closed as their exit would (a MenteeExited handled
+    later is then ignored); what the row knew of them as a mentee is forgotten. The caller holds the row
+    and enrolls the mentor."""
+    close_mentee(session, member, "mentee exited")
+    member.role, member.status, member.status_at, member.enrolled_at, member.trained_at = \
+        "mentor", "pending", None, None, None
+    member.training_stage = member.expected_graduation_year = member.studies_at = None
 
 
 def _active_mentorships_locked(session: orm.Session, **where) -> list[Mentorship]:

@@ -203,7 +203,8 @@ def institution_below_minimum(session, settings, event):
     d = event.data
     _tell_admins(session, settings, event, d["institution_id"], "admin_below_minimum",
                  {"institution_name": service.institution_name(session, d["institution_id"]),
-                  "active_mentors": d["active_mentors"], "minimum_mentors": d["minimum_mentors"]},
+                  "enrolled_mentors": d.get("enrolled_mentors", d["active_mentors"]),
+                  "minimum_mentors": d["minimum_mentors"]},
                  f"{settings.public_url}/institutions/{d['institution_id']}")
 
 

@@ -51,7 +51,7 @@ CATEGORIES: dict[str, Category] = {c.name: c for c in (
     Category("admin_mentor_ejected", "institution_admin", "A mentor of your institution was ejected"),
     Category("admin_mentee_exited", "institution_admin",
              "A mentee of your institution exited: you may invite them to stay on as a mentor"),
-    Category("admin_below_minimum", "institution_admin", "Your institution's active mentors fell below its minimum",
+    Category("admin_below_minimum", "institution_admin", "Your institution's enrolled mentors fell below its minimum",
              True),
     Category("admin_webhook_disabled", "institution_admin", "A webhook subscription kept failing and was disabled",
              True),
@@ -157,8 +157,8 @@ FEEDS: dict[str, FeedProjection] = {
     "SurveyAssigned": FeedProjection({"user_id": "institution_id"}, keep=("survey_id", "kind"),
                                      description="A survey was assigned to a member (R14)"),
     "InstitutionBelowMinimum": FeedProjection(institution="institution_id",
-                                              keep=("active_mentors", "minimum_mentors"),
-                                              description="The institution's active mentors fell below its "
+                                              keep=("enrolled_mentors", "active_mentors", "minimum_mentors"),
+                                              description="The institution's enrolled mentors fell below its "
                                                           "minimum (R1)"),
 }
 

@@ -1,6 +1,8 @@
 """Tables of the training service (the outbox, inbox and job_schedule come from shared/).
 
-- `learners`: who may train, per user and track, known only from MentorEnrolled / MenteeEnrolled.
+- `learners`: who may train, per user and track, known only from MentorEnrolled / MenteeEnrolled, with
+  their standing from the status events (an ejected, exited or deactivated learner is not counted as
+  enrolled: docs/architecture.md, "Counting mentors").
 - `modules` and `module_versions`: authored content; a published version is never edited (an edit
   makes a new draft version); `modules.published_version` is the version learners take.
 - `curricula`: per track, the current curriculum version and its set of required modules.
@@ -37,13 +39,18 @@ class Learner(Base):
 
     user_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID, primary_key=True)
     track: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
-    institution_id: orm.Mapped[uuid.UUID] = orm.mapped_column(UUID)
-    name: orm.Mapped[str] = orm.mapped_column(sa.Text)
-    enrolled_at: orm.Mapped[datetime] = orm.mapped_column(TIME)
+    # NULL until the enrollment event arrives (a status event may come first)
+    institution_id: orm.Mapped[uuid.UUID | None] = orm.mapped_column(UUID)
+    name: orm.Mapped[str | None] = orm.mapped_column(sa.Text)
+    enrolled_at: orm.Mapped[datetime | None] = orm.mapped_column(TIME)
     recorded_at: orm.Mapped[datetime] = orm.mapped_column(TIME, server_default=_now())
+    # active | ejected | exited | deactivated, set by the event at status_at (a later event wins)
+    status: orm.Mapped[str] = orm.mapped_column(sa.Text, default="active", server_default="active")
+    status_at: orm.Mapped[datetime | None] = orm.mapped_column(TIME)
 
     __table_args__ = (
         sa.CheckConstraint(TRACK_CHECK, name="track"),
+        sa.CheckConstraint("status IN ('active', 'ejected', 'exited', 'deactivated')", name="status"),
         sa.Index("ix_learners_institution_track", "institution_id", "track"),
     )
 

@@ -29,6 +29,8 @@ from markdown_it import MarkdownIt
 
 TRACKS = ("mentor", "mentee")
 ROLE_TRACK = {"mentor": "mentor", "mentee": "mentee"}
+ENROLLED = "active"  # a learner in good standing; the others are ejected (may be reinstated), exited, deactivated
+FINAL_STANDING = ("exited", "deactivated")
 
 # --- Markdown → safe HTML ----------------------------------------------------------------------------------
 

@@ -212,9 +212,10 @@ class MissingOut(_Out):
 class TrackCompletionOut(_Out):
     track = fields.String()
     curriculum_version = fields.Integer()
-    enrolled = fields.Integer()
-    completed = fields.Integer()
-    missing = fields.List(fields.Nested(MissingOut))
+    enrolled = fields.Integer(metadata={"description": "Enrolled on this track and in good standing (not ejected, "
+                                                      "exited or deactivated): docs/architecture.md, \"Counting mentors\""})
+    trained = fields.Integer(metadata={"description": "Of the enrolled, those who completed the track's required training"})
+    missing = fields.List(fields.Nested(MissingOut), metadata={"description": "The enrolled who are not yet trained"})
 
 
 class InstitutionTrainingOut(_Out):

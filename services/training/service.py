@@ -43,13 +43,27 @@ def enroll(session: orm.Session, data: dict, track: str, at: datetime) -> None:
         index_elements=[Learner.user_id, Learner.track],
         set_={"institution_id": stmt.excluded.institution_id, "name": stmt.excluded.name,
               "enrolled_at": stmt.excluded.enrolled_at},
-        where=Learner.enrolled_at <= stmt.excluded.enrolled_at,
+        where=sa.or_(Learner.enrolled_at.is_(None), Learner.enrolled_at <= stmt.excluded.enrolled_at),
     ))
+
+
+def set_standing(session: orm.Session, user_id: uuid.UUID, track: str, status: str, at: datetime) -> None:
+    """A learner's standing from a status event: a later event wins, exited and deactivated are final.
+    An event that comes before the enrollment is kept on a row the enrollment then completes."""
+    stmt = insert(Learner).values(user_id=user_id, track=track, institution_id=None, name=None, enrolled_at=None,
+                                  status=status, status_at=at)
+    final = Learner.status.in_(rules.FINAL_STANDING)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=[Learner.user_id, Learner.track],
+        set_={"status": stmt.excluded.status, "status_at": stmt.excluded.status_at},
+        where=sa.and_(~final, sa.or_(Learner.status_at.is_(None), Learner.status_at < stmt.excluded.status_at,
+                                     stmt.excluded.status.in_(rules.FINAL_STANDING)))))
 
 
 def learner_of(session: orm.Session, principal: Principal, *, lock: bool = False) -> Learner:
     track = rules.ROLE_TRACK[principal.role]
-    stmt = sa.select(Learner).where(Learner.user_id == principal.id, Learner.track == track)
+    stmt = sa.select(Learner).where(Learner.user_id == principal.id, Learner.track == track,
+                                    Learner.enrolled_at.is_not(None))
     learner = session.scalar(stmt.with_for_update() if lock else stmt)
     if learner is None:
         raise Problem(409, "not-enrolled", "Not enrolled",
@@ -295,7 +309,8 @@ def institution_training(session: orm.Session, principal: Principal, institution
         cur = curriculum(session, track)
         required = [uuid.UUID(m) for m in cur.required_module_ids]
         learners = list(session.scalars(sa.select(Learner).where(Learner.institution_id == institution_id,
-                                                                  Learner.track == track)
+                                                                  Learner.track == track,
+                                                                  Learner.status == rules.ENROLLED)
                                         .order_by(Learner.name, Learner.user_id)))
         done = set(session.scalars(sa.select(Completion.user_id).where(Completion.institution_id == institution_id,
                                                                        Completion.track == track)))
@@ -308,7 +323,7 @@ def institution_training(session: orm.Session, principal: Principal, institution
         missing = [{"user_id": lr.user_id, "name": lr.name, "required_attested": counts.get(lr.user_id, 0),
                     "required_total": len(required)} for lr in learners if lr.user_id not in done]
         tracks.append({"track": track, "curriculum_version": cur.version, "enrolled": len(learners),
-                       "completed": len(learners) - len(missing), "missing": missing})
+                       "trained": len(learners) - len(missing), "missing": missing})
     return {"institution_id": institution_id, "tracks": tracks}
 
 

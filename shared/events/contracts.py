@@ -133,8 +133,11 @@ class InvitationIssued(_Data):
 
 @event("identity")
 class InstitutionBelowMinimum(_Data):
-    """R1: the institution's active mentors fell below its minimum (published when a change crosses it)."""
+    """R1: the institution's enrolled mentors (R1's "active mentors") fell below its minimum (published
+    when a change crosses it). `enrolled_mentors` was added beside `active_mentors`, which keeps the same
+    number for subscribers of version 1 and is deprecated."""
     institution_id = fields.UUID(required=True)
+    enrolled_mentors = fields.Integer()  # absent from events published before it was added
     active_mentors = fields.Integer(required=True)
     minimum_mentors = fields.Integer(required=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -192,6 +193,21 @@ def test_open_assigns_the_audience_once_each(world):
     assert opened["newly_assigned"] == 3
     assert {e["data"]["user_id"] for e in outbox(world.db, "SurveyAssigned", survey_id=both["id"])} == {
         str(p.id) for p in [mentor, *extra]}
+
+
+def test_alumna_who_stays_on_as_mentor_is_a_mentor_and_still_an_alumna(world):
+    """R17 then R14: the exited mentee admitted as a mentor (same user id) is a mentor of the inviting
+    institution and still asked for career updates as an alumna — once, whichever way the survey asks."""
+    inst = world.new_institution()
+    alumna = world.mentee(inst)
+    exit_mentee(world, alumna)
+    apply(world.db, "MentorEnrolled", {"user_id": alumna.id, "institution_id": inst, "name": "Dr. Alumna",
+                                       "email": alumna.email}, time=datetime.now(timezone.utc) + timedelta(seconds=1))
+    [row] = rows(world.db, "SELECT role, status, exited_at FROM members WHERE user_id = :u", u=alumna.id)
+    assert (row["role"], row["status"]) == ("mentor", "active") and row["exited_at"] is not None
+    survey = create(world, feedback([inst], roles=("mentor", "alumni")))
+    world.post(f"/surveys/{survey['id']}/open", {}, world.operator(), expect=200)
+    assert [e["data"]["user_id"] for e in outbox(world.db, "SurveyAssigned", survey_id=survey["id"])] == [str(alumna.id)]
 
 
 def test_one_open_career_survey_at_a_time(world, no_open_career_survey):

@@ -21,22 +21,22 @@ def test_r1_minimum_through_the_api(world, identity_db, kind, class_size, tier, 
     inst = world.institution(kind=kind, class_size=class_size)
     assert (inst["size_tier"], inst["minimum_mentors"]) == (tier, minimum)
     compliance = world.get(f"/institutions/{inst['id']}/compliance", world.operator["headers"], expect=200).get_json()
-    assert compliance == {**compliance, "minimum_mentors": minimum, "active_mentors": 0, "shortfall": minimum}
+    assert compliance == {**compliance, "minimum_mentors": minimum, "enrolled_mentors": 0, "shortfall": minimum}
     [event] = outbox_events(identity_db, "InstitutionSubscribed", institution_id=inst["id"])
     assert event["data"]["minimum_mentors"] == minimum and event["data"]["class_size"] == class_size
 
 
-def test_compliance_counts_active_mentors_only(world):
+def test_compliance_counts_enrolled_mentors_only(world):
     inst = world.institution(class_size=20)
     admin = world.admin(inst)
     mentors = [world.mentor(inst, admin) for _ in range(3)]
     c = world.get(f"/institutions/{inst['id']}/compliance", admin["headers"], expect=200).get_json()
-    assert (c["active_mentors"], c["minimum_mentors"], c["shortfall"]) == (3, 25, 22)
+    assert (c["enrolled_mentors"], c["minimum_mentors"], c["shortfall"]) == (3, 25, 22)
     world.post(f"/users/{mentors[0]['id']}/deactivate", {"reason": "moved away"}, admin["headers"], expect=200)
     c = world.get(f"/institutions/{inst['id']}/compliance", admin["headers"], expect=200).get_json()
-    assert (c["active_mentors"], c["shortfall"]) == (2, 23)
+    assert (c["enrolled_mentors"], c["shortfall"]) == (2, 23)
     every = world.get("/institutions/compliance", world.operator["headers"], expect=200).get_json()
-    assert next(x for x in every if x["institution_id"] == inst["id"])["active_mentors"] == 2
+    assert next(x for x in every if x["institution_id"] == inst["id"])["enrolled_mentors"] == 2
     world.get("/institutions/compliance", admin["headers"], expect=403)
 
 

@@ -75,7 +75,7 @@ def test_the_demo_loader_accepts_invitations_from_the_mail(quiet_app, identity_d
         sink.join(timeout=10)
     by_name = {i["name"]: i for i in result["institutions"]}
     assert len(by_name) == len(demo.identity.INSTITUTIONS)
-    assert all(i["active_mentors"] == len(demo.identity.MENTORS) for i in by_name.values())
+    assert all(i["enrolled_mentors"] == len(demo.identity.MENTORS) for i in by_name.values())
     # per institution: its admin, its mentors and one mentee were invited by e-mail
     invited = len(demo.identity.INSTITUTIONS) * (1 + len(demo.identity.MENTORS) + 1)
     assert len(mailbox.Maildir(tmp_path / "mail", create=False)) == invited

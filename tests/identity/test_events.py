@@ -74,7 +74,7 @@ def test_unresponsive_mentor_is_ejected_once_and_can_be_reinstated(world, identi
     assert "ejection" not in bad.get_json()
     world.post("/auth/refresh", {"refresh_token": tokens["refresh_token"]}, expect=401)
     c = world.get(f"/institutions/{inst['id']}/compliance", admin["headers"], expect=200).get_json()
-    assert c["active_mentors"] == 0
+    assert c["enrolled_mentors"] == 0
     # only operators reinstate
     world.post(f"/users/{mentor['id']}/reinstate", {"reason": "explained: on leave"}, admin["headers"], expect=403)
     r = world.post(f"/users/{mentor['id']}/reinstate", {"reason": "explained: on leave"}, world.operator["headers"],

@@ -42,19 +42,19 @@ def test_an_ejection_that_crosses_the_minimum_is_reported_once(world, identity_d
     eject(identity_db, ids[0])
     [event] = below(identity_db, inst)
     assert event["subject"] == f"institutions/{inst['id']}"
-    assert event["data"] == {"institution_id": inst["id"], "active_mentors": 24, "minimum_mentors": 25}
+    assert event["data"] == {"institution_id": inst["id"], "enrolled_mentors": 24, "active_mentors": 24, "minimum_mentors": 25}
     # already below: a further ejection or deactivation reports nothing
     eject(identity_db, ids[1])
     world.post(f"/users/{ids[2]}/deactivate", {"reason": "moved away"}, admin["headers"], expect=200)
     assert len(below(identity_db, inst)) == 1
-    assert compliance(world, inst)["active_mentors"] == 22
+    assert compliance(world, inst)["enrolled_mentors"] == 22
     # back at the minimum (reinstated, newly admitted) and below again: reported again
     for user_id in ids[:2]:
         world.post(f"/users/{user_id}/reinstate", {"reason": "explained"}, world.operator["headers"], expect=200)
     mentors(world, inst, admin, 1)
-    assert compliance(world, inst)["active_mentors"] == 25 and len(below(identity_db, inst)) == 1
+    assert compliance(world, inst)["enrolled_mentors"] == 25 and len(below(identity_db, inst)) == 1
     eject(identity_db, ids[0])
-    assert [e["data"]["active_mentors"] for e in below(identity_db, inst)] == [24, 24]
+    assert [e["data"]["enrolled_mentors"] for e in below(identity_db, inst)] == [24, 24]
 
 
 def test_a_deactivation_that_crosses_the_minimum_is_reported_once(world, identity_db):
@@ -65,7 +65,7 @@ def test_a_deactivation_that_crosses_the_minimum_is_reported_once(world, identit
     assert below(identity_db, inst) == []
     world.post(f"/users/{ids[0]}/deactivate", {"reason": "retired"}, admin["headers"], expect=200)
     [event] = below(identity_db, inst)
-    assert event["data"] == {"institution_id": inst["id"], "active_mentors": 24, "minimum_mentors": 25}
+    assert event["data"] == {"institution_id": inst["id"], "enrolled_mentors": 24, "active_mentors": 24, "minimum_mentors": 25}
     world.post(f"/users/{ids[1]}/deactivate", {"reason": "retired"}, world.operator["headers"], expect=200)
     assert len(below(identity_db, inst)) == 1
 
@@ -89,7 +89,7 @@ def test_an_hbcu_never_falls_below(world, identity_db):
     world.post(f"/users/{ids[1]}/deactivate", {"reason": "retired"}, admin["headers"], expect=200)
     world.c.patch(f"/api/v1/identity/institutions/{inst['id']}", json={"class_size": 20},
                   headers=world.operator["headers"])
-    assert compliance(world, inst)["active_mentors"] == 0 and below(identity_db, inst) == []
+    assert compliance(world, inst)["enrolled_mentors"] == 0 and below(identity_db, inst) == []
 
 
 def test_a_new_class_size_or_kind_that_raises_the_minimum_past_the_count(world, identity_db):
@@ -104,7 +104,7 @@ def test_a_new_class_size_or_kind_that_raises_the_minimum_past_the_count(world, 
     assert below(identity_db, inst) == []
     patch({"class_size": 80})  # minimum 50 with 25 active mentors
     [event] = below(identity_db, inst)
-    assert event["data"] == {"institution_id": inst["id"], "active_mentors": 25, "minimum_mentors": 50}
+    assert event["data"] == {"institution_id": inst["id"], "enrolled_mentors": 25, "active_mentors": 25, "minimum_mentors": 50}
     patch({"class_size": 150})  # minimum 75: already below
     assert len(below(identity_db, inst)) == 1
     patch({"kind": "hbcu"})  # no minimum: not below any more
@@ -118,7 +118,7 @@ def test_a_new_class_size_or_kind_that_raises_the_minimum_past_the_count(world, 
     r = world.c.patch(f"/api/v1/identity/institutions/{hbcu['id']}", json={"kind": "academic"}, headers=op)
     assert r.status_code == 200
     [event] = below(identity_db, hbcu)
-    assert event["data"] == {"institution_id": hbcu["id"], "active_mentors": 0, "minimum_mentors": 50}
+    assert event["data"] == {"institution_id": hbcu["id"], "enrolled_mentors": 0, "active_mentors": 0, "minimum_mentors": 50}
 
 
 def test_concurrent_ejections_report_the_crossing_exactly_once(world, identity_db):
@@ -144,7 +144,7 @@ def test_concurrent_ejections_report_the_crossing_exactly_once(world, identity_d
         for t in threads:
             t.join(timeout=30)
         assert errors == []
-        assert compliance(world, inst)["active_mentors"] == 23
+        assert compliance(world, inst)["enrolled_mentors"] == 23
         events = below(identity_db, inst)
         assert len(events) == n + 1, events
         assert events[-1]["data"]["active_mentors"] == 24

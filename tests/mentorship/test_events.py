@@ -103,6 +103,40 @@ def test_mentee_exit_and_deactivations(world, mentorship_db):
     apply(mentorship_db, "UserDeactivated", {"user_id": uuid.uuid4(), "institution_id": None, "role": "operator"})
 
 
+def test_exited_mentee_admitted_as_mentor_is_counted_as_one(world, mentorship_db):
+    """R17: identity admits an exited mentee as a mentor of another institution under the same user id.
+    The row becomes a mentor's and counts as an enrolled mentor there, even when the admission overtakes
+    the exit: the mentee side is closed as the exit would close it, and the late exit changes nothing."""
+    old_mentor, alumna = world.mentor(), world.mentee()
+    ms = world.accept(old_mentor, world.request(alumna, old_mentor)["id"])["mentorship_id"]
+    inst = uuid.uuid4()
+    t0 = datetime.now(timezone.utc)
+    counts = lambda: world.get(f"/institutions/{inst}/counts", world.admin(inst), expect=200).get_json()["mentors"]
+    assert counts()["enrolled_mentors"] == 0
+    apply(mentorship_db, "MentorEnrolled", {"user_id": alumna.id, "institution_id": inst, "name": "Dr. Alumna",
+                                            "email": alumna.email}, time=t0 + timedelta(seconds=2))
+    m = _member(mentorship_db, alumna.id)
+    assert (m["role"], m["status"], m["institution_id"], m["trained_at"]) == ("mentor", "active", inst, None)
+    assert counts()["enrolled_mentors"] == 1
+    [ev] = outbox(mentorship_db, "MentorshipConcluded", mentorship_id=ms)
+    assert ev["data"]["reason"] == "mentee exited" and _member(mentorship_db, old_mentor.id)["active_mentees"] == 0
+    apply(mentorship_db, "MenteeExited", {"user_id": alumna.id, "institution_id": alumna.institution_id,
+                                          "reason": "graduated"}, time=t0)
+    apply(mentorship_db, "MentorEnrolled", {"user_id": alumna.id, "institution_id": inst, "name": "Dr. Alumna",
+                                            "email": alumna.email}, time=t0 + timedelta(seconds=2))
+    assert _member(mentorship_db, alumna.id)["status"] == "active" and counts()["enrolled_mentors"] == 1
+    assert len(outbox(mentorship_db, "MentorshipConcluded", mentorship_id=ms)) == 1
+    # as a mentor now: trained on the mentor track, published, requested
+    as_mentor = type(alumna)(alumna.id, inst, "mentor", "Dr. Alumna", alumna.email,
+                             bearer(world.keys.mint("mentor", sub=alumna.id, inst=inst)))
+    world.train(as_mentor)
+    world.publish(as_mentor)
+    world.accept(as_mentor, world.request(world.mentee(), as_mentor)["id"])
+    assert counts() | {"requests": None, "mentorships": None} == {
+        "requests": None, "mentorships": None, "enrolled_mentors": 1, "mentors_in_mentorships": 1,
+        "mentors_at_capacity": 0}
+
+
 def test_unpublished_mentor_gets_no_new_requests(world, mentorship_db):
     mentor, mentee = world.mentor(), world.mentee()
     req = world.request(mentee, mentor)

@@ -175,5 +175,6 @@ def test_lists_and_counts(world, mentorship_db):
     counts = world.get(f"/institutions/{inst}/counts", world.admin(inst), expect=200).get_json()
     assert counts["mentees"]["requests"] == {"open": 1, "accepted": 1, "declined": 0, "withdrawn": 0, "expired": 0}
     assert counts["mentors"]["requests"]["open"] == 3 and counts["mentors"]["mentorships"]["active"] == 1
-    assert counts["mentors"]["active_mentors"] == 2 and counts["mentors"]["mentors_at_capacity"] == 0
+    assert counts["mentors"]["enrolled_mentors"] == 2 and counts["mentors"]["mentors_in_mentorships"] == 1
+    assert counts["mentors"]["mentors_at_capacity"] == 0
     assert world.get(f"/institutions/{inst}/counts", world.operator(), expect=200).get_json() == counts

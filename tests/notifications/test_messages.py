@@ -16,7 +16,7 @@ CONTEXT = {
     "admins": "Grace Mensah <grace@example.org>", "title": "Career update", "kind": "periodic",
     "credit_hours": "1.50", "certificate_code": "ABC123", "credits_link": "https://mentormemed.example/training/cme",
     "track": "mentor", "next_step": "Publish your profile.", "button_label": "Publish your profile",
-    "active_mentors": 20, "minimum_mentors": 25, "url": "https://hooks.example/x", "last_error": "HTTP 500",
+    "enrolled_mentors": 20, "minimum_mentors": 25, "url": "https://hooks.example/x", "last_error": "HTTP 500",
     "mentee_email": "imani@example.org", "role_label": "a mentor", "role_text": "Mentors guide learners.",
     "agreement_label": "the mentor agreement", "decision": "approved",
 }

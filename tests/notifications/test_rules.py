@@ -130,7 +130,7 @@ SAMPLE = {
     "closes_at": "2026-12-31T10:00:00+00:00", "title": "Career update 2026", "track": "mentor",
     "next_step": "Publish your profile.", "button_label": "Publish", "credit_hours": "1.50",
     "certificate_code": "CME-ABC", "credits_link": "https://m.test/training/cme", "institution_name": "Harbor HBCU",
-    "mentee_email": "j@x.org", "active_mentors": 24, "minimum_mentors": 25, "url": "https://hooks.x/y",
+    "mentee_email": "j@x.org", "enrolled_mentors": 24, "minimum_mentors": 25, "url": "https://hooks.x/y",
     "failing_since": "2026-11-01T00:00:00+00:00", "last_error": "HTTP 500", "role_label": "a mentor",
     "role_text": "Mentors guide learners.", "agreement_label": "the mentor agreement",
     "expires_at": "2026-12-13T00:00:00+00:00", "decision": "denied",

@@ -8,10 +8,11 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from services.training.events import mentee_enrolled, mentor_enrolled
+from services.training.events import handlers
 from services.training.models import ModuleVersion
 from shared.app import db_of
 from shared.events import envelope
+from shared.testing import handle_event
 from shared.testing import outbox_events  # noqa: F401 - the tests import it from here
 
 PREFIX = "/api/v1/training"
@@ -57,10 +58,11 @@ class Learning:
     # -- people -----------------------------------------------------------------------------------
     def deliver(self, body: dict) -> None:
         """Hand an event to the service's real handler with a real session (unit level)."""
-        event = envelope.parse(body)
-        handler = mentor_enrolled if event.name == "MentorEnrolled" else mentee_enrolled
-        with self.db.unit_of_work() as session:
-            handler(session, event)
+        handle_event(self.db, handlers, "", {}, body=body)
+
+    def status(self, who: dict, name: str, **data) -> None:
+        """A status event about the learner (MentorEjected, MenteeExited, UserDeactivated …)."""
+        handle_event(self.db, handlers, name, {"user_id": who["id"], "institution_id": who["institution_id"], **data})
 
     def learner(self, track="mentor", institution_id=None, name="Dr. Test Learner", enrolled=True) -> dict:
         body = enrollment_event(track, institution_id=institution_id, name=name)

@@ -40,17 +40,35 @@ def test_an_admin_sees_only_their_institution_and_who_is_missing(learning, clien
     learning.complete(done)
     learning.complete(halfway, leave_out=2)
     learning.complete(elsewhere)
+    # not enrolled any more, so counted nowhere: an ejected mentor (trained), a deactivated one, an exited
+    # mentee; a reinstated mentor counts again
+    ejected = learning.learner("mentor", institution_id=inst, name="Dr. Ejected")
+    learning.complete(ejected)
+    learning.status(ejected, "MentorEjected", reason="unresponsive")
+    gone = learning.learner("mentor", institution_id=inst, name="Dr. Gone")
+    learning.status(gone, "UserDeactivated", role="mentor")
+    learning.status(gone, "MentorReinstated", reason="late event")  # deactivation is final
+    alumna = learning.learner("mentee", institution_id=inst, name="Ana Alumna")
+    learning.status(alumna, "MenteeExited", reason="graduated")
+    back = learning.learner("mentor", institution_id=inst, name="Dr. Back")
+    learning.complete(back)
+    learning.status(back, "MentorEjected", reason="unresponsive")
+    learning.status(back, "MentorReinstated", reason="appeal")
+    # an ejection that overtakes the enrollment is kept: the mentor is not counted when enrolled later
+    early = learning.learner("mentor", institution_id=inst, name="Dr. Early", enrolled=False)
+    learning.status(early, "MentorEjected", reason="unresponsive")
+    learning.deliver(early["event"])
 
     r = client.get(f"{PREFIX}/institutions/{inst}/training", headers=learning.admin(inst))
     assert r.status_code == 200
     body = r.get_json()
     mentors = next(t for t in body["tracks"] if t["track"] == "mentor")
     mentees = next(t for t in body["tracks"] if t["track"] == "mentee")
-    assert (mentors["enrolled"], mentors["completed"]) == (2, 1)
+    assert (mentors["enrolled"], mentors["trained"]) == (3, 2)
     [missing] = mentors["missing"]
     assert missing["name"] == "Dr. Halfway" and missing["user_id"] == str(halfway["id"])
     assert missing["required_attested"] == missing["required_total"] - 2
-    assert (mentees["enrolled"], mentees["completed"], [m["name"] for m in mentees["missing"]]) == (1, 0, ["Mia Mentee"])
+    assert (mentees["enrolled"], mentees["trained"], [m["name"] for m in mentees["missing"]]) == (1, 0, ["Mia Mentee"])
     assert "Elsewhere" not in r.get_data(as_text=True)
     # another institution's admin: not found; learners: forbidden; operators: anything
     other = client.get(f"{PREFIX}/institutions/{inst}/training", headers=learning.admin(uuid.uuid4()))

@@ -100,7 +100,7 @@ test("the operator creates an institution and lands on its dashboard", async () 
   await form.getByText("Enter the institution's name.").waitFor();
   await form.getByLabel(/^Name/).fill(s.institution);
   await form.getByLabel(/^Medical-school class size/).fill("64");
-  await form.getByText("Mentor minimum: 50 active mentors.").waitFor();
+  await form.getByText("Mentor minimum: 50 enrolled mentors.").waitFor();
   await form.getByLabel(/^Contact name/).fill("Office of Student Affairs");
   await form.getByLabel(/^Contact e-mail/).fill("affairs@bayview.example.org");
   await form.getByLabel("CME credit", { exact: true }).check();

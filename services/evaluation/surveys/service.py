@@ -191,14 +191,16 @@ def close_survey(session: orm.Session, principal: Principal, survey_id: uuid.UUI
 
 def audience_clause(roles: list[str], institution_ids: list[uuid.UUID] | None):
     """Who a survey goes to, from the Member read model: active mentees and mentors of the chosen roles,
-    alumni (mentees who exited); never pending, ejected or deactivated members."""
+    alumni (mentees who exited, including those who stayed on as mentors, R17); never pending, ejected or
+    deactivated members."""
     parts = []
     if "mentee" in roles:
         parts.append(sa.and_(Member.role == "mentee", Member.status == "active"))
     if "mentor" in roles:
         parts.append(sa.and_(Member.role == "mentor", Member.status == "active"))
     if "alumni" in roles:
-        parts.append(sa.and_(Member.role == "mentee", Member.status == "exited"))
+        parts.append(sa.or_(sa.and_(Member.role == "mentee", Member.status == "exited"),
+                            sa.and_(Member.exited_at.is_not(None), Member.status == "active")))
     clause = sa.or_(*parts) if parts else sa.false()
     if institution_ids:
         clause = sa.and_(clause, Member.institution_id.in_(institution_ids))

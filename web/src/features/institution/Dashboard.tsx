@@ -1,5 +1,5 @@
 // An institution's dashboard, for its administrators (their own institution only: identity refuses
-// any other, and the refusal is said in words) and for operators (any institution): active mentors
+// any other, and the refusal is said in words) and for operators (any institution): enrolled mentors
 // against the R1 minimum, the enrollment code, mentee applications to decide, training completion,
 // mentorship counts and the institution's mentors in the directory — each list downloadable as CSV.
 import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -112,22 +112,23 @@ function Later({ id, children }: { id: string; children: ReactNode }) {
 function Compliance({ id }: { id: string }) {
   const query = useQuery(sectionQueries.compliance(id));
   return (
-    <Section title="Active mentors">
+    <Section title="Enrolled mentors">
       <QueryView query={query}>
         {(c) => {
-          const active = c.active_mentors ?? 0;
+          const active = c.enrolled_mentors ?? 0;
           const minimum = c.minimum_mentors ?? 0;
           const { met, sentence } = complianceWords(active, minimum);
           return (
             <>
               <div className="stats">
-                <div className="stat"><span>Active mentors</span><strong>{active}</strong></div>
+                <div className="stat"><span>Enrolled mentors</span><strong>{active}</strong></div>
                 <div className="stat"><span>Minimum required</span><strong>{minimum}</strong></div>
                 <div className="stat"><span>Still needed</span><strong>{c.shortfall ?? Math.max(0, minimum - active)}</strong></div>
               </div>
               <p><Badge tone={met ? "good" : "warn"}>{met ? "Minimum met" : "Below minimum"}</Badge> {sentence}</p>
               <p className="muted small">
-                The minimum follows the medical-school class size ({c.class_size ?? "—"} students):
+                Enrolled mentors are those admitted and in good standing (not removed or deactivated),
+                whether or not they have finished training or are listed in search. The minimum follows the medical-school class size ({c.class_size ?? "—"} students):
                 under 50 → 25 mentors, 50–100 → 50, over 100 → 75; HBCUs have none.
               </p>
             </>
@@ -349,8 +350,8 @@ function TrainingCompletion({ id, owner }: { id: string; owner: string }) {
   const trackColumns: Column<Track>[] = [
     { key: "track", header: "Track", cell: (t) => trackLabel(t.track) },
     { key: "enrolled", header: "Enrolled", cell: (t) => t.enrolled ?? 0 },
-    { key: "completed", header: "Completed training", cell: (t) => t.completed ?? 0 },
-    { key: "share", header: "Share completed", cell: (t) => (t.enrolled ? percent((t.completed ?? 0) / t.enrolled) : "—") },
+    { key: "trained", header: "Trained", cell: (t) => t.trained ?? 0 },
+    { key: "share", header: "Share trained", cell: (t) => (t.enrolled ? percent((t.trained ?? 0) / t.enrolled) : "—") },
   ];
   return (
     <Section title="Training completion"
@@ -410,8 +411,9 @@ function MentorshipCounts({ id, owner }: { id: string; owner: string }) {
         {(c) => (
           <>
             <p>
-              {plural(c.mentors?.active_mentors ?? 0, "active mentor")};{" "}
-              {c.mentors?.mentors_at_capacity ?? 0} of them at capacity (3 active mentees each).
+              {plural(c.mentors?.enrolled_mentors ?? 0, "enrolled mentor")};{" "}
+              {c.mentors?.mentors_in_mentorships ?? 0} of them in a mentorship now,{" "}
+              {c.mentors?.mentors_at_capacity ?? 0} at capacity (3 active mentees each).
             </p>
             <DataTable caption="Requests and mentorships" columns={COUNT_COLUMNS} rows={rows} rowKey={(r) => r.label} />
           </>

@@ -8,10 +8,10 @@ import { countRows } from "./Dashboard";
 
 describe("R1 in words", () => {
   it("says whether the minimum is met, not by colour", () => {
-    expect(complianceWords(3, 25)).toEqual({ met: false, sentence: "Minimum not met: 3 active of 25 required — 22 more mentors needed." });
+    expect(complianceWords(3, 25)).toEqual({ met: false, sentence: "Minimum not met: 3 enrolled of 25 required — 22 more mentors needed." });
     expect(complianceWords(24, 25).sentence).toContain("1 more mentor needed");
-    expect(complianceWords(25, 25)).toEqual({ met: true, sentence: "Minimum met: 25 active of 25 required." });
-    expect(complianceWords(1, 0)).toEqual({ met: true, sentence: "No minimum applies; 1 active mentor." });
+    expect(complianceWords(25, 25)).toEqual({ met: true, sentence: "Minimum met: 25 enrolled of 25 required." });
+    expect(complianceWords(1, 0)).toEqual({ met: true, sentence: "No minimum applies; 1 enrolled mentor." });
   });
   it("computes the minimum as identity does", () => {
     expect([minimumMentors("academic", 49), minimumMentors("academic", 50), minimumMentors("academic", 100),

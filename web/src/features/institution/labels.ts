@@ -83,12 +83,12 @@ export function kindLabel(kind: string | undefined): string {
 
 /** R1 in words: whether the minimum is met, so that no one has to read a colour. */
 export function complianceWords(active: number, minimum: number): { met: boolean; sentence: string } {
-  if (minimum <= 0) return { met: true, sentence: `No minimum applies; ${plural(active, "active mentor")}.` };
+  if (minimum <= 0) return { met: true, sentence: `No minimum applies; ${plural(active, "enrolled mentor")}.` };
   if (active >= minimum) {
-    return { met: true, sentence: `Minimum met: ${active} active of ${minimum} required.` };
+    return { met: true, sentence: `Minimum met: ${active} enrolled of ${minimum} required.` };
   }
   const short = minimum - active;
-  return { met: false, sentence: `Minimum not met: ${active} active of ${minimum} required — ${plural(short, "more mentor")} needed.` };
+  return { met: false, sentence: `Minimum not met: ${active} enrolled of ${minimum} required — ${plural(short, "more mentor")} needed.` };
 }
 
 export function plural(n: number, noun: string): string {

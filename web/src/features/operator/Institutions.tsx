@@ -1,4 +1,4 @@
-// Operators: every subscribing institution with its active mentors against its R1 minimum (said in
+// Operators: every subscribing institution with its enrolled mentors against its R1 minimum (said in
 // words), a link to each dashboard, and the way to subscribe a new one.
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
@@ -12,14 +12,14 @@ import { complianceWords, csvName, kindLabel, plural } from "../institution/labe
 type Compliance = components["schemas"]["ComplianceOut"];
 
 function words(c: Compliance) {
-  return complianceWords(c.active_mentors ?? 0, c.minimum_mentors ?? 0);
+  return complianceWords(c.enrolled_mentors ?? 0, c.minimum_mentors ?? 0);
 }
 
 const COLUMNS: Column<Compliance>[] = [
   { key: "name", header: "Institution", csv: (c) => c.name, cell: (c) => <Link to={`/institutions/${c.institution_id}`}>{c.name}</Link> },
   { key: "kind", header: "Kind", cell: (c) => kindLabel(c.kind) },
   { key: "class", header: "Class size", cell: (c) => c.class_size ?? "—" },
-  { key: "active", header: "Active mentors", cell: (c) => c.active_mentors ?? 0 },
+  { key: "enrolled", header: "Enrolled mentors", cell: (c) => c.enrolled_mentors ?? 0 },
   { key: "minimum", header: "Minimum", cell: (c) => c.minimum_mentors ?? 0 },
   { key: "shortfall", header: "Still needed", cell: (c) => c.shortfall ?? 0 },
   {
@@ -38,7 +38,7 @@ export default function Institutions() {
   const below = rows.filter((c) => !words(c).met).length;
   return (
     <Page title="Institutions"
-      intro={<p>Subscribing institutions and their active mentors against the minimum for their class size (R1).</p>}
+      intro={<p>Subscribing institutions and their enrolled mentors against the minimum for their class size (R1).</p>}
       actions={
         <>
           <Link className="button" to="/institutions/new">Create an institution</Link>

@@ -89,7 +89,7 @@ export default function NewInstitution() {
         <TextField label="Medical-school class size" type="number" inputMode="numeric" min={0} max={100000} required
           value={classSize} onChange={setClassSize} error={err("class_size")}
           hint={minimum === null ? "Students per class year; it sets the mentor minimum (R1)."
-            : minimum === 0 ? "Mentor minimum: none (HBCU)." : `Mentor minimum: ${minimum} active mentors.`} />
+            : minimum === 0 ? "Mentor minimum: none (HBCU)." : `Mentor minimum: ${minimum} enrolled mentors.`} />
         <fieldset className="choices">
           <legend>Contact at the institution</legend>
           <TextField label="Contact name" required maxLength={200} value={contactName} onChange={setContactName}
