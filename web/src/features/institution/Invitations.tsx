@@ -72,7 +72,8 @@ export default function Invitations() {
 
 /** Pending first (soonest to expire first), then the rest, newest first. */
 export function sortInvitations(rows: Invitation[]): Invitation[] {
-  const pending = rows.filter((r) => r.state === "pending").sort((a, b) => (a.expires_at ?? "").localeCompare(b.expires_at ?? ""));
+  const pending = rows.filter((r) => r.state === "pending")
+    .sort((a, b) => (a.expires_at ?? "").localeCompare(b.expires_at ?? "") || (a.name ?? "").localeCompare(b.name ?? ""));
   const rest = rows.filter((r) => r.state !== "pending").sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
   return [...pending, ...rest];
 }

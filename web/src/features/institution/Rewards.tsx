@@ -69,9 +69,6 @@ function RewardsForm({ institution, id }: { institution: Institution; id: string
           Tick each reward the institution offers and say what it is: the participation reports state them as the
           institution's offer. The rewards are saved together; a reward not ticked is not offered.
         </p>
-        {saved ? (
-          <Notice tone="good">The rewards were saved. {offeredInWords(rewardForm(institution.reward_policy))}</Notice>
-        ) : null}
         <Form label="Rewards for mentors" error={server.other ? save.error : undefined}
           onSubmit={() => {
             setSaved(false);
@@ -94,6 +91,10 @@ function RewardsForm({ institution, id }: { institution: Institution; id: string
             );
           })}
           <SubmitButton busy={save.isPending} busyLabel="Saving…">Save the rewards</SubmitButton>
+          {/* next to the button, so that a phone shows it where the person is */}
+          <div className="saved-note">
+            {saved ? <Notice tone="good">The rewards were saved. {offeredInWords(rewardForm(institution.reward_policy))}</Notice> : null}
+          </div>
         </Form>
       </Section>
     </Page>
