@@ -29,12 +29,15 @@ def test_an_admin_invites_mentors_from_a_file_and_sets_the_rewards(browser_test,
         {"name": f"Dr. Chen Wei {tag}", "email": f"e2e-import-chen-{tag}@example.org",
          "criteria": "nominated_by_department_leadership", "evidence": "Nominated by the chair of surgery"},
     ]
+    mentee = {"name": f"Jordan Student {tag}", "email": f"e2e-import-student-{tag}@example.org"}
     fte, cme = f"0.05 FTE for three mentees ({tag})", f"Up to 12 AMA PRA Category 1 credits a year ({tag})"
-    browser_test("admin-import", lakeside_id=lakeside["id"], mentors=mentors, fte_details=fte, cme_details=cme)
+    browser_test("admin-import", lakeside_id=lakeside["id"], mentors=mentors, mentee=mentee, fte_details=fte,
+                 cme_details=cme)
 
     invitations = call(url, "GET", f"{IDENTITY}/institutions/{lakeside['id']}/invitations", operator).json()
     for m in mentors:
         found = [i for i in invitations if i["email"] == m["email"]]
         assert [(i["name"], i["kind"], i["state"]) for i in found] == [(m["name"], "mentor", "pending")], found
+    assert [(i["name"], i["kind"]) for i in invitations if i["email"] == mentee["email"]] == [(mentee["name"], "mentee")]
     policy = call(url, "GET", f"{IDENTITY}/institutions/{lakeside['id']}", operator).json()["reward_policy"]
     assert policy == {"dedicated_fte": {"offered": True, "details": fte}, "cme_credit": {"offered": True, "details": cme}}

@@ -1,5 +1,6 @@
 // The Lakeside admin invites mentors from a CSV file: a file with one bad row is refused as a whole (the
-// row and the field named, nothing imported), the corrected file invites all three, listed at once; then
+// row and the field named, nothing imported), the corrected file invites all three, listed at once (and a
+// file of mentees, one); then
 // they change the rewards Lakeside offers its mentors, and the saved rewards are there after a reload.
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -84,6 +85,15 @@ test("the lakeside admin invites three mentors from a file, after correcting it"
     assert.match(await row.innerText(), /Mentor[\s\S]*Waiting for an answer/);
   }
   await look(page, "admin-import-sent");
+
+  // a file of mentees needs only their names and e-mail addresses
+  await form.getByLabel("Mentees").check();
+  await form.getByRole("button", { name: /Download a template \(mentees/ }).waitFor();
+  await form.getByLabel(/^CSV file/).setInputFiles({ name: "mentees.csv", mimeType: "text/csv",
+    buffer: Buffer.from(`\uFEFFname,email\r\n${s.mentee.name},${s.mentee.email}\r\n`) });
+  await form.getByRole("button", { name: "Upload and invite the mentees" }).click();
+  await importing.getByText("1 mentee invitation sent.", { exact: false }).waitFor();
+  assert.match(await sent.locator("tr", { hasText: s.mentee.email }).innerText(), /Mentee[\s\S]*Waiting for an answer/);
   await page.context().close();
 });
 

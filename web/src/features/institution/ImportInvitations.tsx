@@ -41,7 +41,15 @@ export function ImportInvitations({ institutionId }: { institutionId: string }) 
 
   async function submit() {
     upload.reset();
-    const read = decodeCsv(file ? await file.arrayBuffer() : null);
+    let bytes: ArrayBuffer | null = null;
+    try {
+      bytes = file ? await file.arrayBuffer() : null;
+    } catch {
+      // the browser refuses a file changed or moved since it was chosen
+      setFileError("The file could not be read: it may have changed since you chose it. Choose it again.");
+      return;
+    }
+    const read = decodeCsv(bytes);
     setFileError(read.error);
     if (read.text !== undefined) upload.mutate({ kind, text: read.text });
   }
