@@ -1,5 +1,7 @@
+import createClient from "openapi-fetch";
 import { describe, expect, it } from "vitest";
-import { data, problemOf } from "./client";
+import { csvBody, data, problemOf } from "./client";
+import type { paths as IdentityPaths } from "./schema/identity";
 import { ProblemError } from "./problem";
 
 // openapi-fetch reads an error answer's body itself (into `error`): the problem must come from there.
@@ -24,5 +26,26 @@ describe("data() and an error answer", () => {
     const problem = await problemOf({ error: "<html>Bad gateway</html>", response });
     expect(problem.status).toBe(502);
     expect(problem.detail).toMatch(/did not answer/);
+  });
+});
+
+// The bulk imports take a CSV file as it is: not JSON-encoded, named text/csv.
+describe("csvBody()", () => {
+  it("sends the text unchanged as text/csv", async () => {
+    const sent: Request[] = [];
+    const client = createClient<IdentityPaths>({
+      baseUrl: "http://mmm.test",
+      fetch: async (request: Request) => {
+        sent.push(request);
+        return new Response('{"kind":"mentee","count":1,"invitations":[]}', { status: 201, headers: { "Content-Type": "application/json" } });
+      },
+    });
+    const text = "name,email\r\nJosé \"Pepe\" Ruiz,jr@example.org\r\n";
+    const created = await data(client.POST("/api/v1/identity/institutions/{institution_id}/mentee-invitations/import",
+      { params: { path: { institution_id: "i-1" } }, ...csvBody(text) }));
+    expect(created.count).toBe(1);
+    expect(sent[0].url).toBe("http://mmm.test/api/v1/identity/institutions/i-1/mentee-invitations/import");
+    expect(sent[0].headers.get("Content-Type")).toBe("text/csv; charset=utf-8");
+    expect(await sent[0].text()).toBe(text);
   });
 });

@@ -51,6 +51,16 @@ export async function problemOf(answer: Answer<unknown>): Promise<ProblemError> 
   return problemFromResponse(response.bodyUsed ? new Response(null, { status: response.status, headers: response.headers }) : response);
 }
 
+/** The options that send `text` as a CSV body (the bulk imports): openapi-fetch would otherwise
+ * JSON-encode the string and call it application/json. Spread into a call's options with `params`. */
+export function csvBody(text: string) {
+  return {
+    body: text,
+    bodySerializer: (body: string) => body,
+    headers: { "Content-Type": "text/csv; charset=utf-8" },
+  };
+}
+
 /** A file the API sends (CSV, PDF), fetched with the session's token and saved under `filename`. */
 export async function download(url: string, filename: string): Promise<void> {
   const response = await session.fetch(new Request(url, { headers: { Accept: "*/*" } }));

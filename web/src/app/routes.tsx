@@ -44,6 +44,7 @@ const RequestPage = screen(() => import("../features/requests/RequestPage"));
 const MentorshipPage = screen(() => import("../features/requests/MentorshipPage"));
 const InstitutionDashboard = screen(() => import("../features/institution/Dashboard"));
 const Invitations = screen(() => import("../features/institution/Invitations"));
+const Rewards = screen(() => import("../features/institution/Rewards"));
 const Webhooks = screen(() => import("../features/institution/Webhooks"));
 const Institutions = screen(() => import("../features/operator/Institutions"));
 const NewInstitution = screen(() => import("../features/operator/NewInstitution"));
@@ -94,6 +95,7 @@ export function AppRoutes() {
         <Route path="/institutions/new" element={<Only roles={["operator"]}><NewInstitution /></Only>} />
         <Route path="/institutions/:institutionId" element={<Only roles={ADMINS} prefetch={(queries, { institutionId }) => prefetchDashboard(queries, institutionId!)}><InstitutionDashboard /></Only>} />
         <Route path="/institutions/:institutionId/invitations" element={<Only roles={ADMINS}><Invitations /></Only>} />
+        <Route path="/institutions/:institutionId/rewards" element={<Only roles={ADMINS}><Rewards /></Only>} />
         <Route path="/institutions/:institutionId/webhooks/*" element={<Only roles={ADMINS}><Webhooks /></Only>} />
         <Route path="/institutions/:institutionId/participation" element={<Only roles={ADMINS}><Participation /></Only>} />
 

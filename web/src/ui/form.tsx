@@ -68,6 +68,21 @@ export function TextArea({ label, hint, error, required, value, onChange, rows =
   );
 }
 
+/** A file input; the chosen file (or null) goes to `onChange`. Give it a new `key` to empty it. */
+export function FileField({ label, hint, error, required, accept, onChange }: FieldProps & {
+  accept?: string;
+  onChange: (file: File | null) => void;
+}) {
+  const id = useId();
+  return (
+    <Labelled id={id} label={label} hint={hint} error={error} required={required}>
+      <input id={id} type="file" accept={accept} required={required} aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, hint, error)}
+        onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(e.target.files?.[0] ?? null)} />
+    </Labelled>
+  );
+}
+
 export function Select({ label, hint, error, required, value, onChange, options }: FieldProps & {
   value: string;
   onChange: (value: string) => void;

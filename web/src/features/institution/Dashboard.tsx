@@ -77,6 +77,7 @@ function Loaded({ institution, id }: { institution: Institution; id: string }) {
         <>
           <Link className="button secondary" to={`/institutions/${id}/invitations`}>Invitations</Link>
           <Link className="button secondary" to={`/institutions/${id}/participation`}>Participation report</Link>
+          <Link className="button secondary" to={`/institutions/${id}/rewards`}>Rewards for mentors</Link>
           <Link className="button secondary" to={`/institutions/${id}/webhooks`}>Event feeds</Link>
           <Link className="button secondary" to={`/institutions/${id}/surveys`}>Surveys</Link>
         </>

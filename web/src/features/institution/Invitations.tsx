@@ -1,6 +1,6 @@
 // An institution's invitations: who was invited as what, whether they answered, until when; revoke a
 // pending one; invite a mentor (on an R2 criterion with evidence), a mentee, or (operators) an
-// administrator. The invitation's token goes to the invitee by e-mail only, so the screen says so.
+// administrator; invite many mentors or mentees from a CSV file (ImportInvitations). The invitation's token goes to the invitee by e-mail only, so the screen says so.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
@@ -13,6 +13,7 @@ import { Badge, Page, Section } from "../../ui/page";
 import { ErrorNote, Loading, Notice, QueryView } from "../../ui/status";
 import { CsvButton, DataTable, type Column } from "../../ui/table";
 import { ConfirmButton } from "./confirm";
+import { ImportInvitations } from "./ImportInvitations";
 import { MENTOR_CRITERIA, criteriaOf, csvName, isRefusal, invitationKind, invitationState, type MentorCriterion } from "./labels";
 import { hasErrors, validateInvite, type InviteInput } from "./validate";
 
@@ -57,6 +58,7 @@ export default function Invitations() {
       intro={<p>{owner}: invite mentors, mentees{role === "operator" ? " and administrators" : ""}, and follow their answers.</p>}
       actions={<Link className="button secondary" to={`/institutions/${institutionId}`}>Back to the dashboard</Link>}>
       <InviteForms institutionId={institutionId} operator={role === "operator"} />
+      <ImportInvitations institutionId={institutionId} />
       <AdmissionBasis institutionId={institutionId} />
       <Section title="Sent invitations"
         actions={<CsvButton filename={csvName(owner, "invitations")} columns={CSV_COLUMNS} rows={rows} label="Download invitations (CSV)" />}>
@@ -70,7 +72,8 @@ export default function Invitations() {
 
 /** Pending first (soonest to expire first), then the rest, newest first. */
 export function sortInvitations(rows: Invitation[]): Invitation[] {
-  const pending = rows.filter((r) => r.state === "pending").sort((a, b) => (a.expires_at ?? "").localeCompare(b.expires_at ?? ""));
+  const pending = rows.filter((r) => r.state === "pending")
+    .sort((a, b) => (a.expires_at ?? "").localeCompare(b.expires_at ?? "") || (a.name ?? "").localeCompare(b.name ?? ""));
   const rest = rows.filter((r) => r.state !== "pending").sort((a, b) => (b.created_at ?? "").localeCompare(a.created_at ?? ""));
   return [...pending, ...rest];
 }

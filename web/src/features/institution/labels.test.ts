@@ -82,6 +82,15 @@ describe("helpers", () => {
     ]);
     expect(rows.map((r) => r.id)).toEqual(["c", "b", "d", "a"]);
   });
+  it("lists the invitations of one import, which expire together, by name", () => {
+    const at = "2026-02-10T12:00:00Z";
+    const rows = sortInvitations([
+      { id: "z", name: "Dr. Chen Wei", state: "pending", expires_at: at },
+      { id: "x", name: "Dr. Ana Flores", state: "pending", expires_at: at },
+      { id: "y", name: "Dr. Ben Okafor", state: "pending", expires_at: at },
+    ]);
+    expect(rows.map((r) => r.id)).toEqual(["x", "y", "z"]);
+  });
   it("lays the mentorship counts out per side, for the table and its CSV", () => {
     const rows = countRows({ mentees: { requests: { open: 2, accepted: 1 }, mentorships: { active: 1 } }, mentors: { requests: { open: 3 } } });
     expect(rows[0]).toEqual({ label: "Open requests", mentees: 2, mentors: 3 });

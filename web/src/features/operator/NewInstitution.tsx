@@ -8,37 +8,13 @@ import { data, identity } from "../../api/client";
 import type { components } from "../../api/schema/identity";
 import { Checkbox, Form, Select, SubmitButton, TextField, serverFieldError } from "../../ui/form";
 import { Page } from "../../ui/page";
+import { REWARDS, rewardForm, rewardPolicy, type RewardForm } from "../institution/rewards";
 import { hasErrors, minimumMentors, validateInstitution } from "../institution/validate";
 
-type RewardPolicy = components["schemas"]["RewardPolicy"];
-type RewardKey = keyof RewardPolicy;
 type Status = components["schemas"]["InstitutionCreate"]["subscription_status"];
 
-const REWARDS: { key: RewardKey; label: string }[] = [
-  { key: "promotion_recognition", label: "Recognition in promotion" },
-  { key: "dedicated_fte", label: "Dedicated FTE (protected time)" },
-  { key: "dei_credentialing_recognition", label: "DEI credentialing recognition" },
-  { key: "cme_credit", label: "CME credit" },
-  { key: "financial_compensation", label: "Financial compensation" },
-];
-
-interface RewardState {
-  offered: boolean;
-  details: string;
-}
-
-export function rewardPolicy(rewards: Record<RewardKey, RewardState>): RewardPolicy {
-  const policy: RewardPolicy = {};
-  for (const { key } of REWARDS) {
-    const r = rewards[key];
-    if (r.offered) policy[key] = { offered: true, details: r.details.trim() || null };
-  }
-  return policy;
-}
-
-function noRewards(): Record<RewardKey, RewardState> {
-  const none = () => ({ offered: false, details: "" });
-  return { promotion_recognition: none(), dedicated_fte: none(), dei_credentialing_recognition: none(), cme_credit: none(), financial_compensation: none() };
+function noRewards(): RewardForm {
+  return rewardForm({});
 }
 
 function statusOf(value: string): Status {
@@ -55,7 +31,7 @@ export default function NewInstitution() {
   const [contactEmail, setContactEmail] = useState("");
   const [contactPhone, setContactPhone] = useState("");
   const [status, setStatus] = useState<Status>("active");
-  const [rewards, setRewards] = useState<Record<RewardKey, RewardState>>(noRewards);
+  const [rewards, setRewards] = useState<RewardForm>(noRewards);
   const [errors, setErrors] = useState<ReturnType<typeof validateInstitution>>({});
 
   const create = useMutation({

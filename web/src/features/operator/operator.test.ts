@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { auditQuery, recordLabel } from "./Audit";
 import { ejectionReason } from "./Ejected";
-import { rewardPolicy } from "./NewInstitution";
+import { rewardPolicy } from "../institution/rewards";
 import { changedPreferences } from "../inbox/NotificationSettings";
 
 describe("operator screens", () => {
