@@ -103,7 +103,7 @@ test("the lakeside admin invites a mentor on an R2 criterion, revokes, and downl
   await form.getByLabel(/^Name/).fill(name);
   await form.getByLabel(/^E-mail address/).fill(email);
   await form.getByRole("button", { name: "Invite the mentor" }).click();
-  await form.getByText("Choose at least one admission criterion (R2).").waitFor();
+  await form.getByText("Choose at least one admission criterion.").waitFor();
   await form.getByLabel("Track record: a teaching award").check();
   await form.getByLabel(/^Evidence/).fill("Golden Apple teaching award, 2024");
   await form.getByRole("button", { name: "Invite the mentor" }).click();

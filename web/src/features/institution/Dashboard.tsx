@@ -207,7 +207,7 @@ function Applications({ id, owner }: { id: string; owner: string }) {
     <Section title="Mentee applications"
       actions={<CsvButton filename={csvName(owner, "mentee-applications")} columns={APPLICANT_COLUMNS} rows={query.data ?? []} label="Download applications (CSV)" />}>
       <p className="muted small">
-        Each applicant attested an eligibility basis (R4). Approving enrolls them; declining closes the application.
+        Each applicant attested an eligibility basis. Approving enrolls them; declining closes the application.
       </p>
       {decided ? <Notice tone="good">{decided}</Notice> : null}
       <QueryView query={query} isEmpty={(rows) => rows.length === 0} empty="No applications are waiting for a decision.">

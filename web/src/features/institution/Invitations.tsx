@@ -204,7 +204,7 @@ function InviteForm({ kind, institutionId }: { kind: Kind; institutionId: string
       {kind === "mentor" ? (
         <>
           <Choices legend="Admission criterion (at least one)"
-            hint="R2: a mentor is admitted on a shared background, a track record with learners, or a nomination. Shared background is self-identified by the mentor."
+            hint="A mentor is admitted on a shared background, a track record with learners, or a nomination. Shared background is self-identified by the mentor."
             options={MENTOR_CRITERIA.map((c) => ({ value: c.value, label: c.label }))} selected={criteria} onChange={(v) => setCriteria(criteriaOf(v))}
             error={fieldError("criteria")} />
           {nominating ? (
@@ -247,7 +247,7 @@ function AdmissionBasis({ institutionId }: { institutionId: string }) {
   return (
     <Section title="A mentor's admission basis">
       <p className="muted small">
-        The criteria and evidence a mentor was admitted on (R2). Shared background is self-identified: each reading is written
+        The criteria and evidence a mentor was admitted on. Shared background is self-identified: each reading is written
         to the audit log with your name and reason.
       </p>
       {mentors.isPending ? <Loading label="Loading the mentors…" /> : mentors.isError ? <ErrorNote error={mentors.error} /> : mentors.data.length === 0 ? (

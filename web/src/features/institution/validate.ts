@@ -21,7 +21,7 @@ export function validateInvite(input: InviteInput): Errors<"name" | "email" | "c
   if (!input.email.trim()) errors.email = "Enter the person's e-mail address.";
   else if (!EMAIL.test(input.email.trim())) errors.email = "Enter an e-mail address like name@school.edu.";
   if (input.kind === "mentor") {
-    if (input.criteria.length === 0) errors.criteria = "Choose at least one admission criterion (R2).";
+    if (input.criteria.length === 0) errors.criteria = "Choose at least one admission criterion.";
     if (!input.evidence.trim()) errors.evidence = "Describe the evidence for the criterion.";
     else if (input.evidence.length > 2000) errors.evidence = "Use at most 2,000 characters.";
     if (input.criteria.includes("nominated_by_current_mentor") && !input.nominatedBy) {

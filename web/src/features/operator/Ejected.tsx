@@ -43,7 +43,7 @@ export default function Ejected() {
   ];
   return (
     <Page title="Ejected mentors"
-      intro={<p>Mentors leave the program and the directory when their requests expire unanswered (R12). Reinstating one lets them sign in and mentor again.</p>}
+      intro={<p>Mentors leave the program and the directory when their requests expire unanswered. Reinstating one lets them sign in and mentor again.</p>}
       actions={<CsvButton filename={csvName("mentormemed", "ejected-mentors")} columns={columns} rows={list.data ?? []} label="Download ejected mentors (CSV)" />}>
       {reinstated.length ? (
         <Notice tone="good">

@@ -38,7 +38,7 @@ export default function Institutions() {
   const below = rows.filter((c) => !words(c).met).length;
   return (
     <Page title="Institutions"
-      intro={<p>Subscribing institutions and their enrolled mentors against the minimum for their class size (R1).</p>}
+      intro={<p>Subscribing institutions and their enrolled mentors against the minimum for their class size.</p>}
       actions={
         <>
           <Link className="button" to="/institutions/new">Create an institution</Link>

@@ -64,7 +64,7 @@ export default function NewInstitution() {
           options={[{ value: "academic", label: "Academic medical school" }, { value: "hbcu", label: "HBCU (no mentor minimum)" }]} />
         <TextField label="Medical-school class size" type="number" inputMode="numeric" min={0} max={100000} required
           value={classSize} onChange={setClassSize} error={err("class_size")}
-          hint={minimum === null ? "Students per class year; it sets the mentor minimum (R1)."
+          hint={minimum === null ? "Students per class year; it sets the mentor minimum."
             : minimum === 0 ? "Mentor minimum: none (HBCU)." : `Mentor minimum: ${minimum} enrolled mentors.`} />
         <fieldset className="choices">
           <legend>Contact at the institution</legend>
