@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.journeys import admit_published_mentor, admit_trained_mentor, call, request_mentorship, sign_in, until
@@ -186,6 +187,45 @@ def test_the_checker_catches_each_kind_of_wrong_word():
     assert wrong_words("Publishing is consent to be searched: send consent=true.", events) == [
         "an instruction to send a field's value"]
     assert wrong_words("This request was declined automatically when you reached {} mentees.", events) == []
+
+
+def _schema(dotted: str):
+    import importlib
+
+    module, name = dotted.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+@pytest.mark.parametrize("schema, body, pointers", [
+    # a bad day does not hide a bad start; a bad state does not hide an end before its start
+    ("services.directory.schemas.ProfileUpdate",
+     {"state": "ZZ", "time_windows": [{"day": "funday", "start": "25:00", "end": "20:00"},
+                                      {"day": "mon", "start": "21:00", "end": "20:00"}]},
+     {"state", "time_windows/0/day", "time_windows/0/start", "time_windows/1/end"}),
+    ("services.directory.schemas.SearchQuery", {"state": "ZZ", "page": 100, "per_page": 50}, {"state", "page"}),
+    # an answer beyond the choices does not wait for a valid pass mark
+    ("services.training.schemas.KnowledgeCheckIn",
+     {"pass_mark": 0, "questions": [{"prompt": "p", "choices": ["a", "a"], "answer": 2}]},
+     {"pass_mark", "questions/0/answer", "questions/0/choices"}),
+    ("services.evaluation.research.schemas.DecisionIn", {"decision": "maybe", "reason": "  "}, {"decision", "reason"}),
+    ("services.evaluation.surveys.schemas.AudienceIn",
+     {"roles": ["mentee", "mentee"], "institution_ids": ["not-an-id"]}, {"roles", "institution_ids/0"}),
+    ("services.evaluation.surveys.schemas.SurveyUpdate",
+     {"response_days": 0, "questions": [{"id": "a", "type": "text", "label": "A"},
+                                        {"id": "a", "type": "text", "label": "B"}]},
+     {"response_days", "questions/1/id"}),
+])
+def test_one_answer_names_every_invalid_field(schema, body, pointers):
+    from marshmallow import ValidationError
+
+    from shared.errors import _pointers
+
+    with pytest.raises(ValidationError) as refused:
+        _schema(schema)().load(body)
+    errors = _pointers(refused.value.messages)
+    assert {e["pointer"].removeprefix("#/") for e in errors} == pointers, errors
+    for e in errors:
+        assert e["detail"][0].isupper() and e["detail"].rstrip().endswith("."), e
 
 
 # --- through the gateway ------------------------------------------------------------------------------------
