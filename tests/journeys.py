@@ -43,6 +43,21 @@ def admit_published_mentor(url, client, logins, *, admin_login: str = "harbor ad
     """A new mentor of the admin's institution: invited on an R2 criterion, accepting the invitation
     (its token from the response, or `invitation_token(email)` — for example read from the mail), trained
     as the demo trains people, and published nationally in the directory."""
+    mentor = admit_trained_mentor(url, client, logins, admin_login=admin_login, invitation_token=invitation_token)
+    call(url, "PATCH", "/api/v1/directory/me/profile", mentor.token, json={
+        "display_name": mentor.name, "academic_rank": "associate_professor", "specialties": ["Internal Medicine"],
+        "languages": ["English"], "city": "Atlanta", "state": "GA", "bio": "Hospitalist who enjoys teaching.",
+        "scope": "national", "accepting_new_mentees": True, "hours_per_month": 4, "meeting_modes": ["video"],
+        "time_windows": [{"day": "tue", "start": "18:00", "end": "20:00"}], "timezone": "America/New_York"})
+    assert until(lambda: requests.post(url + "/api/v1/directory/me/profile/publish",
+                                       json={"consent_to_search": True}, timeout=30,
+                                       headers={"Authorization": f"Bearer {mentor.token}"}).status_code == 200)
+    return mentor
+
+
+def admit_trained_mentor(url, client, logins, *, admin_login: str = "harbor admin", invitation_token=None) -> Mentor:
+    """A new mentor of the admin's institution, invited, accepting and trained; their directory profile
+    is still the draft their enrolment made."""
     import demo.training
 
     tag = uuid.uuid4().hex[:8]
@@ -62,14 +77,6 @@ def admit_published_mentor(url, client, logins, *, admin_login: str = "harbor ad
                for m in call(url, "GET", "/api/v1/training/authoring/modules", operator).json()
                for v in m["versions"]}
     demo.training._train(client, mentor, answers, None)
-    call(url, "PATCH", "/api/v1/directory/me/profile", mentor, json={
-        "display_name": name, "academic_rank": "associate_professor", "specialties": ["Internal Medicine"],
-        "languages": ["English"], "city": "Atlanta", "state": "GA", "bio": "Hospitalist who enjoys teaching.",
-        "scope": "national", "accepting_new_mentees": True, "hours_per_month": 4, "meeting_modes": ["video"],
-        "time_windows": [{"day": "tue", "start": "18:00", "end": "20:00"}], "timezone": "America/New_York"})
-    assert until(lambda: requests.post(url + "/api/v1/directory/me/profile/publish",
-                                       json={"consent_to_search": True}, timeout=30,
-                                       headers={"Authorization": f"Bearer {mentor}"}).status_code == 200)
     return Mentor(user["id"], me["institution_id"], mentor, name, email, password)
 
 

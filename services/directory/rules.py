@@ -35,10 +35,12 @@ Ties break on the mentor id, which makes pagination stable.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 MAX_ACTIVE_MENTEES = 3  # R11
 
@@ -66,6 +68,11 @@ US_STATES = (
 # Needed to publish (R9). Lists must be non-empty.
 REQUIRED_FIELDS = ("display_name", "academic_rank", "specialties", "languages", "city", "state", "bio", "scope",
                    "hours_per_month", "meeting_modes", "time_windows", "timezone")
+# The required fields as the profile form names them, for the sentences people read.
+FIELD_LABELS = {"display_name": "display name", "academic_rank": "academic rank", "specialties": "specialties",
+                "languages": "languages", "city": "city", "state": "state", "bio": "about me",
+                "scope": "whom you mentor", "hours_per_month": "hours per month", "meeting_modes": "meeting modes",
+                "time_windows": "time windows (days and times)", "timezone": "time zone"}
 # Counted in completeness beside the required ones.
 OPTIONAL_FIELDS = ("pronouns", "subspecialty", "clinical_interests", "research_interests", "education_interests",
                    "career_highlights")
@@ -103,16 +110,32 @@ def completeness(profile: dict) -> int:
     return round(100 * sum(_filled(profile.get(f)) for f in fields) / len(fields))
 
 
-def publish_refusal(*, missing: list[str], trained: bool, status: str, consent: bool) -> tuple[str, str] | None:
-    """Why a profile may not be published (slug, detail), or None when it may (R9)."""
+class PublishRefusal(NamedTuple):
+    slug: str
+    detail: str
+    missing_fields: tuple[str, ...] = ()  # the required fields still empty, by their codes, for the client
+
+
+def labels(fields: Iterable[str]) -> str:
+    """"academic rank, time windows (days and times) and time zone": fields as the profile form names them."""
+    names = [FIELD_LABELS.get(f, f.replace("_", " ")) for f in fields]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def publish_refusal(*, missing: list[str], trained: bool, status: str, consent: bool) -> PublishRefusal | None:
+    """Why a profile may not be published (slug, detail, missing fields), or None when it may (R9)."""
     if status != ACTIVE:
-        return "mentor-not-active", f"The mentor is {status}: only active mentors can be published."
+        why = {EJECTED: "you were removed from the program", DEACTIVATED: "your account is closed"}.get(
+            status, "your mentor account is not active")
+        return PublishRefusal("mentor-not-active", f"Only active mentors can publish a profile, and {why}.")
     if not trained:
-        return "training-incomplete", "Complete the mentor training (TrainingCompleted) before publishing."
+        return PublishRefusal("training-incomplete", "Complete the mentor training before publishing your profile.")
     if missing:
-        return "profile-incomplete", "Fill the required fields first: " + ", ".join(missing) + "."
+        return PublishRefusal("profile-incomplete", f"Fill in your {labels(missing)} before publishing.",
+                              tuple(missing))
     if not consent:
-        return "consent-required", "Publishing is consent to be searched: send consent_to_search=true."
+        return PublishRefusal("consent-required", "Publishing is your consent to be found in search: "
+                                                  "give your consent to publish.")
     return None
 
 

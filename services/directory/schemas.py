@@ -31,18 +31,21 @@ def _texts(max_items: int, max_len: int, **kw) -> fields.List:
 
 
 
-class TimeWindow(_In):
-    day = fields.String(required=True, validate=validate.OneOf(rules.DAYS))
-    start = fields.String(required=True, metadata={"example": "18:00"})
-    end = fields.String(required=True, metadata={"example": "20:00"})
+_TIME = validate.Regexp(_HHMM, error="Give a time of day as HH:MM on the 24-hour clock, such as 18:00.")
 
-    @validates_schema
-    def _times(self, data, **_):
-        for key in ("start", "end"):
-            if not _HHMM.match(data.get(key, "")):
-                raise ValidationError("Use HH:MM (24-hour).", key)
-        if data["end"] <= data["start"]:
-            raise ValidationError("end must be after start.", "end")
+
+class TimeWindow(_In):
+    """Each field is judged on its own, so one answer names every invalid one; the end after the start only
+    when both are valid times."""
+    day = fields.String(required=True, validate=validate.OneOf(
+        rules.DAYS, error="Give a day of the week as " + ", ".join(rules.DAYS[:-1]) + " or " + rules.DAYS[-1] + "."))
+    start = fields.String(required=True, validate=_TIME, metadata={"example": "18:00"})
+    end = fields.String(required=True, validate=_TIME, metadata={"example": "20:00"})
+
+    @validates_schema(skip_on_field_errors=False)
+    def _end_after_start(self, data, **_):
+        if "start" in data and "end" in data and data["end"] <= data["start"]:
+            raise ValidationError("The end time must be after the start time.", "end")
 
 
 class ProfileUpdate(_In):
@@ -92,7 +95,7 @@ class ProfileUpdate(_In):
 
 class PublishIn(_In):
     consent_to_search = fields.Boolean(required=True, validate=validate.Equal(
-        True, error="Publishing is consent to be searched: send true."))
+        True, error="Publishing is your consent to be found in search: give your consent to publish."))
 
 
 class SearchQuery(_In):
@@ -108,9 +111,9 @@ class SearchQuery(_In):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # named beside any other invalid parameter
     def _depth(self, data, **_):
-        if data["page"] * data["per_page"] > MAX_DEPTH:
+        if "page" in data and "per_page" in data and data["page"] * data["per_page"] > MAX_DEPTH:
             raise ValidationError(f"Results beyond the first {MAX_DEPTH} are not served: narrow the search.", "page")
 
 

@@ -169,8 +169,8 @@ def update_profile(session: orm.Session, principal: Principal, data: dict) -> Me
         missing = profile.missing_fields
         if missing:
             raise Problem(409, "published-profile-incomplete", "Conflict",
-                          "A published profile keeps its required fields; unpublish first to clear: "
-                          + ", ".join(missing) + ".")
+                          f"A published profile keeps its required fields: to clear your {rules.labels(missing)}, "
+                          "unpublish your profile first.", missing_fields=missing)
         if profile.scope != old_scope:  # mentorship enforces R8 from this event's scope
             _published_event(session, profile)
     _rescore(session, profile)
@@ -184,8 +184,8 @@ def publish(session: orm.Session, principal: Principal, consent: bool) -> Mentor
     refusal = rules.publish_refusal(missing=profile.missing_fields, trained=profile.trained, status=profile.status,
                                     consent=consent)
     if refusal:
-        slug, detail = refusal
-        raise Problem(409, slug, "Conflict", detail)
+        extra = {"missing_fields": list(refusal.missing_fields)} if refusal.missing_fields else {}
+        raise Problem(409, refusal.slug, "Conflict", refusal.detail, **extra)
     profile.published = True
     profile.published_at = now()
     _published_event(session, profile)

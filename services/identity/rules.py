@@ -112,7 +112,8 @@ def check_eligibility(bases: list[str], attested: bool) -> None:
         raise RuleViolation("attestation-required", "The eligibility must be attested.", "attested")
     if not bases or any(b not in ELIGIBILITY_BASES for b in bases):
         raise RuleViolation("eligibility-required",
-                            "At least one of urim, first_generation, economically_disadvantaged is required.",
+                            "Give at least one basis of eligibility: underrepresented in medicine, first in "
+                            "the family to graduate from college, or economically disadvantaged.",
                             "eligibility")
 
 

@@ -159,6 +159,6 @@ def user_deactivated(session: orm.Session, event: Event) -> None:
     if member is None or not _set_status(member, "deactivated", event):
         return
     if role == "mentor":
-        service.close_mentor(session, member, "mentor deactivated")
+        service.close_mentor(session, member, rules.MENTOR_DEACTIVATED)
     else:
         service.close_mentee(session, member, "mentee deactivated")

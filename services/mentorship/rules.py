@@ -16,6 +16,7 @@ MENTORSHIP_STATES = ("active", "concluded")
 
 AT_CAPACITY = "at capacity"
 MENTOR_EJECTED = "mentor ejected"
+MENTOR_DEACTIVATED = "mentor deactivated"
 
 
 def can_close(status: str) -> bool:
@@ -25,6 +26,52 @@ def can_close(status: str) -> bool:
 
 def can_conclude(status: str) -> bool:
     return status == "active"
+
+
+@dataclass(frozen=True)
+class Closed:
+    """Why a request is no longer open, for whoever tries to change it: a code for the client (`reason`)
+    and a sentence for the person (`detail`)."""
+    reason: str
+    detail: str
+
+
+def closed_request(status: str, *, reader: str | None, decline_reason: str | None = None,
+                   declined_automatically: bool = False, mentee_left: bool = False) -> Closed:
+    """What happened to a request that is no longer open, in the words of the person who tries to answer
+    or withdraw it: `reader` is "mentor" or "mentee" when the request is theirs, None for anyone else
+    (an operator). `mentee_left`: a withdrawn request was withdrawn by the platform when its mentee left."""
+    mentor = "you" if reader == "mentor" else "the mentor"
+    if status == "accepted":
+        return Closed("accepted", "You have already accepted this request." if reader == "mentor"
+                      else "The mentor has already accepted this request; the mentorship has started.")
+    if status == "declined" and declined_automatically and decline_reason == AT_CAPACITY:
+        have = "you reached" if reader == "mentor" else "the mentor reached"
+        return Closed("mentor-at-capacity",
+                      f"This request was declined automatically when {have} {MAX_ACTIVE_MENTEES} mentees, "
+                      "the most a mentor may have; it can no longer be answered.")
+    if status == "declined" and declined_automatically and decline_reason == MENTOR_EJECTED:
+        who = "you were" if reader == "mentor" else "the mentor was"
+        return Closed("mentor-removed",
+                      f"This request was declined automatically when {who} removed from the program.")
+    if status == "declined" and declined_automatically and decline_reason == MENTOR_DEACTIVATED:
+        whose = "your" if reader == "mentor" else "the mentor's"
+        return Closed("mentor-left",
+                      f"This request was declined automatically when {whose} account was closed.")
+    if status == "declined" and declined_automatically:
+        return Closed("declined-automatically", "This request was declined automatically by the program.")
+    if status == "declined":
+        return Closed("declined-by-mentor", "You have already declined this request." if reader == "mentor"
+                      else "The mentor has declined this request.")
+    if status == "withdrawn" and mentee_left:
+        whose = "you" if reader == "mentee" else "the mentee"
+        return Closed("mentee-left", f"This request was withdrawn when {whose} left the program.")
+    if status == "withdrawn":
+        return Closed("withdrawn-by-mentee", "You have already withdrawn this request." if reader == "mentee"
+                      else "The mentee has withdrawn this request.")
+    if status == "expired":
+        return Closed("expired", f"This request expired: {mentor} did not answer it by its deadline.")
+    return Closed(status, f"This request is {status} and can no longer change.")
 
 
 @dataclass(frozen=True)
@@ -40,7 +87,7 @@ def mentee_refusal(status: str, enrolled: bool, trained: bool) -> Refusal | None
         return Refusal(409, "mentee-not-enrolled", "You are not an enrolled, active mentee.")
     if not trained:
         return Refusal(409, "mentee-not-trained",
-                       "Complete and attest your required training before requesting a mentor (R6).")
+                       "Complete and attest your required training before requesting a mentor.")
     return None
 
 
@@ -49,15 +96,15 @@ def mentor_refusal(*, status: str, enrolled: bool, trained: bool, published: boo
     if not enrolled or status != "active":
         return Refusal(409, "mentor-not-active", "This mentor is not an active mentor of the program.")
     if not trained:
-        return Refusal(409, "mentor-not-trained", "This mentor has not completed the required training (R6).")
+        return Refusal(409, "mentor-not-trained", "This mentor has not completed the required training yet.")
     if not published:
-        return Refusal(409, "mentor-not-published", "This mentor has not published a profile (R9).")
+        return Refusal(409, "mentor-not-published", "This mentor has not published a profile yet.")
     if scope == "local" and mentor_institution != mentee_institution:
         return Refusal(409, "mentor-local-only",
-                       "This mentor mentors only learners of their own institution (R8).")
+                       "This mentor mentors only learners of their own institution.")
     if not has_open_slot(active_mentees):
         return Refusal(409, "mentor-no-open-slot",
-                       f"This mentor already has {MAX_ACTIVE_MENTEES} active mentees (R11).")
+                       f"This mentor already has {MAX_ACTIVE_MENTEES} mentees, the most a mentor may have.")
     return None
 
 

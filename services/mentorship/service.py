@@ -180,16 +180,33 @@ def _answerable(session: orm.Session, actor: Principal, request_id: uuid.UUID) -
     if actor.id != req.mentor_id:
         raise _forbidden("only-mentor-answers", "Only the requested mentor answers a request.")
     mentor = lock_member(session, req.mentor_id)
-    req = _lock_open(session, req)
+    req = _lock_open(session, req, actor)
     return mentor, req
 
 
-def _lock_open(session: orm.Session, req: MentorshipRequest) -> MentorshipRequest:
+def _lock_open(session: orm.Session, req: MentorshipRequest, actor: Principal) -> MentorshipRequest:
+    """The request, locked, while it is open; otherwise a 409 saying what happened to it, in the words of
+    the person who tried to change it."""
     session.refresh(req, with_for_update=True)
     if not rules.can_close(req.status):
-        raise conflict("request-not-open", f"This request is {req.status}; it can no longer change.",
-                       request_status=req.status)
+        closed = rules.closed_request(
+            req.status, reader=_reader(actor, req), decline_reason=req.decline_reason,
+            declined_automatically=req.declined_automatically, mentee_left=_withdrawn_on_leaving(session, req))
+        raise conflict("request-not-open", closed.detail, request_status=req.status, reason=closed.reason)
     return req
+
+
+def _reader(actor: Principal, req: MentorshipRequest) -> str | None:
+    return "mentor" if actor.id == req.mentor_id else "mentee" if actor.id == req.mentee_id else None
+
+
+def _withdrawn_on_leaving(session: orm.Session, req: MentorshipRequest) -> bool:
+    """A withdrawn request the platform withdrew when its mentee left (close_mentee), not the mentee."""
+    if req.status != "withdrawn":
+        return False
+    mentee = session.get(Member, req.mentee_id)
+    return (mentee is not None and mentee.status in ("exited", "deactivated") and mentee.status_at is not None
+            and req.closed_at is not None and req.closed_at >= mentee.status_at)
 
 
 def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID) -> tuple[MentorshipRequest, Mentorship]:
@@ -209,7 +226,8 @@ def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID
         .execution_options(synchronize_session="fetch")
     ).scalar_one_or_none()
     if active is None:
-        raise conflict("mentor-no-open-slot", f"You already have {MAX_ACTIVE_MENTEES} active mentees (R11).")
+        raise conflict("mentor-no-open-slot", f"You already have {MAX_ACTIVE_MENTEES} mentees, the most a mentor "
+                                              "may have: accept another request when a mentorship ends.")
     at = now()
     req.status, req.closed_at = "accepted", at
     ms = Mentorship(id=uuid.uuid4(), request_id=req.id, mentee_id=req.mentee_id, mentor_id=req.mentor_id,
@@ -284,7 +302,7 @@ def withdraw_request(session: orm.Session, actor: Principal, request_id: uuid.UU
     if actor.id != req.mentee_id:
         raise _forbidden("only-mentee-withdraws", "Only the mentee who made a request withdraws it.")
     lock_member(session, req.mentor_id)
-    req = _lock_open(session, req)
+    req = _lock_open(session, req, actor)
     _withdraw(session, req)
     return req
 
@@ -296,7 +314,7 @@ def set_deadline(session: orm.Session, settings: Settings, actor: Principal, req
     a new request); a reminder already sent is sent again when the new one falls after it."""
     req = _visible_request(session, actor, request_id)
     lock_member(session, req.mentor_id)
-    req = _lock_open(session, req)
+    req = _lock_open(session, req, actor)
     if respond_by < req.created_at:
         raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
                       errors=[{"pointer": "#/respond_by", "detail": "Must not be before the request was made."}])

@@ -484,8 +484,8 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError
         return position
     except (ValueError, UnicodeDecodeError):
-        raise invalid_field("Not a cursor this feed gave: start without one, or pass next_cursor.",
-                            parameter="after") from None
+        raise invalid_field("Not a cursor this feed gave: start without one, or pass the next cursor of the "
+                            "page before.", parameter="after") from None
 
 
 # --- webhook subscriptions ----------------------------------------------------------------------------------

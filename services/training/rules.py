@@ -67,16 +67,17 @@ def question_errors(questions: Sequence[dict]) -> list[str]:
     out = []
     for n, q in enumerate(questions):
         if not 0 <= q["answer"] < len(q["choices"]):
-            out.append(f"question {n}: the answer must be the index of one of its {len(q['choices'])} choices")
+            out.append(f"Question {n + 1}: the answer must be the number of one of its {len(q['choices'])} "
+                       "choices, counting from 0.")
         if len(set(q["choices"])) != len(q["choices"]):
-            out.append(f"question {n}: its choices must differ")
+            out.append(f"Question {n + 1}: its choices must differ from one another.")
     return out
 
 
 def answer_errors(questions: Sequence[dict], answers: Sequence[int]) -> list[str]:
     if len(answers) != len(questions):
-        return [f"give one answer for each of the {len(questions)} questions"]
-    return [f"answer {n} must be between 0 and {len(q['choices']) - 1}"
+        return [f"Give one answer for each of the {len(questions)} questions."]
+    return [f"The answer to question {n + 1} must be between 0 and {len(q['choices']) - 1}."
             for n, (q, a) in enumerate(zip(questions, answers)) if not 0 <= a < len(q["choices"])]
 
 

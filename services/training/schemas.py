@@ -25,17 +25,23 @@ class QuestionIn(_In):
                           validate=validate.Length(min=2, max=8))
     answer = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
+    @validates_schema(skip_on_field_errors=False)  # judged beside every other invalid field
+    def _answer_among_choices(self, data, **_kw):
+        errors: dict[str, list[str]] = {}
+        choices = data.get("choices")
+        if choices is not None and "answer" in data and data["answer"] >= len(choices):
+            errors["answer"] = [f"The answer must be the number of one of the {len(choices)} choices, "
+                                "counting from 0."]
+        if choices is not None and len(set(choices)) != len(choices):
+            errors["choices"] = ["The choices must differ from one another."]
+        if errors:
+            raise ValidationError(errors)
+
 
 class KnowledgeCheckIn(_In):
     pass_mark = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100),
                                metadata={"description": "percent of questions to answer correctly"})
     questions = fields.List(fields.Nested(QuestionIn), required=True, validate=validate.Length(min=1, max=30))
-
-    @validates_schema
-    def _answers(self, data, **_kw):
-        problems = rules.question_errors(data.get("questions") or [])
-        if problems:
-            raise ValidationError(problems, "questions")
 
 
 class _ModuleContent(_In):

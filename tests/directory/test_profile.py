@@ -146,6 +146,45 @@ def test_bad_profile_input_is_422_with_a_pointer_and_writes_nothing(world, body,
     assert snapshot(world.db, m["id"]) == before
 
 
+def test_every_invalid_field_is_named_at_once_in_words(world):
+    m = world.mentor(world.institution(), trained=False)
+    before = snapshot(world.db, m["id"])
+    r = world.call("patch", "/me/profile", m["headers"], {
+        "state": "ZZ", "time_windows": [{"day": "funday", "start": "25:00", "end": "20:00"},
+                                        {"day": "mon", "start": "21:00", "end": "20:00"}]}, expect=422)
+    errors = {e["pointer"]: e["detail"] for e in r.get_json()["errors"]}
+    assert set(errors) == {"#/state", "#/time_windows/0/day", "#/time_windows/0/start", "#/time_windows/1/end"}
+    assert errors["#/time_windows/0/start"] == "Give a time of day as HH:MM on the 24-hour clock, such as 18:00."
+    assert errors["#/time_windows/1/end"] == "The end time must be after the start time."
+    assert snapshot(world.db, m["id"]) == before
+
+
+def test_refusals_to_publish_name_the_fields_as_the_form_does(world):
+    inst = world.institution()
+    incomplete = world.mentor(inst, profile={"bio": "Short bio"}, publish=False)
+    body = world.call("post", "/me/profile/publish", incomplete["headers"], {"consent_to_search": True},
+                      expect=409).get_json()
+    assert body["missing_fields"] == ["academic_rank", "specialties", "languages", "city", "state", "scope",
+                                      "hours_per_month", "meeting_modes", "time_windows", "timezone"]
+    assert body["detail"] == ("Fill in your academic rank, specialties, languages, city, state, whom you mentor, "
+                              "hours per month, meeting modes, time windows (days and times) and time zone "
+                              "before publishing.")
+    published = world.mentor(inst, profile=FULL_PROFILE)
+    body = world.call("patch", "/me/profile", published["headers"], {"specialties": [], "timezone": None},
+                      expect=409).get_json()
+    assert body["missing_fields"] == ["specialties", "timezone"]
+    assert body["detail"] == ("A published profile keeps its required fields: to clear your specialties and "
+                              "time zone, unpublish your profile first.")
+    untrained = world.mentor(inst, trained=False, profile=FULL_PROFILE, publish=False)
+    body = world.call("post", "/me/profile/publish", untrained["headers"], {"consent_to_search": True},
+                      expect=409).get_json()
+    assert body["detail"] == "Complete the mentor training before publishing your profile."
+    body = world.call("post", "/me/profile/publish", untrained["headers"], {"consent_to_search": False},
+                      expect=422).get_json()
+    assert body["errors"][0]["detail"] == ("Publishing is your consent to be found in search: give your consent "
+                                           "to publish.")
+
+
 def test_malformed_json_is_422(world):
     m = world.mentor(world.institution(), trained=False)
     r = world.c.patch("/api/v1/directory/me/profile", data="{not json", headers={**m["headers"],

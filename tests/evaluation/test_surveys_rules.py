@@ -18,13 +18,13 @@ def test_each_type_takes_only_its_own_settings():
     assert set(rules.question_errors(many)) == {"max_selections"}
     assert set(rules.question_errors({**many, "max_selections": 1})) == {"min_selections"}
     number = {"id": "n", "type": "number", "label": "N", "min": 5, "max": 1}
-    assert rules.question_errors(number) == {"min": ["Must not be more than max."]}
+    assert rules.question_errors(number) == {"min": ["The minimum must not be more than the maximum."]}
     assert set(rules.question_errors({**number, "min": "x", "max": 1.5, "integer": True})) == {"min", "max"}
     assert set(rules.question_errors({"id": "n", "type": "number", "label": "N", "min": True})) == {"min"}
     date = {"id": "d", "type": "date", "label": "D", "min": "2020-02-30", "max": "2020-01-01T00:00"}
     assert set(rules.question_errors(date)) == {"min", "max"}
     late = {**date, "min": "2021-01-01", "max": "2020-01-01"}
-    assert rules.question_errors(late) == {"min": ["Must not be after max."]}
+    assert rules.question_errors(late) == {"min": ["The earliest date must not be after the latest."]}
 
 
 def test_duplicate_ids_point_at_the_later_question():

@@ -71,6 +71,8 @@ def test_ejection_closes_open_requests_and_concludes_mentorships(world, mentorsh
     for r, who in ((rb, b), (rc, c)):
         got = world.get(f"/requests/{r['id']}", who).get_json()
         assert got["status"] == "declined" and got["decline_reason"] == "mentor ejected"
+        late = world.post(f"/requests/{r['id']}/withdraw", {}, who, expect=409).get_json()
+        assert late["detail"] == "This request was declined automatically when the mentor was removed from the program."
         [ev] = outbox(mentorship_db, "RequestDeclined", request_id=r["id"])
         assert ev["data"]["automatic"] is True
     [ev] = outbox(mentorship_db, "MentorshipConcluded", mentorship_id=ms)
@@ -88,6 +90,9 @@ def test_mentee_exit_and_deactivations(world, mentorship_db):
     [ev] = outbox(mentorship_db, "MentorshipConcluded", mentorship_id=ms)
     assert ev["data"]["reason"] == "mentee exited: graduated" and ev["data"]["concluded_by"] == "platform"
     assert world.get(f"/requests/{open_req['id']}", mentor2).get_json()["status"] == "withdrawn"
+    late = world.post(f"/requests/{open_req['id']}/accept", {}, mentor2, expect=409).get_json()
+    assert late["detail"] == "This request was withdrawn when the mentee left the program."
+    assert late["reason"] == "mentee-left"
     assert len(outbox(mentorship_db, "RequestWithdrawn", request_id=open_req["id"])) == 1
     assert _member(mentorship_db, mentor1.id)["active_mentees"] == 0
     # a deactivated mentor: like an ejection; a deactivated mentee: like an exit

@@ -47,7 +47,9 @@ def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
         [ev] = outbox(mentorship_db, "MentorUnresponsive", mentor_id=m.id)
         assert ev["data"]["strikes"] == 3 and len(ev["data"]["expired_request_ids"]) == 3
     # an expired request is final: it cannot be answered
-    world.post(f"/requests/{ids[0]}/accept", {}, mentors[0], expect=409)
+    late = world.post(f"/requests/{ids[0]}/accept", {}, mentors[0], expect=409).get_json()
+    assert late["detail"] == "This request expired: you did not answer it by its deadline."
+    assert late["reason"] == "expired" and late["request_status"] == "expired"
 
 
 def test_two_job_runners_expire_each_request_once(world, mentorship_db, monkeypatch):

@@ -106,6 +106,9 @@ def test_accept_starts_a_mentorship_and_shows_contacts(world, mentorship_db):
                             (f"/requests/{req['id']}/withdraw", mentee, {})):
         r = world.post(path, body, who, expect=409)
         assert r.get_json()["type"].endswith("/request-not-open")
+        assert r.get_json()["request_status"] == "accepted" and r.get_json()["reason"] == "accepted"
+        assert r.get_json()["detail"] == ("You have already accepted this request." if who is mentor else
+                                          "The mentor has already accepted this request; the mentorship has started.")
 
 
 def test_decline_withdraw_and_conclude(world, mentorship_db):
@@ -120,6 +123,15 @@ def test_decline_withdraw_and_conclude(world, mentorship_db):
     assert ev["data"]["automatic"] is False and ev["data"]["reason"] == "my schedule is full this term"
     w = world.post(f"/requests/{rb['id']}/withdraw", {}, b, expect=200).get_json()
     assert w["status"] == "withdrawn" and len(outbox(mentorship_db, "RequestWithdrawn", request_id=rb["id"])) == 1
+    # answering them later says who closed them
+    late = world.post(f"/requests/{ra['id']}/withdraw", {}, a, expect=409).get_json()
+    assert late["detail"] == "The mentor has declined this request." and late["reason"] == "declined-by-mentor"
+    late = world.post(f"/requests/{ra['id']}/accept", {}, mentor, expect=409).get_json()
+    assert late["detail"] == "You have already declined this request."
+    late = world.post(f"/requests/{rb['id']}/accept", {}, mentor, expect=409).get_json()
+    assert late["detail"] == "The mentee has withdrawn this request." and late["reason"] == "withdrawn-by-mentee"
+    late = world.post(f"/requests/{rb['id']}/withdraw", {}, b, expect=409).get_json()
+    assert late["detail"] == "You have already withdrawn this request."
     ms_id = world.accept(mentor, rc["id"])["mentorship_id"]
     r = world.post(f"/mentorships/{ms_id}/conclude", {"reason": "goals met"}, c, expect=200).get_json()
     assert r["status"] == "concluded" and r["concluded_by"] == "mentee" and r["conclusion_reason"] == "goals met"
@@ -148,6 +160,11 @@ def test_reaching_three_declines_the_other_open_requests_automatically(world, me
         assert got["declined_automatically"] is True
         [ev] = outbox(mentorship_db, "RequestDeclined", request_id=r["id"])
         assert ev["data"]["automatic"] is True and ev["data"]["reason"] == "at capacity"
+        # the mentor accepting it later reads why it is closed, not that they declined it
+        late = world.post(f"/requests/{r['id']}/accept", {}, mentor, expect=409).get_json()
+        assert late["request_status"] == "declined" and late["reason"] == "mentor-at-capacity"
+        assert late["detail"] == ("This request was declined automatically when you reached 3 mentees, the most "
+                                  "a mentor may have; it can no longer be answered.")
     assert world.get("/requests", mentor, expect=200).get_json() == []
     assert count(mentorship_db, "SELECT count(*) FROM mentorships WHERE mentor_id = :m AND status = 'active'",
                  m=mentor.id) == 3

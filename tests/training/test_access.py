@@ -108,7 +108,7 @@ QUESTION = {"prompt": "Q?", "choices": ["a", "b"], "answer": 0}
     ({k: v for k, v in NEW_MODULE.items() if k != "title"}, "#/title"),
     ({**NEW_MODULE, "track": "mentee", "cme_credit_hours": "1.0"}, "#/cme_credit_hours"),
     ({**NEW_MODULE, "knowledge_check": {"pass_mark": 80, "questions": [{**QUESTION, "answer": 2}]}},
-     "#/knowledge_check/questions"),
+     "#/knowledge_check/questions/0/answer"),
     ({**NEW_MODULE, "knowledge_check": {"pass_mark": 0, "questions": [QUESTION]}}, "#/knowledge_check/pass_mark"),
     ({**NEW_MODULE, "knowledge_check": {"pass_mark": 50, "questions": []}}, "#/knowledge_check/questions"),
 ])

@@ -70,7 +70,7 @@ def request_errors(data: dict, *, on: date | None = None) -> dict[str, list[str]
     start, end = data.get("period_start"), data.get("period_end")
     if start and end:
         if end <= start:
-            errors.setdefault("period_end", []).append("Must be after period_start.")
+            errors.setdefault("period_end", []).append("The end of the period must be after its start.")
         if end > (on or today()):
             errors.setdefault("period_end", []).append("Must not be in the future.")
     datasets = data.get("datasets") or []

@@ -32,7 +32,7 @@ class DecisionIn(In):
     decision = fields.String(required=True, validate=validate.OneOf(rules.DECISIONS))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # named beside an invalid decision
     def _reason(self, data, **_kw):
         if "reason" in data and not data["reason"].strip():
             raise ValidationError({"reason": ["Give a reason."]})

@@ -67,7 +67,7 @@ def question_errors(q: Mapping) -> dict[str, list[str]]:
 
     for field in q:
         if field not in COMMON and field not in TYPE_FIELDS[kind]:
-            add(field, f"Not used by {kind} questions.")
+            add(field, f"Not used by {kind.replace('_', ' ')} questions.")
     if kind in ("single_choice", "multiple_choice"):
         options = q.get("options")
         if not options:
@@ -82,7 +82,7 @@ def question_errors(q: Mapping) -> dict[str, list[str]]:
                 if high > len(options):
                     add("max_selections", f"At most the number of options ({len(options)}).")
                 if low > high:
-                    add("min_selections", "Must not be more than max_selections.")
+                    add("min_selections", "The fewest selections must not be more than the most selections.")
     elif kind == "number":
         bounds = {k: q[k] for k in ("min", "max") if q.get(k) is not None}
         for k, v in bounds.items():
@@ -91,7 +91,7 @@ def question_errors(q: Mapping) -> dict[str, list[str]]:
             elif q.get("integer") and v != int(v):
                 add(k, "Must be a whole number for an integer question.")
         if len(bounds) == 2 and all(_is_number(v) for v in bounds.values()) and bounds["min"] > bounds["max"]:
-            add("min", "Must not be more than max.")
+            add("min", "The minimum must not be more than the maximum.")
     elif kind == "date":
         bounds = {k: q[k] for k in ("min", "max") if q.get(k) is not None}
         parsed = {k: _date(v) for k, v in bounds.items()}
@@ -99,7 +99,7 @@ def question_errors(q: Mapping) -> dict[str, list[str]]:
             if v is None:
                 add(k, "Must be a date written YYYY-MM-DD.")
         if parsed.get("min") and parsed.get("max") and parsed["min"] > parsed["max"]:
-            add("min", "Must not be after max.")
+            add("min", "The earliest date must not be after the latest.")
     return errors
 
 

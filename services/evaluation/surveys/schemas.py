@@ -52,7 +52,7 @@ class AudienceIn(In):
                                   validate=validate.Length(min=1, max=1000),
                                   metadata={"description": "only members of these institutions (none: all)"})
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _distinct(self, data, **_kw):
         if len(set(data.get("roles", []))) != len(data.get("roles", [])):
             raise ValidationError({"roles": ["Name each role once."]})
@@ -92,9 +92,12 @@ class SurveyUpdate(In):
     questions = _questions_field(False)
 
     @validates_schema
-    def _whole(self, data, **_kw):
+    def _not_empty(self, data, **_kw):
         if not data:
             raise ValidationError("Change at least one field.")
+
+    @validates_schema(skip_on_field_errors=False)  # named beside every other invalid field
+    def _ids(self, data, **_kw):
         _duplicate_ids(data)
 
 

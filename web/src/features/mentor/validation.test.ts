@@ -37,11 +37,13 @@ describe("validateProfile", () => {
       { day: "wed", start: "20:00", end: "18:00" },
       { day: "thu", start: "", end: "10:00" },
       { day: "someday", start: "09:00", end: "10:00" },
+      { day: "someday", start: "25:00", end: "10:00" },
     ] });
     expect(errors.windows?.[0]).toBeUndefined();
     expect(errors.windows?.[1]).toMatch(/after/);
     expect(errors.windows?.[2]).toMatch(/HH:MM/);
     expect(errors.windows?.[3]).toMatch(/day/);
+    expect(errors.windows?.[4]).toBe("Choose a day. Give a start and an end time (HH:MM, 24-hour).");  // both at once
     expect(hasErrors(errors)).toBe(true);
     const many = Array.from({ length: 22 }, () => ({ day: "mon", start: "08:00", end: "09:00" }));
     expect(validateProfile({ ...good, time_windows: many }).time_windows).toMatch(/21/);

@@ -70,10 +70,12 @@ export function validateProfile(form: ProfileForm): ProfileErrors {
   }
   if (form.time_windows.length > LIMITS.timeWindows) errors.time_windows = `Give at most ${LIMITS.timeWindows} time windows.`;
   const windows: Record<number, string> = {};
-  form.time_windows.forEach((w, i) => {
-    if (!DAYS.includes(w.day as (typeof DAYS)[number])) windows[i] = "Choose a day.";
-    else if (!HHMM.test(w.start) || !HHMM.test(w.end)) windows[i] = "Give a start and an end time (HH:MM, 24-hour).";
-    else if (w.end <= w.start) windows[i] = "The end must be after the start.";
+  form.time_windows.forEach((w, i) => {  // every problem of the window at once, as the service names them
+    const problems: string[] = [];
+    if (!DAYS.includes(w.day as (typeof DAYS)[number])) problems.push("Choose a day.");
+    if (!HHMM.test(w.start) || !HHMM.test(w.end)) problems.push("Give a start and an end time (HH:MM, 24-hour).");
+    else if (w.end <= w.start) problems.push("The end time must be after the start time.");
+    if (problems.length) windows[i] = problems.join(" ");
   });
   if (Object.keys(windows).length) errors.windows = windows;
   return errors;
