@@ -29,6 +29,22 @@ def sign_in(url, email: str, password: str) -> str:
                 json={"email": email, "password": password}).json()["access_token"]
 
 
+def demo_people(url):
+    """The demo's institutions and people, trained as the demo trains them, loaded through the gateway
+    (idempotent, as `make demo` does): (a demo Client, the logins by name)."""
+    import demo.identity
+    import demo.training
+    from demo.client import Client
+    from demo.loader import OPERATOR, ensure_operator
+
+    ensure_operator()
+    client = Client(url)
+    logins = {"operator": dict(OPERATOR)}
+    demo.identity.load(client, logins)
+    demo.training.load(client, logins)
+    return client, logins
+
+
 @dataclass
 class Mentor:
     id: str

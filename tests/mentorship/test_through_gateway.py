@@ -18,7 +18,7 @@ import requests
 from services.identity.rules import day
 from shared.events import broker
 from tests import journeys
-from tests.journeys import admit_published_mentor, call as _call, request_mentorship, until as _until
+from tests.journeys import admit_published_mentor, call as _call, demo_people, request_mentorship, until as _until
 
 MENTORSHIP = "/api/v1/mentorship"
 KEYS = ["mentorship.RequestCreated.v1", "mentorship.RequestReminderDue.v1", "mentorship.RequestExpired.v1",
@@ -58,16 +58,7 @@ class Tap:
 
 
 def test_unanswered_requests_get_a_mentor_ejected_and_out_of_search(platform):
-    import demo.identity
-    import demo.training
-    from demo.client import Client
-    from demo.loader import OPERATOR, ensure_operator
-
-    ensure_operator()
-    client = Client(platform)
-    logins = {"operator": dict(OPERATOR)}
-    demo.identity.load(client, logins)
-    demo.training.load(client, logins)
+    client, logins = demo_people(platform)
     tap = Tap()
     try:
         def sign_in(login):

@@ -9,7 +9,7 @@ import re
 
 from shared.testing import wait_for_mail
 from tests import journeys
-from tests.journeys import admit_published_mentor, call, request_mentorship, until
+from tests.journeys import admit_published_mentor, call, demo_people, request_mentorship, until
 
 INBOX = "/api/v1/notifications/inbox"
 
@@ -19,16 +19,7 @@ def _subject(text: str):
 
 
 def test_a_mentor_is_told_of_each_request_reminder_expiry_and_ejection(platform, platform_mail_dir):
-    import demo.identity
-    import demo.training
-    from demo.client import Client
-    from demo.loader import OPERATOR, ensure_operator
-
-    ensure_operator()
-    client = Client(platform)
-    logins = {"operator": dict(OPERATOR)}
-    demo.identity.load(client, logins)
-    demo.training.load(client, logins)
+    client, logins = demo_people(platform)
 
     def token_from_mail(email: str) -> str:
         msg = wait_for_mail(platform_mail_dir, email, _subject("invites you to MentorMeMed as a mentor"), 60)
@@ -40,7 +31,7 @@ def test_a_mentor_is_told_of_each_request_reminder_expiry_and_ejection(platform,
     mentee_login = logins["lakeside mentee1"]
     mentee = journeys.sign_in(platform, mentee_login["email"], mentee_login["password"])
     admin = journeys.sign_in(platform, logins["harbor admin"]["email"], logins["harbor admin"]["password"])
-    operator = journeys.sign_in(platform, OPERATOR["email"], OPERATOR["password"])
+    operator = journeys.sign_in(platform, logins["operator"]["email"], logins["operator"]["password"])
 
     def inbox_of(token, category):
         items = call(platform, "GET", INBOX, token, params={"limit": 200}).json()["items"]

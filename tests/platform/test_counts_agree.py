@@ -48,7 +48,8 @@ class School:
         """Accept the invitation (a mentor or mentee accepts their agreement's current version): the user."""
         token, _ = invitation
         if role is not None:
-            extra["accept_agreement_version"] = call(self.url, "GET", f"{IDENTITY}/agreements/{role}/current").json()["version"]
+            current = call(self.url, "GET", f"{IDENTITY}/agreements/{role}/current").json()
+            extra["accept_agreement_version"] = current["version"]
         return call(self.url, "POST", f"{IDENTITY}/invitations/accept", None, (201,),
                     json={"token": token, "password": PASSWORD, **extra}).json()
 

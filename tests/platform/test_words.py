@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.journeys import admit_published_mentor, admit_trained_mentor, call, request_mentorship, sign_in, until
+from tests.journeys import (admit_published_mentor, admit_trained_mentor, call, demo_people, request_mentorship,
+                            sign_in, until)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -239,16 +240,7 @@ def _people_words(detail: str) -> None:
 
 
 def test_people_read_what_happened_in_their_words(platform):
-    import demo.identity
-    import demo.training
-    from demo.client import Client
-    from demo.loader import OPERATOR, ensure_operator
-
-    ensure_operator()
-    client = Client(platform)
-    logins = {"operator": dict(OPERATOR)}
-    demo.identity.load(client, logins)
-    demo.training.load(client, logins)
+    client, logins = demo_people(platform)
 
     # --- a mentor at 3 mentees answers the request the platform declined when they reached 3 ---------------
     mentor = admit_published_mentor(platform, client, logins)

@@ -16,6 +16,7 @@ import { ConfirmButton } from "./confirm";
 import { ImportInvitations } from "./ImportInvitations";
 import { MENTOR_CRITERIA, criteriaOf, csvName, isRefusal, invitationKind, invitationState, type MentorCriterion } from "./labels";
 import { hasErrors, validateInvite, type InviteInput } from "./validate";
+import { NotYourInstitution } from "./refused";
 
 type Invitation = components["schemas"]["InvitationOut"];
 type Kind = InviteInput["kind"];
@@ -43,10 +44,7 @@ export default function Invitations() {
     return (
       <Page title="Invitations">
         {isRefusal(institution.error) ? (
-          <div className="error-note" role="alert">
-            <p className="error-title">This institution's invitations are not open to you.</p>
-            <p>An institution administrator sees only their own institution.</p>
-          </div>
+          <NotYourInstitution what="invitations" />
         ) : <ErrorNote error={institution.error} retry={() => void institution.refetch()} />}
       </Page>
     );

@@ -16,6 +16,7 @@ import {
   DETAILS_MAX, REWARDS, offeredInWords, rewardForm, rewardPolicy, rewardServerErrors, validateRewards,
   type RewardErrors, type RewardForm, type RewardKey,
 } from "./rewards";
+import { NotYourInstitution } from "./refused";
 
 type Institution = components["schemas"]["InstitutionAdminOut"];
 
@@ -27,10 +28,7 @@ export default function Rewards() {
     return (
       <Page title="Rewards for mentors">
         {isRefusal(institution.error) ? (
-          <div className="error-note" role="alert">
-            <p className="error-title">This institution's rewards are not open to you.</p>
-            <p>An institution administrator sees only their own institution.</p>
-          </div>
+          <NotYourInstitution what="rewards" />
         ) : <ErrorNote error={institution.error} retry={() => void institution.refetch()} />}
       </Page>
     );

@@ -16,6 +16,7 @@ import { ConfirmButton } from "./confirm";
 import { Pager } from "./pager";
 import { isRefusal } from "./labels";
 import { hasErrors, validateWebhook } from "./validate";
+import { NotYourInstitution } from "./refused";
 
 type Subscription = components["schemas"]["SubscriptionOut"];
 type Created = components["schemas"]["SubscriptionCreatedOut"];
@@ -66,10 +67,7 @@ function SubscriptionList({ institutionId }: { institutionId: string }) {
       actions={<Link className="button secondary" to={`/institutions/${institutionId}`}>Back to the dashboard</Link>}>
       <Section title="Subscriptions">
         {list.isError && isRefusal(list.error) ? (
-          <div className="error-note" role="alert">
-            <p className="error-title">This institution's event feeds are not open to you.</p>
-            <p>An institution administrator sees only their own institution.</p>
-          </div>
+          <NotYourInstitution what="event feeds" />
         ) : (
           <QueryView query={list} isEmpty={(rows) => rows.length === 0} empty="No webhook subscriptions yet.">
             {(rows) => <DataTable caption="Webhook subscriptions" columns={columns} rows={rows} rowKey={(s) => s.id ?? ""} />}
