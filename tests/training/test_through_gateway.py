@@ -38,8 +38,12 @@ def test_the_demo_trains_some_people_through_the_gateway(platform):
     institution_id = requests.get(platform + PREFIX + "/me/training", headers=mentor, timeout=10).json()["institution_id"]
     view = requests.get(f"{platform}{PREFIX}/institutions/{institution_id}/training", headers=admin, timeout=10).json()
     by_track = {t["track"]: t for t in view["tracks"]}
-    assert (by_track["mentor"]["enrolled"], by_track["mentor"]["trained"]) == (3, 2)
-    assert [m["name"] for m in by_track["mentor"]["missing"]] == ["Dr. Priya Raman"]
+    # the demo's 3 Lakeside mentors, 2 trained; other tests on the shared platform may admit more to Lakeside
+    mentors = by_track["mentor"]
+    assert mentors["enrolled"] >= 3 and mentors["trained"] >= 2
+    assert mentors["enrolled"] - mentors["trained"] == len(mentors["missing"])
+    assert "Dr. Priya Raman" in [m["name"] for m in mentors["missing"]]
+    assert not {"Dr. Alicia Moreno", "Dr. Kwame Mensah"} & {m["name"] for m in mentors["missing"]}
     assert (by_track["mentee"]["enrolled"], by_track["mentee"]["trained"]) == (2, 1)
     other = _token(platform, logins["riverside admin"])
     assert requests.get(f"{platform}{PREFIX}/institutions/{institution_id}/training", headers=other,

@@ -33,7 +33,7 @@ test("the lakeside admin works on Lakeside's dashboard and nowhere else", async 
   await settled(page);
 
   // R1 said in words, not by colour alone
-  assert.match(await section(page, "Active mentors").innerText(), /Minimum (not )?met: \d+ active of \d+ required/);
+  assert.match(await section(page, "Enrolled mentors").innerText(), /Minimum (not )?met: \d+ enrolled of \d+ required/);
   // the application, named, with its two buttons and no eligibility data until asked for
   const applications = section(page, "Mentee applications");
   const row = applications.getByRole("article", { name: s.applicant });

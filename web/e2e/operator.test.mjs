@@ -25,7 +25,7 @@ test("the operator sees every institution's compliance in words", async () => {
   await heading(page, "Institutions");
   await settled(page);
   const lakeside = page.locator("tr", { hasText: "Lakeside School of Medicine" });
-  assert.match(await lakeside.innerText(), /Minimum (not )?met: \d+ active of 25 required/);
+  assert.match(await lakeside.innerText(), /Minimum (not )?met: \d+ enrolled of 25 required/);
   assert.match(await page.locator("tr", { hasText: "Harbor City HBCU" }).innerText(), /No minimum applies/);
   await look(page, "operator-institutions");
   const list = await csv(page, page.getByRole("button", { name: "Download institutions (CSV)" }));
@@ -108,7 +108,7 @@ test("the operator creates an institution and lands on its dashboard", async () 
   await form.getByRole("button", { name: "Create the institution" }).click();
   await heading(page, s.institution);
   await settled(page);
-  assert.match(await page.locator("main").innerText(), /Minimum not met: 0 active of 50 required/);
+  assert.match(await page.locator("main").innerText(), /Minimum not met: 0 enrolled of 50 required/);
   await page.getByText("No applications are waiting for a decision.").waitFor();
   await look(page, "operator-new-dashboard");
   await page.context().close();
