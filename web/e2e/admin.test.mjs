@@ -78,7 +78,7 @@ test("the lakeside admin works on Lakeside's dashboard and nowhere else", async 
   await page.getByText("This institution's dashboard is not open to you.").waitFor();
   const body = await page.locator("main").innerText();
   assert.ok(!body.includes(s.other_name), "the other institution's name is shown");
-  assert.doesNotMatch(body, /Active mentors|Mentee applications|Enrollment code/);
+  assert.doesNotMatch(body, /Enrolled mentors|Mentee applications|Enrollment code/);
   await look(page, "admin-refused");
   await page.goto(`/institutions/${s.other_id}/invitations`);
   await heading(page, "Invitations");

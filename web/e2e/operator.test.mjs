@@ -29,7 +29,7 @@ test("the operator sees every institution's compliance in words", async () => {
   assert.match(await page.locator("tr", { hasText: "Harbor City HBCU" }).innerText(), /No minimum applies/);
   await look(page, "operator-institutions");
   const list = await csv(page, page.getByRole("button", { name: "Download institutions (CSV)" }));
-  assert.equal(list.header, "Institution,Kind,Class size,Active mentors,Minimum,Still needed,Compliance,Subscription");
+  assert.equal(list.header, "Institution,Kind,Class size,Enrolled mentors,Minimum,Still needed,Compliance,Subscription");
   assert.match(list.text, /Lakeside School of Medicine,Academic medical school,42,/);
   await lakeside.getByRole("link", { name: "Lakeside School of Medicine" }).click();
   await heading(page, "Lakeside School of Medicine");
