@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from shared import config, contention, errors, logs
+from shared import config, contention, errors, logs, metrics as mmm_metrics
 from shared.db import Database
 from shared.events import broker
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -154,7 +154,7 @@ def _install_probes(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(mmm_metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 def readiness(database: Database, extra: dict | None = None) -> tuple[dict, int]:
