@@ -20,6 +20,7 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from shared import config
@@ -69,7 +70,11 @@ def on_starting(server) -> None:
     variable and import prometheus-client after it is set), and this master's own control socket."""
     directory = metrics_dir(server)
     shutil.rmtree(directory, ignore_errors=True)  # counters of an earlier run of this API: not this one's
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a run dir this user may not write: a private directory keeps metrics whole
+        directory = Path(tempfile.mkdtemp(prefix=f"{_instance(server)}-"))
+        server.log.warning("cannot write %s (%s); metrics in %s", metrics_dir(server), exc, directory)
     os.environ[MULTIPROC_ENV] = str(directory)
     if not config.flag("API_CONTROL_SOCKET", "on"):
         server.cfg.set("control_socket_disable", True)
@@ -90,4 +95,6 @@ def child_exit(server, worker) -> None:
 
 
 def on_exit(server) -> None:
-    shutil.rmtree(metrics_dir(server), ignore_errors=True)
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -123,3 +123,18 @@ def test_the_metrics_directory_is_fresh_at_start_and_removed_at_exit(service_app
         requests.get(api.urls[0] + "/healthz", timeout=5)
         assert healthz_count(api.urls[0]) >= 1
     assert not directory.exists()
+
+
+def test_a_run_dir_it_cannot_write_leaves_metrics_whole(service_app, signing_keys, tmp_path):
+    """An API whose run dir it may not write (a container's read-only checkout) still starts, with a
+    private metrics directory: no crash, and a scrape still adds up its workers."""
+    service_app("training")
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the run dir would be")
+    with JwksServer(signing_keys) as jwks, ApiProcesses(
+            "training", {"AUTH_JWKS_URL": jwks.url, "LOG_LEVEL": "WARNING", "MMM_RUN_DIR": str(blocked)},
+            count=1, workers=2, log_dir=str(tmp_path / "logs")) as api:
+        before = healthz_count(api.urls[0])
+        get_many(api.urls[0], 60)
+        for _ in range(4):
+            assert healthz_count(api.urls[0]) - before == 60
