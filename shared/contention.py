@@ -107,6 +107,7 @@ def install(app) -> None:
                 time.sleep(random.uniform(0.01, 0.05) * attempt)  # apart, so that they do not meet again
         raise AssertionError("unreachable")
 
+    dispatch_request.retries_conflicts = True
     app.dispatch_request = dispatch_request
 
 
