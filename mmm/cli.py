@@ -60,15 +60,11 @@ def cmd_topology(args) -> int:
 
 
 def api_argv(name: str) -> list[str]:
-    """The command line of a service's API: gunicorn with threads."""
-    bind = config.env("API_BIND", f"127.0.0.1:{config.API_PORTS[name]}")
-    return [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", config.env("API_WORKERS", "2"),
-            "--threads", config.env("API_THREADS", "4"), "--worker-class", "gthread",
-            "--graceful-timeout", "20", "--timeout", "60", "--error-logfile", "-",
-            # longer than the gateway's upstream keepalive_timeout (30 s): the gateway, not the API,
-            # closes an idle kept-alive connection, so no request is sent on one being closed
-            "--keep-alive", config.env("API_KEEPALIVE", "75"),
-            "--name", f"mmm-{name}-api", f"services.{name}.app:create_app()"]
+    """The command line of a service's API: gunicorn with threads (shared/serve.py)."""
+    from shared import serve
+
+    return serve.gunicorn_argv(name, config.env("API_BIND", f"127.0.0.1:{config.API_PORTS[name]}"),
+                               workers=config.env("API_WORKERS", "2"), threads=config.env("API_THREADS", "4"))
 
 
 def cmd_api(args) -> int:

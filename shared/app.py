@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from shared import config, errors, logs
+from shared import config, contention, errors, logs, metrics as mmm_metrics
 from shared.db import Database
 from shared.events import broker
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -74,6 +74,7 @@ def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, de
     app.config.update(overrides or {})
     api = Api(app)
     errors.install(app)  # after Api(): replaces flask-smorest's JSON errors with problem+json
+    contention.install(app)  # a view that lost a deadlock is run again
     _document_problems(api)
     for bp in blueprints:
         api.register_blueprint(bp, url_prefix=api_prefix(name) + (bp.url_prefix or ""))
@@ -153,7 +154,7 @@ def _install_probes(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(mmm_metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 def readiness(database: Database, extra: dict | None = None) -> tuple[dict, int]:

@@ -2,7 +2,10 @@
 
 Every service verifies tokens locally against identity's JWKS (one synchronous read-only HTTP call,
 cached for at most JWKS_MAX_AGE; refreshed when a token names an unknown key id, at most once per
-JWKS_MIN_REFRESH seconds).
+JWKS_MIN_REFRESH seconds, 1 by default). A failed load keeps the keys already known and is tried again
+by the next request after JWKS_MIN_REFRESH, so an API that started while identity was unreachable
+trusts its keys within a second of identity answering; meanwhile a token signed with a key it could
+not load is answered 503 with Retry-After, not 401 (the token is not at fault).
 The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `sub` and `role` are required.
 """
 from __future__ import annotations
@@ -64,8 +67,9 @@ class Principal:
 
 
 class JwksCache:
-    def __init__(self, loader: Callable[[], dict], min_refresh: float = 10.0, max_age: float = 300.0):
+    def __init__(self, loader: Callable[[], dict], min_refresh: float = 1.0, max_age: float = 300.0):
         self._loader = loader
+        self.failing = False  # the last load failed: keys published since may be unknown here
         self._max_age = max_age
         self._keys: dict[str, jwt.PyJWK] = {}
         self._loaded_at = 0.0
@@ -96,6 +100,7 @@ class JwksCache:
         try:
             jwks = self._loader()
         except Exception as exc:  # noqa: BLE001 - identity unreachable: keep the keys we have
+            self.failing = True
             log.warning("could not load JWKS", extra={"error": repr(exc)})
             return
         keys = {}
@@ -104,6 +109,7 @@ class JwksCache:
                 keys[item["kid"]] = jwt.PyJWK(item, algorithm=ALGORITHM)
         self._keys = keys
         self._loaded_at = time.monotonic()
+        self.failing = False
 
 
 def http_jwks_loader(url: str | None = None) -> Callable[[], dict]:
@@ -119,7 +125,7 @@ class TokenVerifier:
     def __init__(self, loader: Callable[[], dict] | None = None, *, iss: str | None = None,
                  aud: str | None = None, min_refresh: float | None = None):
         self.jwks = JwksCache(loader or http_jwks_loader(),
-                              float(config.env("JWKS_MIN_REFRESH", "10")) if min_refresh is None else min_refresh,
+                              float(config.env("JWKS_MIN_REFRESH", "1")) if min_refresh is None else min_refresh,
                               config.duration("JWKS_MAX_AGE", "PT5M").total_seconds())
         self.iss = iss or issuer()
         self.aud = aud or audience()
@@ -154,6 +160,10 @@ class TokenVerifier:
         kid = str(header.get("kid", ""))
         key = self.jwks.key(kid)
         if key is None:
+            if self.jwks.failing:
+                raise Problem(503, "keys-unavailable", "Service Unavailable",
+                              "Access tokens cannot be checked right now: the sign-in service is not reachable. "
+                              "Try again in a moment.", headers={"Retry-After": "1"})
             raise _unauthorized("The access token is signed with an unknown key.")
         try:
             claims = jwt.decode(token, key.key, algorithms=[ALGORITHM], audience=self.aud, issuer=self.iss,

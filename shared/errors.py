@@ -7,6 +7,8 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
+from shared import contention
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -129,6 +131,10 @@ def install(app: Flask) -> None:
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):
             return _http(exc)
+        if contention.is_conflict(exc):  # retried already (shared/contention.py): load, not a bug
+            log.warning("transaction conflict persisted", extra={"sqlstate": contention.conflict_state(exc)})
+            return problem_response(503, "Service Unavailable", "The service is busy with conflicting changes; "
+                                    "try again in a moment.", "busy", headers=contention.conflict_headers())
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error",
                                 "Something went wrong on our side; the request id identifies it in our logs.")

@@ -201,36 +201,42 @@ def free_port() -> int:
 
 
 class ApiProcesses:
-    """`count` gunicorn processes serving one service's API on their own loopback ports, with the
-    environment given (e.g. AUTH_JWKS_URL of a JwksServer); `urls` once they answer /healthz. Use as a
+    """`count` gunicorn processes serving one service's API on their own loopback ports (free ones, or
+    `ports`), with the environment given (e.g. AUTH_JWKS_URL of a JwksServer); `urls` once they answer
+    /healthz. The command line is `mmm api`'s (shared/serve.py: keep-alive, hooks, metrics). Use as a
     context manager; each process is stopped with SIGTERM (then SIGKILL) at the end."""
 
     def __init__(self, service: str, env: dict, *, count: int = 2, workers: int = 1, threads: int = 8,
-                 log_dir: str | None = None, timeout: float = 60.0):
+                 log_dir: str | None = None, timeout: float = 60.0, ports: list[int] | None = None,
+                 keep_alive: int | None = None):
         self.service, self.env, self.count = service, env, count
         self.workers, self.threads, self.timeout = workers, threads, timeout
         self.log_dir = log_dir
+        self.ports = list(ports) if ports else None
+        self.keep_alive = keep_alive
         self.procs: list = []
         self.urls: list[str] = []
 
     def __enter__(self) -> ApiProcesses:
-        import sys
         import tempfile
         from pathlib import Path
 
         import requests
 
+        from shared import serve
+
         root = Path(__file__).parents[1]
         log_dir = Path(self.log_dir or tempfile.mkdtemp(prefix=f"{self.service}-api-"))
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.logs = [log_dir / f"api{n}.log" for n in range(self.count)]
         env = {k: v for k, v in {**os.environ, **self.env}.items() if k != "PYTEST_CURRENT_TEST"}
         try:
-            for log in self.logs:
-                port = free_port()
+            for n, log in enumerate(self.logs):
+                port = self.ports[n] if self.ports else free_port()
                 with open(log, "w") as out:
                     self.procs.append(subprocess.Popen(
-                        [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", str(self.workers),
-                         "-k", "gthread", "--threads", str(self.threads), f"services.{self.service}.app:create_app()"],
+                        serve.gunicorn_argv(self.service, f"127.0.0.1:{port}", workers=self.workers,
+                                            threads=self.threads, keep_alive=self.keep_alive),
                         cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
                 self.urls.append(f"http://127.0.0.1:{port}")
             deadline = time.monotonic() + self.timeout

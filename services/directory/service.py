@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.directory import rules, search
 from services.directory.models import MentorProfile, Mentorship, RequestOutcome, SearchState
 from shared.auth import Principal, visible_or_404
+from shared.contention import lock_last
 from shared.errors import Problem
 from shared.events import record_event
 
@@ -26,8 +27,14 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_TOUCH = sa.update(SearchState).where(SearchState.id == 1).values(version=SearchState.version + 1)
+
+
 def touch_search(session: orm.Session) -> None:
-    session.execute(sa.update(SearchState).where(SearchState.id == 1).values(version=SearchState.version + 1))
+    """Move the search version in this transaction — as its last statement, just before it commits:
+    every transaction, the API's and the worker's batches of events, takes the one search_state row
+    last, so none holds it while waiting for a profile row another holds (they deadlocked)."""
+    lock_last(session, "directory.search_state", _TOUCH)
 
 
 # --- mentors as events make them known ----------------------------------------------------------------
