@@ -4,7 +4,9 @@ Several relays may run side by side (in one worker or in several replicas): each
 pending rows with FOR UPDATE SKIP LOCKED, so a row is published by one relay at a time, and marks the
 rows it published in the same transaction. A crash between publish and commit publishes a row again
 (at least once); consumers drop the duplicate through their inbox. Relays sleep on PostgreSQL
-LISTEN/NOTIFY, so a committed event is picked up at once rather than at the next poll.
+LISTEN/NOTIFY, so a committed event is picked up at once rather than at the next poll: the relays of a
+worker share one LISTEN connection (`Wakeup`), straight to PostgreSQL even where their pool goes
+through PgBouncer.
 """
 from __future__ import annotations
 
