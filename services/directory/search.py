@@ -293,7 +293,12 @@ class Searcher:
             remembered = self.responses.get(key)
             if remembered is not None and remembered.version >= version:
                 return remembered.body, True
+            view = self.index.current(version)
+        if view is None:
+            # The index catches up on a connection of its own: taken while holding this one, two
+            # searches could each hold one connection of a small pool and wait for the other's.
             view = self.index.view(version)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             if remembered is not None:
                 remembered = remembered.brought_up_to(view)
                 if remembered is not None:
