@@ -366,3 +366,22 @@ def test_every_service_answers_through_pgbouncer_in_transaction_mode(service_app
         t.join()
     assert not [(p, s) for p, s in statuses if s >= 500], sorted(set(statuses))
     assert [s for _p, s in statuses if s == 200], f"{name}: nothing answered 200 through PgBouncer"
+
+
+def test_the_local_run_puts_pgbouncer_in_its_procfile_in_transaction_mode(tmp_path, monkeypatch):
+    from mmm import pgbouncer as bouncer
+    from mmm import run
+
+    monkeypatch.setenv("MMM_PGBOUNCER", "1")
+    assert bouncer.enabled()
+    ini = bouncer.render(tmp_path / "pgbouncer", port=7654)
+    text = ini.read_text()
+    assert "pool_mode = transaction" in text and "listen_port = 7654" in text
+    assert f"{config.database_name('directory')} = " in text and "pg_trgm.word_similarity_threshold" in text
+    lines = run._procfile(["nginx"], demo=False, pgbouncer_cmd=bouncer.command(ini)).splitlines()
+    assert [line for line in lines if line.startswith("pgbouncer: ") and str(ini) in line]
+    # the services then connect through it, without prepared statements; LISTEN and migrations do not
+    monkeypatch.setenv("MMM_PGBOUNCER_URL", bouncer.client_url(7654))
+    assert sa.engine.make_url(config.database_url("mentorship")).port == 7654
+    assert sa.engine.make_url(config.direct_database_url("mentorship")).port != 7654
+    assert db.engine_options("api")["connect_args"]["prepare_threshold"] is None
