@@ -30,9 +30,11 @@ def gateway_url() -> str:
     return f"http://{gateway_listen()}"
 
 
-def _procfile(gateway_cmd: list[str], demo: bool) -> str:
+def _procfile(gateway_cmd: list[str], demo: bool, pgbouncer_cmd: list[str] | None = None) -> str:
     mmm = f"{sys.executable} -m mmm.cli"
     lines = ["gateway: " + " ".join(f"'{part}'" if " " in part else part for part in gateway_cmd)]
+    if pgbouncer_cmd:
+        lines.append("pgbouncer: " + " ".join(pgbouncer_cmd))
     for name in config.SERVICES:
         lines.append(f"{name}-api: {mmm} api {name}")
         lines.append(f"{name}-worker: {mmm} worker {name}")
@@ -45,7 +47,11 @@ def up(demo: bool = False) -> int:
     from mmm import preflight
     from shared import gateway
 
+    from mmm import pgbouncer
+
     found = preflight.problems()
+    if pgbouncer.enabled() and not pgbouncer.binary():
+        found.append("MMM_PGBOUNCER is on but pgbouncer is not installed: `apt-get install pgbouncer`.")
     if preflight.nginx_missing():
         found.append("nginx is not installed: run `make up` (it installs nginx from Debian's packages) "
                      "or `apt-get install nginx-light`.")
@@ -85,8 +91,14 @@ def up(demo: bool = False) -> int:
     runtime.mkdir(parents=True, exist_ok=True)
     conf = gateway.render(gateway.local_values(runtime, listen=gateway_listen()), out=runtime / "nginx.conf")
     gateway.check_config(runtime, conf)
+    pgbouncer_cmd = None
+    if pgbouncer.enabled():
+        # The services' pooled connections go through PgBouncer (transaction mode); migrations (above)
+        # and the relays' LISTEN connect to PostgreSQL directly.
+        pgbouncer_cmd = pgbouncer.command(pgbouncer.render(RUN_DIR / "pgbouncer"))
+        os.environ["MMM_PGBOUNCER_URL"] = pgbouncer.client_url()
     procfile = RUN_DIR / "Procfile"
-    procfile.write_text(_procfile(gateway.nginx_command(runtime, conf), demo))
+    procfile.write_text(_procfile(gateway.nginx_command(runtime, conf), demo, pgbouncer_cmd))
     PID_FILE.write_text(str(os.getpid()))
     print(f"== starting gateway, {len(config.SERVICES)} APIs, {len(config.SERVICES)} workers and the mail sink "
           "(Ctrl-C stops)")

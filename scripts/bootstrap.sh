@@ -36,4 +36,17 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   $SUDO service nginx stop >/dev/null 2>&1 || $SUDO pkill -f 'nginx: master' >/dev/null 2>&1 || true
 fi
 
+# PgBouncer (transaction mode) for `MMM_PGBOUNCER=1 make up`, and for the test suite's PgBouncer test.
+if { [ "${MMM_PGBOUNCER:-0}" != "0" ] && [ "${MMM_PGBOUNCER:-0}" != "off" ]; } || [[ " $* " == *" --with-browser "* ]]; then
+  if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then
+    echo "== installing pgbouncer from Debian's packages"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq pgbouncer >/dev/null
+    # The package may start a system PgBouncer on 6432; the platform runs its own.
+    $SUDO service pgbouncer stop >/dev/null 2>&1 || true
+  fi
+fi
+
 ./scripts/build-web.sh "$@"

@@ -78,7 +78,8 @@ def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, de
     _document_problems(api)
     for bp in blueprints:
         api.register_blueprint(bp, url_prefix=api_prefix(name) + (bp.url_prefix or ""))
-    app.extensions["mmm"] = ServiceContext(name=name, db=Database(app.config["DATABASE_URL"]))
+    app.extensions["mmm"] = ServiceContext(name=name, db=Database(
+        app.config["DATABASE_URL"], role="api", name=f"{name}-api", overrides=app.config))
     app.extensions["mmm_api"] = api
     _install_request_context(app, name)
     _install_probes(app)

@@ -15,6 +15,7 @@ _PORT_BASE = int(os.environ.get("MMM_PORT_BASE") or 8100)
 API_PORTS = {name: _PORT_BASE + 1 + i for i, name in enumerate(SERVICES)}
 WORKER_PORTS = {name: _PORT_BASE + 101 + i for i, name in enumerate(SERVICES)}
 MAIL_SINK_PORT = _PORT_BASE + 25  # the local run's SMTP server (mmm mail)
+PGBOUNCER_PORT = _PORT_BASE + 32  # the local run's PgBouncer (MMM_PGBOUNCER=1 mmm up)
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -48,13 +49,67 @@ def postgres_url() -> str:
     return env("MMM_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+def pgbouncer_url() -> str | None:
+    """Server URL of a PgBouncer in transaction mode (MMM_PGBOUNCER_URL), or None: when set, every
+    pooled connection of the services goes through it, and what cannot (LISTEN, migrations, creating
+    databases) goes straight to PostgreSQL (`direct_database_url`)."""
+    return env("MMM_PGBOUNCER_URL")
+
+
+def database_name(service: str) -> str:
+    return f"{env('MMM_DATABASE_PREFIX', 'mmm')}_{service}"
+
+
 def database_url(service: str) -> str:
+    """The URL of a service's pooled connections (through PgBouncer when MMM_PGBOUNCER_URL is set)."""
     explicit = env(f"{service.upper()}_DATABASE_URL")
     if explicit:
         return explicit
-    prefix = env("MMM_DATABASE_PREFIX", "mmm")
+    base = (pgbouncer_url() or postgres_url()).rsplit("/", 1)[0]
+    return f"{base}/{database_name(service)}"
+
+
+def direct_database_url(service: str) -> str:
+    """The URL of a service's database on PostgreSQL itself, never through PgBouncer: for LISTEN,
+    migrations and anything else that needs a session of its own."""
+    explicit = env(f"{service.upper()}_DIRECT_DATABASE_URL")
+    if explicit:
+        return explicit
+    if env(f"{service.upper()}_DATABASE_URL") and not pgbouncer_url():
+        return env(f"{service.upper()}_DATABASE_URL")
     base = postgres_url().rsplit("/", 1)[0]
-    return f"{base}/{prefix}_{service}"
+    return f"{base}/{database_name(service)}"
+
+
+# The connection budget (docs/architecture.md, "Connection budget"): every engine of a process draws
+# from a pool of MMM_DB_POOL_SIZE kept connections plus MMM_DB_MAX_OVERFLOW opened under load and
+# closed when returned; a request waits at most MMM_DB_POOL_TIMEOUT seconds for one (then 503).
+# Workers have their own sizes (MMM_WORKER_DB_*): their threads take turns on few connections.
+POOL_DEFAULTS = {
+    "api": {"MMM_DB_POOL_SIZE": "1", "MMM_DB_MAX_OVERFLOW": "1", "MMM_DB_POOL_TIMEOUT": "5"},
+    "worker": {"MMM_WORKER_DB_POOL_SIZE": "1", "MMM_WORKER_DB_MAX_OVERFLOW": "2",
+               "MMM_WORKER_DB_POOL_TIMEOUT": "30"},
+}
+
+
+def pool_settings(role: str = "api", overrides=None) -> dict:
+    """{"pool_size", "max_overflow", "pool_timeout"} of a process's engines: role "api" or "worker"."""
+    names = list(POOL_DEFAULTS[role].items())
+    (size_name, size), (overflow_name, overflow), (timeout_name, timeout) = names
+    return {"pool_size": int(setting(size_name, size, overrides)),
+            "max_overflow": int(setting(overflow_name, overflow, overrides)),
+            "pool_timeout": float(setting(timeout_name, timeout, overrides))}
+
+
+def prepared_statements(overrides=None) -> bool:
+    """Server-side prepared statements: off through PgBouncer in transaction mode (a statement
+    prepared on one server connection is unknown on the next), otherwise on."""
+    return flag("MMM_DB_PREPARED_STATEMENTS", "off" if pgbouncer_url() else "on", overrides)
+
+
+def retry_after() -> str:
+    """Seconds a client is told to wait (Retry-After) when the database is busy or unreachable."""
+    return env("MMM_RETRY_AFTER", "2")
 
 
 def service_url(service: str) -> str:

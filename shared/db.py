@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy import orm
 from sqlalchemy.dialects import postgresql as pg
@@ -104,12 +106,33 @@ def drop_database(url: str) -> None:
         admin.dispose()
 
 
-class Database:
-    """A service's engine and session factory."""
+# What a worker loop treats as "the database refuses just now": back off and try again.
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, psycopg.OperationalError,
+                 psycopg.InterfaceError)
 
-    def __init__(self, url: str, pool_size: int = 5):
+
+def engine_options(role: str = "api", overrides=None, *, name: str | None = None, **explicit) -> dict:
+    """create_engine() keyword arguments inside the connection budget: pool sizes and timeout from
+    settings (`config.pool_settings`; keyword arguments win), the process named in PostgreSQL's
+    pg_stat_activity (application_name "mmm-<name>:<pid>"), no server-side prepared statements
+    through PgBouncer."""
+    options = config.pool_settings(role, overrides)
+    options.update({k: v for k, v in explicit.items() if v is not None})
+    connect_args: dict = {"application_name": f"mmm-{name or role}:{os.getpid()}"[:63]}
+    if not config.prepared_statements(overrides):
+        connect_args["prepare_threshold"] = None
+    return {**options, "connect_args": connect_args}
+
+
+class Database:
+    """A service's engine and session factory, its pool inside the connection budget."""
+
+    def __init__(self, url: str, pool_size: int | None = None, max_overflow: int | None = None,
+                 pool_timeout: float | None = None, *, role: str = "api", name: str | None = None,
+                 overrides=None):
         self.url = url
-        self.engine = sa.create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=10)
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **engine_options(
+            role, overrides, name=name, pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout))
         self.sessions = orm.sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod

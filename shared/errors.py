@@ -4,7 +4,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from flask import Flask, Response, json, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from shared import contention
@@ -107,6 +109,26 @@ def _validation_problem(exc: HTTPException) -> Response:
                             "validation-error", errors=errors)
 
 
+def database_overload(exc: BaseException) -> Response | None:
+    """503 with Retry-After when the database is busy or out of reach, not the request at fault: the
+    pool had no connection free within its timeout, PostgreSQL refused or dropped the connection
+    ("too many clients already", restarting, a terminated backend), or a transaction lost a deadlock
+    or serialization race (safe to send again). None for any other error."""
+    from shared import config
+
+    if isinstance(exc, sa_exc.TimeoutError):
+        slug, detail = "database-busy", "The service is busy; try again in a few seconds."
+    elif isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | psycopg.OperationalError
+                    | psycopg.InterfaceError) or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated):
+        slug, detail = "database-unavailable", "The service cannot reach its data just now; try again in a few seconds."
+    else:
+        return None
+    orig = getattr(exc, "orig", None)
+    log.warning("database overloaded or unreachable: answered 503", extra={
+        "error": type(orig or exc).__name__, "sqlstate": getattr(orig, "sqlstate", None)})
+    return problem_response(503, "Service Unavailable", detail, slug, headers={"Retry-After": config.retry_after()})
+
+
 def install(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
@@ -135,6 +157,9 @@ def install(app: Flask) -> None:
             log.warning("transaction conflict persisted", extra={"sqlstate": contention.conflict_state(exc)})
             return problem_response(503, "Service Unavailable", "The service is busy with conflicting changes; "
                                     "try again in a moment.", "busy", headers=contention.conflict_headers())
+        overload = database_overload(exc)
+        if overload is not None:
+            return overload
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error",
                                 "Something went wrong on our side; the request id identifies it in our logs.")

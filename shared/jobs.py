@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from shared.db import Database
+from shared.db import DATABASE_DOWN, Database
 from shared.metrics import JOB_RUNS
 
 log = logging.getLogger(__name__)
@@ -66,10 +66,19 @@ class JobRunner:
                 log.exception("job failed", extra={"job": job.name})
 
     def run(self, stop: threading.Event) -> None:
+        # The database refusing or the pool exhausted: wait, longer each time (up to 10 s), and resume
+        # by itself. Anything else is logged and the loop goes on: a job runner never stops running.
+        backoff = 0.5
         while not stop.is_set():
             try:
                 self.run_once()
-            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-                log.warning("jobs: database unavailable", extra={"error": repr(exc)})
-                stop.wait(2.0)
+                backoff = 0.5
+            except DATABASE_DOWN as exc:
+                log.warning("jobs: database unavailable, retrying", extra={"error": repr(exc), "wait_s": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except Exception:  # noqa: BLE001 - see above
+                log.exception("jobs: unexpected error, retrying")
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
             stop.wait(self.tick)

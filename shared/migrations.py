@@ -19,14 +19,14 @@ def alembic_config(service: str, url: str | None = None) -> Config:
     location = Path(package.__file__).parent / "migrations"
     cfg = Config()
     cfg.set_main_option("script_location", str(location))
-    cfg.set_main_option("sqlalchemy.url", (url or config.database_url(service)).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", (url or config.direct_database_url(service)).replace("%", "%%"))
     cfg.attributes["service"] = service
     return cfg
 
 
 def upgrade(service: str, url: str | None = None) -> None:
     """Create the service's database when missing and apply its migrations."""
-    url = url or config.database_url(service)
+    url = url or config.direct_database_url(service)  # never through PgBouncer: DDL and CREATE DATABASE
     db.ensure_database(url)
     command.upgrade(alembic_config(service, url), "head")
 

@@ -18,7 +18,7 @@ from shared import config, logs
 from shared.app import readiness
 from shared.db import Database
 from shared.events.consumer import Consumer
-from shared.events.relay import OutboxRelay
+from shared.events.relay import OutboxRelay, Wakeup
 from shared.jobs import JobRunner
 from shared.service import Service
 
@@ -55,7 +55,7 @@ def _probe_server(database: Database, port: int) -> ThreadingHTTPServer:
 def run(service: Service, *, relays: int | None = None, probe_port: int | None = None,
         stop: threading.Event | None = None) -> None:
     logs.configure(f"{service.name}-worker")
-    database = Database.for_service(service.name)
+    database = Database(config.database_url(service.name), role="worker", name=f"{service.name}-worker")
     stop = stop or threading.Event()
 
     def _stop(signum, _frame):
@@ -73,8 +73,11 @@ def run(service: Service, *, relays: int | None = None, probe_port: int | None =
         for i in range(int(config.env("MMM_CONSUMERS", "2"))):
             consumer = Consumer(service.name, database, service.handlers)
             threads.append(threading.Thread(target=consumer.run, args=(stop,), name=f"consumer-{i}"))
+    # The relays share one LISTEN connection, straight to PostgreSQL (never through PgBouncer).
+    wakeup = Wakeup(config.direct_database_url(service.name))
+    wakeup.start(stop)
     for i in range(relays or int(config.env("MMM_RELAYS", "2"))):
-        relay = OutboxRelay(database, service=service.name)
+        relay = OutboxRelay(database, service=service.name, wakeup=wakeup)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"relay-{i}"))
     # One thread per job, so that a long run of one (mails to a slow server) never delays another.
     for job in service.jobs:

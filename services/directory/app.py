@@ -8,6 +8,7 @@ from services.directory.models import Base
 from services.directory.jobs import jobs
 from shared import config
 from shared.app import create_service_app, db_of
+from shared.db import engine_options
 from shared.service import Service
 
 DESCRIPTION = ("Searchable mentor profiles (R8, R9, R10): mentors fill and publish their profile; mentees search "
@@ -20,7 +21,8 @@ def create_app(overrides: dict | None = None):
                              overrides=overrides)
     searcher = search.Searcher(
         db_of(app).engine.url, cache_size=int(config.setting("DIRECTORY_SEARCH_CACHE_SIZE", "4096", app.config)),
-        name_similarity=float(config.setting("DIRECTORY_NAME_SIMILARITY", "0.4", app.config)))
+        name_similarity=float(config.setting("DIRECTORY_NAME_SIMILARITY", "0.4", app.config)),
+        engine_options=engine_options("api", app.config, name="directory-search"))
     app.extensions["directory"] = {"search": searcher}
     app.extensions.setdefault("mmm_readiness", {})["search_index"] = searcher.index.readiness
     if config.flag("DIRECTORY_SEARCH_WARM", "on", app.config):

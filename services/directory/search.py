@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from services.directory import rules
 from services.directory import search_index as ix
+from shared import db
 from shared.lru import LRU
 
 # The public shape of a profile (search hits and direct lookups), built by PostgreSQL.
@@ -248,8 +249,11 @@ class Searcher:
     search): a connection found dead is discarded with the rest of the pool and the search is run
     once more (SQLAlchemy's "optimistic" disconnect handling)."""
 
-    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.4, pool_size: int = 8) -> None:
-        self.engine = sa.create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=False)
+    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.4,
+                 engine_options: dict | None = None) -> None:
+        # its pool inside the process's connection budget (shared.db.engine_options)
+        self.engine = sa.create_engine(url, pool_pre_ping=False,
+                                       **(engine_options or db.engine_options("api", name="directory-search")))
 
         @sa.event.listens_for(self.engine, "connect")
         def _name_similarity(dbapi_connection, _record):
@@ -289,7 +293,12 @@ class Searcher:
             remembered = self.responses.get(key)
             if remembered is not None and remembered.version >= version:
                 return remembered.body, True
+            view = self.index.current(version)
+        if view is None:
+            # The index catches up on a connection of its own: taken while holding this one, two
+            # searches could each hold one connection of a small pool and wait for the other's.
             view = self.index.view(version)
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             if remembered is not None:
                 remembered = remembered.brought_up_to(view)
                 if remembered is not None:

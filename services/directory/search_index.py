@@ -267,6 +267,11 @@ class SearchIndex:
         self._rebuilding = False
         self._warming = False
 
+    def current(self, version: int) -> View | None:
+        """The view if it is at least as new as `version`, without touching the database; else None."""
+        view = self._view
+        return view if view is not None and view.version >= version else None
+
     def view(self, version: int) -> View:
         """A view at least as new as `version` (the search version the caller read)."""
         view = self._view

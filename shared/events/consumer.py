@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from pika import exceptions as amqp_errors
 
 from shared import config, logs
-from shared.db import Database
+from shared.db import DATABASE_DOWN, Database
 from shared.events import broker, envelope
 from shared.events.handlers import Handlers, PermanentError
 from shared.metrics import EVENTS_CONSUMED
@@ -36,7 +36,7 @@ _INBOX_MANY = sa.text(
     "INSERT INTO inbox (event_id, event_type) SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[])) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
-_DB_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
+_DB_DOWN = DATABASE_DOWN  # PostgreSQL refusing or restarting, or the pool exhausted: keep the batch, retry
 
 
 @dataclass
@@ -74,17 +74,20 @@ class Consumer:
                 publisher.confirm_delivery()
                 channel.basic_qos(prefetch_count=self.prefetch)
                 channel.basic_consume(self.queue, self._on_message)
-                backoff = 0.5
+                backoff = db_wait = 0.5
                 while not stop.is_set():
                     conn.process_data_events(time_limit=0.5)
                     while self._buffer and not stop.is_set():
                         batch = self._buffer[:self.batch_size]
                         if self.handle_batch(channel, publisher, batch):
                             del self._buffer[:len(batch)]
+                            db_wait = 0.5
                         else:
                             # Database down: keep the batch (unacknowledged, so nothing is lost and
-                            # no redelivery is counted against it) and try again shortly.
-                            conn.process_data_events(time_limit=1.0)
+                            # no redelivery is counted against it) and try again, waiting longer
+                            # each time (up to 10 s) while serving the broker's heartbeats.
+                            conn.process_data_events(time_limit=db_wait)
+                            db_wait = min(db_wait * 2, 10.0)
                 # Stopping: the in-flight batch has been handled and acknowledged; anything still
                 # buffered is unacknowledged and returns to the queue when the connection closes.
             except (amqp_errors.AMQPError, OSError) as exc:

@@ -4,11 +4,14 @@ Several relays may run side by side (in one worker or in several replicas): each
 pending rows with FOR UPDATE SKIP LOCKED, so a row is published by one relay at a time, and marks the
 rows it published in the same transaction. A crash between publish and commit publishes a row again
 (at least once); consumers drop the duplicate through their inbox. Relays sleep on PostgreSQL
-LISTEN/NOTIFY, so a committed event is picked up at once rather than at the next poll.
+LISTEN/NOTIFY, so a committed event is picked up at once rather than at the next poll: the relays of a
+worker share one LISTEN connection (`Wakeup`), straight to PostgreSQL even where their pool goes
+through PgBouncer.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
@@ -18,7 +21,7 @@ import sqlalchemy as sa
 from pika import exceptions as amqp_errors
 from sqlalchemy.engine import make_url
 
-from shared.db import Database
+from shared.db import DATABASE_DOWN, Database
 from shared.events import broker, registry
 from shared.events.envelope import CONTENT_TYPE
 from shared.events.outbox import NOTIFY_CHANNEL
@@ -48,12 +51,17 @@ AMQP_ERRORS = (amqp_errors.AMQPError, OSError)
 
 class OutboxRelay:
     def __init__(self, db: Database, *, prefix: str | None = None, batch_size: int = 200,
-                 idle_wait: float = 1.0, service: str = "?"):
+                 idle_wait: float = 1.0, service: str = "?", wakeup: Wakeup | None = None,
+                 listen_url: str | None = None):
         self.db = db
         self.names = broker.names(prefix)
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.service = service
+        # The relays of one worker share one LISTEN connection (a Wakeup); a relay made alone has its own.
+        self.wakeup = wakeup
+        self._own_wakeup = wakeup is None
+        self.listen_url = listen_url
         self._publisher: ConfirmingPublisher | None = None
 
     # -- broker ----------------------------------------------------------------------------------
@@ -108,48 +116,92 @@ class OutboxRelay:
 
     # -- loop --------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
+        if self.wakeup is None:
+            self.wakeup = Wakeup(self.listen_url or self.db.url)
+        if self._own_wakeup:
+            self.wakeup.start(stop)
         backoff = 0.5
-        listener: psycopg.Connection | None = None
         while not stop.is_set():
             try:
-                if listener is None or listener.closed:
-                    listener = self._listen()
+                seen = self.wakeup.seen()
                 claimed = self.publish_pending()
                 backoff = 0.5
                 if claimed < self.batch_size:
-                    self._wait(listener, stop)
+                    self.wakeup.wait(seen, self.idle_wait, stop)
             except AMQP_ERRORS as exc:
                 log.warning("relay: broker unavailable, retrying", extra={"error": repr(exc)})
                 self._close_broker()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
-            except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.OperationalError) as exc:
+            except DATABASE_DOWN as exc:
+                # PostgreSQL refusing or restarting, or the pool exhausted: back off, then resume.
                 log.warning("relay: database unavailable, retrying", extra={"error": repr(exc)})
-                if listener is not None:
-                    listener.close()
-                listener = None
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
-        if listener is not None:
-            listener.close()
+            except Exception:  # noqa: BLE001 - a relay never stops relaying: log, wait, go on
+                log.exception("relay: unexpected error, retrying")
+                self._close_broker()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
         self._close_broker()
 
-    def _listen(self) -> psycopg.Connection:
-        url = make_url(self.db.url).set(drivername="postgresql")
-        conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        return conn
 
-    def _wait(self, listener: psycopg.Connection, stop: threading.Event) -> None:
-        # Wake on the first NOTIFY (an event committed) or after idle_wait, whichever comes first,
-        # looking at `stop` every second. (The publisher's I/O thread keeps the broker heartbeats.)
-        deadline = time.monotonic() + self.idle_wait
+class Wakeup:
+    """One LISTEN connection, straight to PostgreSQL (LISTEN/NOTIFY needs a session of its own, which
+    PgBouncer in transaction mode does not give), waking every relay of the process when an event is
+    committed. Relays also poll every idle_wait, so while this connection is down they only wake later."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._cond = threading.Condition()
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self, stop: threading.Event) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self.run, args=(stop,), name="relay-listen", daemon=True)
+            self._thread.start()
+
+    def seen(self) -> int:
+        with self._cond:
+            return self._count
+
+    def wait(self, seen: int, timeout: float, stop: threading.Event) -> None:
+        """Until a NOTIFY arrives after `seen`, `timeout` passes, or `stop` (looked at every second)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._count == seen and not stop.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._cond.wait(min(remaining, 1.0))
+
+    def _notify(self) -> None:
+        with self._cond:
+            self._count += 1
+            self._cond.notify_all()
+
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.5
         while not stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            for _ in listener.notifies(timeout=min(remaining, 1.0), stop_after=1):
-                return
+            conn = None
+            try:
+                url = make_url(self.url).set(drivername="postgresql")
+                conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True,
+                                       application_name=f"mmm-relay-listen:{os.getpid()}")
+                conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                backoff = 0.5
+                self._notify()  # events committed while not listening: look now
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        self._notify()
+            except (psycopg.Error, OSError) as exc:
+                log.warning("relay: LISTEN connection lost, reconnecting", extra={"error": repr(exc)})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                if conn is not None:
+                    conn.close()
 
 
 def _secret_fields(rows) -> dict[str, list]:

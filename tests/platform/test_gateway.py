@@ -450,17 +450,22 @@ def test_body_over_the_limit_is_a_problem_413(gw):
 
 @needs_nginx
 def test_upstream_down_is_a_problem_502(gw):
-    body = assert_problem(requests.get(gw.url + "/api/v1/mentorship/requests", timeout=10), 502)
+    response = requests.get(gw.url + "/api/v1/mentorship/requests", timeout=10)
+    body = assert_problem(response, 502)
     assert body["service"] == "mentorship"
     assert body["type"].endswith("/upstream-unavailable")
+    assert int(response.headers["Retry-After"]) > 0  # the client is told when to come back
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 @needs_nginx
 def test_slow_upstream_is_a_problem_504(gw):
     started = time.monotonic()
-    body = assert_problem(requests.get(gw.url + "/api/v1/notifications/slow", timeout=10), 504)
+    response = requests.get(gw.url + "/api/v1/notifications/slow", timeout=10)
+    body = assert_problem(response, 504)
     assert time.monotonic() - started < SLOW_SECONDS
     assert body["service"] == "notifications"
+    assert int(response.headers["Retry-After"]) > 0
 
 
 @needs_nginx
