@@ -13,7 +13,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import config, errors, logs
+from shared import config, errors, logs, openapi
 from shared.db import Database
 from shared.events import broker
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -73,6 +73,7 @@ def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, de
     )
     app.config.update(overrides or {})
     api = Api(app)
+    openapi.install(api)  # before the blueprints: their document is built as they are registered
     errors.install(app)  # after Api(): replaces flask-smorest's JSON errors with problem+json
     _document_problems(api)
     for bp in blueprints:
