@@ -24,7 +24,7 @@ class Out(Schema):
 
 class Page(In):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))  # bounded: OFFSET is a bigint
 
 
 HIDDEN = missing
