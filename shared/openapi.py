@@ -12,9 +12,8 @@ the bytes the services send, fixed once here so that the document is true.
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 import http
+from decimal import Decimal
 
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
