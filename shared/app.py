@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from shared import config, contention, errors, logs, metrics as mmm_metrics
+from shared import config, contention, errors, logs, metrics as mmm_metrics, openapi
 from shared.db import Database
 from shared.events import broker
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -72,10 +72,10 @@ def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, de
         DATABASE_URL=config.database_url(name),
     )
     app.config.update(overrides or {})
-    api = Api(app)
+    api = openapi.ProblemApi(app)  # errors documented as the RFC 9457 problems the services send
+    openapi.install(api)  # before the blueprints: their document is built as they are registered
     errors.install(app)  # after Api(): replaces flask-smorest's JSON errors with problem+json
     contention.install(app)  # a view that lost a deadlock is run again
-    _document_problems(api)
     for bp in blueprints:
         api.register_blueprint(bp, url_prefix=api_prefix(name) + (bp.url_prefix or ""))
     app.extensions["mmm"] = ServiceContext(name=name, db=Database(
@@ -88,20 +88,6 @@ def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, de
 
 def db_of(app: Flask) -> Database:
     return app.extensions["mmm"].db
-
-
-def _document_problems(api: Api) -> None:
-    api.spec.components.schema("Problem", {
-        "type": "object",
-        "description": "RFC 9457 problem details",
-        "properties": {
-            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-            "detail": {"type": "string"}, "instance": {"type": "string"}, "request_id": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object", "properties": {
-                "pointer": {"type": "string"}, "parameter": {"type": "string"}, "detail": {"type": "string"},
-            }}},
-        },
-    })
 
 
 def _install_request_context(app: Flask, service: str) -> None:

@@ -223,6 +223,7 @@ def require(*roles: str):
         apidoc = dict(getattr(fn, "_apidoc", {}))
         manual = dict(apidoc.get("manual_doc", {}))
         manual.setdefault("security", [{"bearerAuth": []}])
+        manual.setdefault("x-roles", list(roles or ROLES))  # who may call it (tests fuzz it as each of them)
         manual.setdefault("responses", {}).update({
             "401": {"description": "Missing, expired or invalid access token"},
             "403": {"description": "The caller's role may not do this"},

@@ -120,7 +120,7 @@ class SearchQuery(_In):
 class InstitutionMentorsQuery(_In):
     published = fields.Boolean()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # --- responses ----------------------------------------------------------------------------------------

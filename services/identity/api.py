@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from flask import Response, current_app, g, json, request
+from flask import Response, after_this_request, current_app, g, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -18,6 +18,7 @@ from services.identity.models import Institution, SigningKey, User
 from services.identity.service import Actor, Context
 from shared.app import accepts, db_of
 from shared.auth import current_principal, require
+from shared.schemas import HIDDEN, shown
 from shared.errors import Problem, invalid_field, not_found
 
 institutions = Blueprint("institutions", __name__, url_prefix="/institutions",
@@ -57,12 +58,9 @@ def request_id() -> str | None:
     return g.get("request_id")
 
 
-def _json(payload, status: int = 200) -> Response:
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
-
-
-def _institution(a: Actor, inst: Institution) -> dict:
-    return (s.InstitutionAdminOut() if a.manages(inst.id) else s.InstitutionOut()).dump(inst)
+def _institution(a: Actor, inst: Institution):
+    """The enrollment code only for the institution's admins and operators."""
+    return inst if a.manages(inst.id) else shown(inst, enrollment_code=HIDDEN)
 
 
 # --- institutions -----------------------------------------------------------------------------------------------
@@ -75,7 +73,7 @@ class InstitutionCollection(MethodView):
         """Institutions the caller may see (operators: all; anyone else: their own)"""
         with uow() as session:
             a = actor(session)
-            return _json([_institution(a, i) for i in service.list_institutions(session, a)])
+            return [_institution(a, i) for i in service.list_institutions(session, a)]
 
     @require("operator")
     @institutions.arguments(s.InstitutionCreate)
@@ -105,7 +103,7 @@ class InstitutionItem(MethodView):
         """One institution (the enrollment code only for its admins and operators)"""
         with uow() as session:
             a = actor(session)
-            return _json(_institution(a, service.get_institution(session, a, institution_id)))
+            return _institution(a, service.get_institution(session, a, institution_id))
 
     @require("operator")
     @institutions.arguments(s.InstitutionUpdate)
@@ -150,16 +148,13 @@ class EnrollmentCode(MethodView):
             return service.regenerate_enrollment_code(session, actor(session), institution_id)
 
 
-def _invitation_created(invitation, token: str) -> dict:
-    """The inviter's view of a new invitation: the token only with IDENTITY_INVITATION_TOKEN_IN_RESPONSE
-    on (tests); otherwise only the e-mail to the invitee carries it."""
-    out = s.InvitationCreated().dump(invitation)
-    if ctx().settings.invitation_token_in_response:
-        out["token"] = token
-    return out
+def _invitation_created(invitation, token: str):
+    """The inviter's view of a new invitation (s.InvitationCreated): the token only with
+    IDENTITY_INVITATION_TOKEN_IN_RESPONSE on (tests); otherwise only the e-mail to the invitee carries it."""
+    return shown(invitation, token=token if ctx().settings.invitation_token_in_response else HIDDEN)
 
 
-def _invite(institution_id: uuid.UUID, kind: str, data: dict) -> dict:
+def _invite(institution_id: uuid.UUID, kind: str, data: dict):
     with uow() as session:
         invitation, token = service.invite(session, ctx(), actor(session), institution_id, kind, **data)
         return _invitation_created(invitation, token)
@@ -175,7 +170,7 @@ class AdminInvitations(MethodView):
 
         InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
         with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-        return _json(_invite(institution_id, "institution_admin", data), 201)
+        return _invite(institution_id, "institution_admin", data)
 
 
 @institutions.route("/<uuid:institution_id>/mentor-invitations")
@@ -188,7 +183,7 @@ class MentorInvitations(MethodView):
 
         InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
         with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-        return _json(_invite(institution_id, "mentor", data), 201)
+        return _invite(institution_id, "mentor", data)
 
 
 @institutions.route("/<uuid:institution_id>/mentee-invitations")
@@ -201,7 +196,7 @@ class MenteeInvitations(MethodView):
 
         InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
         with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-        return _json(_invite(institution_id, "mentee", data), 201)
+        return _invite(institution_id, "mentee", data)
 
 
 def _import_doc(kind: str) -> dict:
@@ -227,12 +222,12 @@ def _import_doc(kind: str) -> dict:
             "counted as in a spreadsheet, the header being row 1), `row`, `column` and a `detail` to read.")}}}
 
 
-def _import(institution_id: uuid.UUID, kind: str) -> Response:
+def _import(institution_id: uuid.UUID, kind: str) -> dict:
     with uow() as session:
         created = service.import_invitations(session, ctx(), actor(session), institution_id, kind,
                                              request.get_data(cache=False))
         invitations = [_invitation_created(inv, token) for inv, token in created]
-    return _json({"kind": kind, "count": len(invitations), "invitations": invitations}, 201)
+    return {"kind": kind, "count": len(invitations), "invitations": invitations}
 
 
 @institutions.route("/<uuid:institution_id>/mentor-invitations/import")
@@ -355,8 +350,7 @@ class NominationApprove(MethodView):
         with uow() as session:
             nomination, invitation, token = service.approve_nomination(session, ctx(), actor(session),
                                                                        nomination_id, data.get("note"))
-            return _json({"nomination": s.NominationOut().dump(nomination),
-                          "invitation": _invitation_created(invitation, token)}, 201)
+            return {"nomination": nomination, "invitation": _invitation_created(invitation, token)}
 
 
 @nominations.route("/<uuid:nomination_id>/decline")
@@ -596,16 +590,22 @@ def _plain_http_loopback() -> bool:
                                  else request.host.split("]")[0] + "]") in _LOOPBACK
 
 
-def _with_cookie(body: dict, *, clear: bool = False) -> Response:
-    """The tokens, the refresh token moved from the body into the cookie (or the cookie cleared)."""
+def _with_cookie(body: dict | None = None, *, clear: bool = False) -> dict | None:
+    """The tokens, the refresh token moved from the body into the cookie (or the cookie cleared). The
+    body still goes out through the view's response schema; the cookie is set on the response it makes."""
     body = dict(body or {})
     token = body.pop("refresh_token", None)
-    response = _json(body) if not clear else Response(status=204)
-    response.set_cookie(REFRESH_COOKIE, "" if clear else token, max_age=0 if clear else body["refresh_expires_in"],
-                        path=REFRESH_COOKIE_PATH, secure=not _plain_http_loopback(), httponly=True,
-                        samesite="Strict")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    secure = not _plain_http_loopback()
+
+    @after_this_request
+    def _cookie(response: Response) -> Response:
+        response.set_cookie(REFRESH_COOKIE, "" if clear else token,
+                            max_age=0 if clear else body["refresh_expires_in"], path=REFRESH_COOKIE_PATH,
+                            secure=secure, httponly=True, samesite="Strict")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return None if clear else body
 
 
 def _refresh_token(data: dict) -> str | None:
@@ -661,7 +661,7 @@ class SignOut(MethodView):
         with uow() as session:
             service.sign_out(session, token)
         if not data.get("refresh_token"):
-            return _with_cookie({}, clear=True)
+            return _with_cookie(clear=True)
 
 
 @wellknown.route("/jwks.json")
@@ -672,9 +672,7 @@ class Jwks(MethodView):
         with uow() as session:
             ctx().keyring.active(session)  # a fresh installation gets its first key here
             body = ctx().keyring.jwks(session)
-        response = _json(body)
-        response.headers["Cache-Control"] = "public, max-age=60"
-        return response
+        return body, 200, {"Cache-Control": "public, max-age=60"}
 
 
 @keys.route("")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, current_app, json, request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
@@ -16,6 +16,7 @@ from services.mentorship.models import Mentorship, MentorshipRequest
 from shared.app import db_of
 from shared.auth import current_principal, require
 from shared.errors import Problem
+from shared.schemas import shown
 
 requests_bp = Blueprint("requests", __name__, url_prefix="/requests",
                         description="Mentorship requests: a mentee asks, the mentor answers by a deadline (R6, R8, R12)")
@@ -38,37 +39,19 @@ def settings():
     return current_app.extensions["mentorship"]
 
 
-def _json(payload, status: int = 200) -> Response:
-    """An already serialised body (the views add contact details the schemas document)."""
-    return Response(json.dumps(payload), status=status, mimetype="application/json")
-
-
-def _one(view, session, obj) -> Response:
-    return _json(view(session, obj))
-
-
-def request_view(session, req: MentorshipRequest) -> dict:
-    out = s.RequestOut().dump(req)
+def request_view(session, req: MentorshipRequest):
+    """A request as s.RequestOut writes it: with its mentorship, the contacts the caller may see and the
+    mentee's card (read while the session is open; the view's response schema dumps it)."""
     mentorship = service.mentorship_id_of(session, req) if req.status == "accepted" else None
-    out["mentorship_id"] = str(mentorship) if mentorship else None
-    out.update(_contacts(session, req.mentor_id, req.mentee_id, req.status == "accepted"))
-    out["mentee"] = _card(session, req.mentee_id)
-    return out
+    return shown(req, mentorship_id=mentorship, mentee=service.mentee_card(session, req.mentee_id),
+                 **service.contacts(session, current_principal(), req.mentor_id, req.mentee_id,
+                                    req.status == "accepted"))
 
 
-def mentorship_view(session, ms: Mentorship) -> dict:
-    return {**s.MentorshipOut().dump(ms), **_contacts(session, ms.mentor_id, ms.mentee_id, True),
-            "mentee": _card(session, ms.mentee_id)}
-
-
-def _card(session, mentee_id) -> dict | None:
-    card = service.mentee_card(session, mentee_id)
-    return s.MenteeCardOut().dump(card) if card else None
-
-
-def _contacts(session, mentor_id, mentee_id, accepted: bool) -> dict:
-    found = service.contacts(session, current_principal(), mentor_id, mentee_id, accepted)
-    return {k: s.ContactOut().dump(v) if v else None for k, v in found.items()}
+def mentorship_view(session, ms: Mentorship):
+    """A mentorship as s.MentorshipOut writes it, with both contacts the caller may see and the mentee's card."""
+    return shown(ms, mentee=service.mentee_card(session, ms.mentee_id),
+                 **service.contacts(session, current_principal(), ms.mentor_id, ms.mentee_id, True))
 
 
 def _idempotency_key() -> str | None:
@@ -92,7 +75,7 @@ class RequestCollection(MethodView):
         key = _idempotency_key()
         with uow() as session:
             req, created = service.create_request(session, settings(), current_principal(), data, key)
-            return _json(request_view(session, req), 201 if created else 200)
+            return request_view(session, req), 201 if created else 200
 
     @require("mentee", "mentor")
     @requests_bp.arguments(s.RequestQuery, location="query", unknown=RAISE)
@@ -100,7 +83,7 @@ class RequestCollection(MethodView):
     def get(self, query):
         """A mentee's requests (newest first); a mentor's requests — by default the open ones, by deadline"""
         with uow() as session:
-            return _json([request_view(session, r) for r in service.list_requests(session, current_principal(), query)])
+            return [request_view(session, r) for r in service.list_requests(session, current_principal(), query)]
 
 
 @requests_bp.route("/<uuid:request_id>")
@@ -110,7 +93,7 @@ class RequestItem(MethodView):
     def get(self, request_id: uuid.UUID):
         """One request (its mentee, its mentor, operators)"""
         with uow() as session:
-            return _one(request_view, session, service.get_request(session, current_principal(), request_id))
+            return request_view(session, service.get_request(session, current_principal(), request_id))
 
 
 @requests_bp.route("/<uuid:request_id>/accept")
@@ -122,7 +105,7 @@ class RequestAccept(MethodView):
         """Accept (RequestAccepted + MentorshipStarted) while you have fewer than 3 active mentees"""
         with uow() as session:
             req, _ms = service.accept_request(session, current_principal(), request_id)
-            return _one(request_view, session, req)
+            return request_view(session, req)
 
 
 @requests_bp.route("/<uuid:request_id>/decline")
@@ -133,7 +116,7 @@ class RequestDecline(MethodView):
     def post(self, data, request_id: uuid.UUID):
         """Decline with a reason (RequestDeclined)"""
         with uow() as session:
-            return _one(request_view, session, service.decline_request(session, current_principal(), request_id,
+            return request_view(session, service.decline_request(session, current_principal(), request_id,
                                                                  data["reason"]))
 
 
@@ -145,7 +128,7 @@ class RequestWithdraw(MethodView):
     def post(self, _data, request_id: uuid.UUID):
         """Withdraw your open request (RequestWithdrawn)"""
         with uow() as session:
-            return _one(request_view, session, service.withdraw_request(session, current_principal(), request_id))
+            return request_view(session, service.withdraw_request(session, current_principal(), request_id))
 
 
 @requests_bp.route("/<uuid:request_id>/deadline")
@@ -156,7 +139,7 @@ class RequestDeadline(MethodView):
     def put(self, data, request_id: uuid.UUID):
         """Operators move an open request's deadline; one already past expires it at the next expiry run"""
         with uow() as session:
-            return _one(request_view, session, service.set_deadline(session, settings(), current_principal(),
+            return request_view(session, service.set_deadline(session, settings(), current_principal(),
                                                               request_id, data["respond_by"]))
 
 
@@ -168,8 +151,7 @@ class MentorshipCollection(MethodView):
     def get(self, query):
         """Your mentorships, newest first"""
         with uow() as session:
-            return _json([mentorship_view(session, m)
-                          for m in service.list_mentorships(session, current_principal(), query)])
+            return [mentorship_view(session, m) for m in service.list_mentorships(session, current_principal(), query)]
 
 
 @mentorships_bp.route("/<uuid:mentorship_id>")
@@ -179,7 +161,7 @@ class MentorshipItem(MethodView):
     def get(self, mentorship_id: uuid.UUID):
         """One mentorship, with the other side's name and e-mail"""
         with uow() as session:
-            return _one(mentorship_view, session, service.get_mentorship(session, current_principal(), mentorship_id))
+            return mentorship_view(session, service.get_mentorship(session, current_principal(), mentorship_id))
 
 
 @mentorships_bp.route("/<uuid:mentorship_id>/conclude")
@@ -190,7 +172,7 @@ class MentorshipConclude(MethodView):
     def post(self, data, mentorship_id: uuid.UUID):
         """Conclude an active mentorship with a reason (MentorshipConcluded); frees the mentor's slot"""
         with uow() as session:
-            return _one(mentorship_view, session, service.conclude_mentorship(session, current_principal(), mentorship_id,
+            return mentorship_view(session, service.conclude_mentorship(session, current_principal(), mentorship_id,
                                                                         data["reason"]))
 
 

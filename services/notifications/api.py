@@ -206,6 +206,9 @@ class EventTypes(MethodView):
 @events.route("/asyncapi.json")
 class AsyncApi(MethodView):
     @events.response(200, description="AsyncAPI 3.0 document of the institution event feeds and webhooks")
+    @events.doc(responses={"200": {
+        "description": "AsyncAPI 3.0 document of the institution event feeds and webhooks",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["asyncapi", "channels"]}}}}})
     def get(self):
         """AsyncAPI 3.0 document of what institutions receive (webhooks and the pull feed)"""
         return asyncapi.document(settings().public_url)

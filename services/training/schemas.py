@@ -50,8 +50,9 @@ class _ModuleContent(_In):
     body_markdown = fields.String(validate=validate.Length(min=1, max=100_000))
     estimated_minutes = fields.Integer(strict=True, validate=validate.Range(min=1, max=600))
     required = fields.Boolean()
-    cme_credit_hours = fields.Decimal(places=2, allow_none=True, as_string=True,
-                                      validate=validate.Range(min=0, max=50))
+    cme_credit_hours = fields.Decimal(places=2, allow_none=True, validate=validate.Range(min=0, max=50),
+                                      metadata={"description": "CME credit hours, rounded to two decimals; answers "
+                                                               "give them as a string such as \"1.50\""})
     knowledge_check = fields.Nested(KnowledgeCheckIn, allow_none=True)
     position = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000))
 

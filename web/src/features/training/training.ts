@@ -62,7 +62,8 @@ export function minutes(n: number | undefined): string {
   return n < 60 ? `about ${n} minutes` : `about ${Math.round((n / 60) * 10) / 10} hours`;
 }
 
-export function hours(n: number | null | undefined): string {
+/** CME credit hours in words; the API sends them as exact decimal strings ("1.50"). */
+export function hours(n: number | string | null | undefined): string {
   if (n === null || n === undefined) return "";
   const v = Number(n);
   return `${v.toLocaleString("en-US", { maximumFractionDigits: 2 })} CME credit ${v === 1 ? "hour" : "hours"}`;
