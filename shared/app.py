@@ -13,7 +13,7 @@ from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared import config, errors, logs
+from shared import config, errors, logs, request_guard
 from shared.db import Database
 from shared.events import broker
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -121,6 +121,8 @@ def _install_request_context(app: Flask, service: str) -> None:
             elif not _JSON_TYPES.match(request.mimetype or ""):
                 raise errors.Problem(415, "unsupported-media-type", "Unsupported Media Type",
                                      "Send the request body as application/json.")
+        # depth, number, NUL and surrogate limits of every JSON body, query parameter and path
+        request_guard.check(request, json_body=bool(_JSON_TYPES.match(request.mimetype or "")))
 
     @app.after_request
     def _finish(response: Response):
