@@ -129,6 +129,7 @@ def _install_request_context(app: Flask, service: str) -> None:
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-Id"] = rid
+        request_guard.finish_body(request)  # no unread body left on a kept-alive connection
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         HTTP_REQUESTS.labels(service, request.method, endpoint, response.status_code).inc()

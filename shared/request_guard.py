@@ -77,14 +77,51 @@ def _refusal(errors_found: list[dict]) -> errors.Problem:
                           errors=errors_found)
 
 
+_DEEP = "This value is nested too deeply; at most {} levels of arrays and objects are accepted."
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]|[^\s\[\]{},:"]+')
+
+
+def _too_deep(text: str, limit: int) -> str:
+    """The pointer of the first array or object nested `limit` levels deep, read token by token (the
+    body's depth is beyond recursion)."""
+    kinds: list[str] = []
+    path: list = []  # per open container: the key or index of its current member
+    expecting_key = False
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            if len(kinds) >= limit:
+                return _pointer(path)
+            kinds.append(token)
+            path.append(0 if token == "[" else "")
+            expecting_key = token == "{"
+        elif token in ("]", "}"):
+            if kinds:
+                kinds.pop()
+                path.pop()
+            expecting_key = False
+        elif token == "," and kinds:
+            if kinds[-1] == "[":
+                path[-1] += 1
+            else:
+                expecting_key = True
+        elif token == ":":
+            expecting_key = False
+        elif expecting_key and token.startswith('"'):
+            try:
+                path[-1] = json.loads(token)
+            except ValueError:
+                path[-1] = token.strip('"')
+    return "#"
+
+
 def check_json(raw: bytes | str) -> Any:
     """The parsed body, or a 422 Problem naming every value no field may hold (the first 20)."""
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         body = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
-    except RecursionError:
-        raise _refusal([{"pointer": "#", "detail": f"The body is nested too deeply; at most {max_depth()} "
-                                                    "levels of arrays and objects are accepted."}]) from None
+    except RecursionError:  # nested beyond what the parser can follow: found again without recursion
+        raise _refusal([{"pointer": _too_deep(text, max_depth()), "detail": _DEEP.format(max_depth())}]) from None
     except (ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
         raise errors.Problem(422, "malformed-json", "Malformed JSON", "The request body is not valid JSON.") \
             from None
@@ -95,9 +132,7 @@ def check_json(raw: bytes | str) -> Any:
         value, path, depth = stack.pop()
         if isinstance(value, dict | list):
             if depth >= limit:
-                found.append({"pointer": _pointer(path), "detail": f"This value is nested too deeply; at most "
-                                                                   f"{limit} levels of arrays and objects are "
-                                                                   "accepted."})
+                found.append({"pointer": _pointer(path), "detail": _DEEP.format(limit)})
                 continue
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
@@ -142,3 +177,30 @@ def check(request: Request, *, json_body: bool) -> None:
         raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: werkzeug's 413
         if raw.strip():
             check_json(raw)
+
+
+
+# A body the app answered without reading (a 413, a refusal before the body was parsed) is read to its
+# end and dropped before the connection is reused, up to this many bytes (the gateway passes at most
+# 1 MiB). Otherwise gunicorn, which drains at most 64 KiB of an unread body, closes the connection that
+# its response announced as kept alive (an application cannot make it say "Connection: close"), and the
+# gateway's next request on that connection — a POST, which nginx does not retry — came back 502.
+DRAIN_MAX_BYTES = 2 * 1024 * 1024
+
+
+def finish_body(request: Request) -> None:
+    """Read and drop what is left of the request's body (up to DRAIN_MAX_BYTES)."""
+    chunked = "chunked" in (request.headers.get("Transfer-Encoding") or "").lower()
+    length = request.content_length
+    if not (length or chunked) or (length and length > DRAIN_MAX_BYTES):
+        return
+    stream = request.environ.get("wsgi.input")
+    drained = 0
+    try:
+        while stream is not None and drained <= DRAIN_MAX_BYTES:
+            data = stream.read(64 * 1024)
+            if not data:
+                return
+            drained += len(data)
+    except Exception:  # noqa: BLE001 - a broken body: the server closes the connection itself
+        return

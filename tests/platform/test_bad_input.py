@@ -154,7 +154,8 @@ def test_no_bad_input_reaches_a_field(service, service_app, tokens):
     spec = client.get(f"/api/v1/{service}/openapi.json").json
     ops = operations(spec, service)
     before = _outbox_count(app)
-    tried = {"body fields": 0, "query parameters": 0, "past authentication": 0, "operations": len(ops)}
+    tried = {"body fields": 0, "query parameters": 0, "past authentication": 0,
+             "operations with input": sum(op.body is not None or bool(op.query) for op in ops)}
     for op in ops:
         role = _passing_role(client, op, tokens)
         headers = tokens[role] if role else {}
@@ -184,16 +185,16 @@ def test_no_bad_input_reaches_a_field(service, service_app, tokens):
                     _refused(r, op, f"?{name}: {what}", parameter=name)
                 else:
                     assert r.status_code < 500, (str(op), name, what, r.status_code)
-        if name := "offset" if "offset" in op.query else None:
-            if auth_passed:
-                r = _send(client, op, headers, query={name: "9223372036854775807"})
-                _refused(r, op, "an offset beyond any page", parameter=name)
+        if "offset" in op.query and auth_passed:
+            r = _send(client, op, headers, query={"offset": "9223372036854775807"})
+            _refused(r, op, "an offset beyond any page", parameter="offset")
         for name in op.string_path_params:
             r = client.open(op.path.replace("/x", "/a%00b", 1) if "/x" in op.path else op.path + "%00",
                             method=op.method.upper(), headers=headers)
             assert 400 <= r.status_code < 500 and r.content_type == PROBLEM, (str(op), name, r.status_code)
     # the walk reached the class: bodies, parameters, and operations beyond authentication
-    assert tried["operations"] and tried["past authentication"] >= tried["operations"] // 2, tried
+    assert tried["operations with input"] and \
+        tried["past authentication"] >= tried["operations with input"] * 3 // 4, tried
     assert _outbox_count(app) == before, "a refused request wrote an event"
 
 
@@ -214,27 +215,27 @@ def test_the_guard_refuses_each_class_and_names_where(service_app, tokens):
     url = "/api/v1/directory/me/profile"
     mentor = tokens["mentor"]
 
-    def put(text: str):
+    def patch(text: str):
         return client.patch(url, data=text.encode("utf-8", "surrogatepass"), content_type="application/json",
                           headers=mentor)
 
-    r = put('{"bio": "a\\u0000b"}')
+    r = patch('{"bio": "a\\u0000b"}')
     assert r.status_code == 422 and r.json["errors"] == [
         {"pointer": "#/bio", "detail": "This text holds a NUL character, which no text here may hold."}]
-    r = put('{"bio": "\\udc00"}')
+    r = patch('{"bio": "\\udc00"}')
     assert r.status_code == 422 and r.json["errors"][0]["pointer"] == "#/bio"
     assert "surrogate" in r.json["errors"][0]["detail"]
-    r = put('{"time_windows": ' + "[" * 40 + "]" * 40 + "}")
+    r = patch('{"time_windows": ' + "[" * 40 + "]" * 40 + "}")
     assert r.status_code == 422 and r.json["errors"][0]["pointer"].startswith("#/time_windows/0/0")
     assert "nested too deeply" in r.json["errors"][0]["detail"]
-    r = put(DEEP)
-    assert r.status_code == 422 and r.json["errors"][0]["pointer"] == "#"
-    r = put('{"hours_per_month": ' + HUGE + "}")
+    r = patch(DEEP)  # beyond what the parser can follow: found again token by token
+    assert r.status_code == 422 and r.json["errors"][0]["pointer"] == "#" + "/0" * 32
+    r = patch('{"hours_per_month": ' + HUGE + "}")
     assert r.status_code == 422 and r.json["errors"][0]["pointer"] == "#/hours_per_month"
     assert "too large" in r.json["errors"][0]["detail"]
-    r = put('{"a\\u0000": 1, "b": "\\u0000"}')  # every invalid value at once
+    r = patch('{"a\\u0000": 1, "b": "\\u0000"}')  # every invalid value at once
     assert r.status_code == 422 and len(r.json["errors"]) == 2
-    r = put('{"bio": ')
+    r = patch('{"bio": ')
     assert r.status_code == 422 and r.json["title"] == "Malformed JSON"
     r = client.get("/api/v1/directory/mentors", query_string={"q": "card\x00iology"}, headers=mentor)
     assert r.status_code == 422 and r.json["errors"][0] == {
