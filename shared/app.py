@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Api, Blueprint
+import flask_smorest
+from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared import config, errors, logs, request_guard
@@ -40,6 +41,13 @@ def _accepted_media(app: Flask) -> frozenset[str]:
     return getattr(method, "_mmm_media_types", frozenset())
 
 
+class Blueprint(flask_smorest.Blueprint):
+    """The blueprint every service's API uses: its arguments are read by shared.request_guard's parser
+    (depth, number, NUL and surrogate limits of every JSON body and query string)."""
+
+    ARGUMENTS_PARSER = request_guard.GuardedParser()
+
+
 @dataclass
 class ServiceContext:
     name: str
@@ -51,7 +59,7 @@ def api_prefix(service: str) -> str:
     return f"/api/v1/{service}"
 
 
-def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, description: str,
+def create_service_app(name: str, blueprints: list[flask_smorest.Blueprint], *, title: str, description: str,
                        overrides: dict | None = None) -> Flask:
     logs.configure(name)
     app = Flask(f"services.{name}")
@@ -121,8 +129,7 @@ def _install_request_context(app: Flask, service: str) -> None:
             elif not _JSON_TYPES.match(request.mimetype or ""):
                 raise errors.Problem(415, "unsupported-media-type", "Unsupported Media Type",
                                      "Send the request body as application/json.")
-        # depth, number, NUL and surrogate limits of every JSON body, query parameter and path
-        request_guard.check(request, json_body=bool(_JSON_TYPES.match(request.mimetype or "")))
+        request_guard.check_path(request)  # bodies and query strings: Blueprint's parser below
 
     @app.after_request
     def _finish(response: Response):

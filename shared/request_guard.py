@@ -1,5 +1,7 @@
-"""The guard every request passes before any view or schema sees it: input no field may hold is a 422
-naming the field, never a 500 from deep inside the parser, the ORM or PostgreSQL.
+"""The guard of every request's input: what no field may hold is a 422 naming the field, never a 500 from
+deep inside the parser, the ORM or PostgreSQL. It is the request-argument parser of every service's
+blueprints (`shared.app.Blueprint`), so it runs where the arguments are read — after authentication and
+the role check, which never look at the body — and a new endpoint gets it without a line of its own.
 
 - a JSON body is parsed once here with limits: nesting at most `MMM_MAX_JSON_DEPTH` levels (32), integers
   within PostgreSQL's bigint, finite numbers only (no NaN or Infinity, no 1e999), and no NUL character or
@@ -20,6 +22,9 @@ import re
 from typing import Any
 
 from flask import Request
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.wsgi import get_input_stream
 
 from shared import config, errors
 
@@ -169,14 +174,19 @@ def check_path(request: Request) -> None:
                              "The address holds a NUL character or an invalid one; no address here does.")
 
 
-def check(request: Request, *, json_body: bool) -> None:
-    """Everything above, for the request being served (`json_body`: its body is JSON)."""
-    check_path(request)
-    check_query(request)
-    if json_body and request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        raw = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: werkzeug's 413
-        if raw.strip():
-            check_json(raw)
+class GuardedParser(FlaskParser):
+    """webargs' Flask parser, with the checks above: a JSON body is parsed by check_json (one parse), a
+    query string is checked before its schema reads it."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return missing
+        raw = req.get_data(cache=True)  # over MAX_CONTENT_LENGTH: werkzeug's 413
+        return check_json(raw) if raw.strip() else missing
+
+    def load_querystring(self, req: Request, schema) -> Any:
+        check_query(req)
+        return super().load_querystring(req, schema)
 
 
 
@@ -194,10 +204,12 @@ def finish_body(request: Request) -> None:
     length = request.content_length
     if not (length or chunked) or (length and length > DRAIN_MAX_BYTES):
         return
-    stream = request.environ.get("wsgi.input")
+    # the request's own stream when the app opened it (it knows what was read), else a new one bounded
+    # by the body's length (the raw input of some servers runs on into the next request)
+    stream = request.__dict__.get("stream") or get_input_stream(request.environ, max_content_length=None)
     drained = 0
     try:
-        while stream is not None and drained <= DRAIN_MAX_BYTES:
+        while drained <= DRAIN_MAX_BYTES:
             data = stream.read(64 * 1024)
             if not data:
                 return

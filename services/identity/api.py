@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 from flask import Response, current_app, g, json, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.app import Blueprint
 from marshmallow import RAISE
 
 from services.identity import invitation_import, rules

@@ -7,7 +7,7 @@ import uuid
 
 from flask import Response, current_app, json, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.app import Blueprint
 from marshmallow import RAISE, ValidationError
 
 from services.mentorship import schemas as s

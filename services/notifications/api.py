@@ -6,7 +6,7 @@ import uuid
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.app import Blueprint
 
 from services.notifications import asyncapi, rules, service
 from services.notifications import schemas as s

@@ -7,7 +7,7 @@ import uuid
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.app import Blueprint
 from marshmallow import RAISE
 
 from services.training import certificates, service

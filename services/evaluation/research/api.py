@@ -6,7 +6,7 @@ import uuid
 
 from flask import Response, current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.app import Blueprint
 from marshmallow import RAISE
 
 from services.evaluation.research import rules, service

@@ -8,7 +8,7 @@ import uuid
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from shared.app import Blueprint
 from marshmallow import RAISE
 
 from services.evaluation.surveys import schemas as s
