@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, g, request
-from flask_smorest import Blueprint
+import flask_smorest
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from shared import config, contention, errors, logs, metrics as mmm_metrics, openapi
+from shared import config, contention, errors, logs, metrics as mmm_metrics, openapi, request_guard
 from shared.db import Database
 from shared.events import broker
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -40,6 +40,13 @@ def _accepted_media(app: Flask) -> frozenset[str]:
     return getattr(method, "_mmm_media_types", frozenset())
 
 
+class Blueprint(flask_smorest.Blueprint):
+    """The blueprint every service's API uses: its arguments are read by shared.request_guard's parser
+    (depth, number, NUL and surrogate limits of every JSON body and query string)."""
+
+    ARGUMENTS_PARSER = request_guard.GuardedParser()
+
+
 @dataclass
 class ServiceContext:
     name: str
@@ -51,7 +58,7 @@ def api_prefix(service: str) -> str:
     return f"/api/v1/{service}"
 
 
-def create_service_app(name: str, blueprints: list[Blueprint], *, title: str, description: str,
+def create_service_app(name: str, blueprints: list[flask_smorest.Blueprint], *, title: str, description: str,
                        overrides: dict | None = None) -> Flask:
     logs.configure(name)
     app = Flask(f"services.{name}")
@@ -109,12 +116,14 @@ def _install_request_context(app: Flask, service: str) -> None:
             elif not _JSON_TYPES.match(request.mimetype or ""):
                 raise errors.Problem(415, "unsupported-media-type", "Unsupported Media Type",
                                      "Send the request body as application/json.")
+        request_guard.check_path(request)  # bodies and query strings: Blueprint's parser below
 
     @app.after_request
     def _finish(response: Response):
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-Id"] = rid
+        request_guard.finish_body(request)  # no unread body left on a kept-alive connection
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         HTTP_REQUESTS.labels(service, request.method, endpoint, response.status_code).inc()

@@ -7,12 +7,11 @@ import uuid
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from services.directory import rules, service
 from services.directory import schemas as s
-from shared.app import db_of
+from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 
 mentors = Blueprint("mentors", __name__, url_prefix="/mentors",

@@ -13,6 +13,7 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from services.directory import rules
 from shared.schemas import In as _In
+from shared.schemas import Page
 from shared.schemas import Out as _Out
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -117,10 +118,8 @@ class SearchQuery(_In):
             raise ValidationError(f"Results beyond the first {MAX_DEPTH} are not served: narrow the search.", "page")
 
 
-class InstitutionMentorsQuery(_In):
+class InstitutionMentorsQuery(Page):
     published = fields.Boolean()
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 
 
 # --- responses ----------------------------------------------------------------------------------------

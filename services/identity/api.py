@@ -8,7 +8,6 @@ import uuid
 import sqlalchemy as sa
 from flask import Response, after_this_request, current_app, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from services.identity import invitation_import, rules
@@ -16,7 +15,7 @@ from services.identity import schemas as s
 from services.identity import service
 from services.identity.models import Institution, SigningKey, User
 from services.identity.service import Actor, Context
-from shared.app import accepts, db_of
+from shared.app import Blueprint, accepts, db_of
 from shared.auth import current_principal, require
 from shared.schemas import HIDDEN, shown
 from shared.errors import Problem, invalid_field, not_found

@@ -7,13 +7,12 @@ import uuid
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, ValidationError
 
 from services.mentorship import schemas as s
 from services.mentorship import service
 from services.mentorship.models import Mentorship, MentorshipRequest
-from shared.app import db_of
+from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 from shared.errors import Problem
 from shared.schemas import shown

@@ -6,12 +6,11 @@ import uuid
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from services.notifications import asyncapi, rules, service
 from services.notifications import schemas as s
 from services.notifications import settings as settings_module
-from shared.app import db_of
+from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 from shared.events import registry
 

@@ -171,6 +171,8 @@ def test_empty_files_wrong_headers_and_bounds_are_422_or_413(world, identity_db)
     assert "lacks the column email" in wrong["errors"][1]["detail"]
     assert "not UTF-8" in problem(b"name,email\r\nJos\xe9,jose@example.org\r\n", "mentee")["detail"]
     assert "NUL" in problem(b"name,email\r\nA\x00,a@example.org\r\n", "mentee")["detail"]
+    # a lone surrogate, UTF-8-encoded, is not UTF-8 either
+    assert "not UTF-8" in problem(b"name,email\r\nA\xed\xa0\x80,a@example.org\r\n", "mentee")["detail"]
     short = problem(b"name,email,criteria,evidence\r\nA,a@example.org,teaching_award\r\n")
     assert short["errors"][0]["pointer"] == "#/rows/2" and "3 cells" in short["errors"][0]["detail"]
     many = "name,email\r\n" + "".join(f"P{i},p{i}@example.org\r\n" for i in range(501))

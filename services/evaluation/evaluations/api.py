@@ -6,12 +6,11 @@ import uuid
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from services.evaluation.evaluations import schemas as s
 from services.evaluation.evaluations import service
-from shared.app import db_of
+from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 
 form_bp = Blueprint("evaluation-form", __name__, url_prefix="/evaluation-form",

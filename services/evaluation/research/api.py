@@ -6,12 +6,11 @@ import uuid
 
 from flask import Response, current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from services.evaluation.research import rules, service
 from services.evaluation.research import schemas as s
-from shared.app import db_of
+from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 
 requests_bp = Blueprint("data_requests", __name__, url_prefix="/data-requests",

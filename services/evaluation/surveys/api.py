@@ -8,12 +8,11 @@ import uuid
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from services.evaluation.surveys import schemas as s
 from services.evaluation.surveys import service
-from shared.app import db_of
+from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 
 surveys = Blueprint("surveys", __name__, url_prefix="/surveys",
