@@ -3,7 +3,9 @@
 Every service verifies tokens locally against identity's JWKS (one synchronous read-only HTTP call,
 cached for at most JWKS_MAX_AGE; refreshed when a token names an unknown key id, at most once per
 JWKS_MIN_REFRESH seconds).
-The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `sub` and `role` are required.
+The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `iat`, `sub` and `role` are required.
+A token issued before its user or its session was revoked (deactivation, ejection, exit, sign-out) is
+refused: shared/revocation.py.
 """
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 import requests
 from flask import current_app, g, request
 
-from shared import config
+from shared import config, revocation
 from shared.errors import Problem
 from shared.lru import LRU
 
@@ -46,6 +48,9 @@ class Principal:
     id: uuid.UUID
     role: str
     institution_id: uuid.UUID | None
+    # When the token was issued (epoch seconds) and the sign-in session it belongs to: what revocation checks.
+    issued_at: float | None = field(default=None, compare=False)
+    session_id: uuid.UUID | None = field(default=None, compare=False)
 
     @property
     def is_operator(self) -> bool:
@@ -167,8 +172,11 @@ class TokenVerifier:
             raise _unauthorized("The access token carries no valid role.")
         try:
             inst = uuid.UUID(claims["inst"]) if claims.get("inst") else None
-            return Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst), float(claims["exp"]), kid
-        except ValueError:
+            sid = uuid.UUID(str(claims["sid"])) if claims.get("sid") else None
+            principal = Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst,
+                                  issued_at=float(claims["iat"]), session_id=sid)
+            return principal, float(claims["exp"]), kid
+        except (ValueError, TypeError):
             raise _unauthorized("The access token's subject is invalid.") from None
 
 
@@ -191,6 +199,8 @@ def current_principal() -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("Sign in: send 'Authorization: Bearer <access token>'.")
         principal = verifier().verify(token.strip())
+        if revocation.for_app(current_app).refuses(principal.id, principal.session_id, principal.issued_at):
+            raise _unauthorized(revocation.DETAIL)
         g.principal = principal
     return principal
 
