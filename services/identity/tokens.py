@@ -153,15 +153,15 @@ class KeyRing:
 
 def issue_access_token(session: orm.Session, keyring: KeyRing, *, user_id: uuid.UUID, role: str,
                        institution_id: uuid.UUID | None, session_id: uuid.UUID | None = None) -> tuple[str, int]:
-    """`iat` to the microsecond (a JSON number may have a fraction), so that a token issued just after a
-    revocation is told apart from one issued just before it; `sid` names the sign-in session (the refresh
+    """`iat` (and `exp`) to the microsecond (a JSON number may have a fraction), so that a token issued
+    just after a revocation is told apart from one issued just before it; `sid` names the sign-in session (the refresh
     token family), so that signing out revokes that session's access tokens everywhere."""
     s = keyring.settings
-    at = now()
+    issued = now().timestamp()
     claims = {
         "iss": s.issuer, "aud": s.audience, "sub": str(user_id), "role": role,
         "inst": str(institution_id) if institution_id else None,
-        "iat": at.timestamp(), "exp": at + s.access_ttl, "jti": secrets.token_hex(12),
+        "iat": issued, "exp": issued + s.access_ttl.total_seconds(), "jti": secrets.token_hex(12),
     }
     if session_id is not None:
         claims["sid"] = str(session_id)
