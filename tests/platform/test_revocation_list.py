@@ -59,6 +59,7 @@ def test_a_later_revocation_wins_and_an_earlier_one_arriving_late_changes_nothin
     _store(engine, user, later)
     _store(engine, user, later - timedelta(minutes=5))
     revoked = RevocationList(engine, refresh_every=0)
+    revoked.refresh()
     assert revoked.not_before(user) == pytest.approx(later.timestamp(), abs=1e-6)
     with engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT not_before FROM revoked_subjects WHERE subject_id = :s"),
@@ -131,6 +132,7 @@ def test_the_handler_stores_the_user_or_the_session(engine):
             handle_sessions_revoked(session, event)
             session.commit()
     revoked = RevocationList(engine, refresh_every=0)
+    revoked.refresh()
     assert revoked.not_before(user) == pytest.approx(at.timestamp(), abs=1e-6)
     assert revoked.not_before(session_id) == pytest.approx(at.timestamp(), abs=1e-6)
 
