@@ -69,6 +69,7 @@ def platform_metadata(metadata: sa.MetaData | None = None) -> sa.MetaData:
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("change_xid", sa.BigInteger, nullable=False),
         sa.Index("ix_revoked_subjects_change_xid", "change_xid"),
+        sa.Index("ix_revoked_subjects_not_before", "not_before"),
     )
     return md
 

@@ -16,6 +16,10 @@ exited, or of a session signed out — not only identity.
 Rows changed since the last read are found by the writing transaction's id (`change_xid`): a read
 takes the rows written by transactions at or after the oldest one still running at the previous read
 (`pg_snapshot_xmin`), so a revocation committed late is never skipped.
+
+A revocation matters only while tokens issued before it can still be valid: rows and copies older than
+AUTH_REVOCATION_KEEP (PT1H; it must exceed identity's access-token lifetime, IDENTITY_ACCESS_TOKEN_TTL,
+PT15M) are dropped, so that sign-outs do not pile up.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import logging
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -41,18 +45,26 @@ _UPSERT = sa.text(
     "ON CONFLICT (subject_id) DO UPDATE SET "
     "not_before = GREATEST(revoked_subjects.not_before, EXCLUDED.not_before), change_xid = EXCLUDED.change_xid"
 )
+_FORGET = sa.text("DELETE FROM revoked_subjects WHERE not_before < :cutoff")
 # One statement, so the horizon and the rows come from one snapshot.
 _CHANGED = sa.text(
     "WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS horizon) "
     "SELECT h.horizon, r.subject_id, EXTRACT(EPOCH FROM r.not_before)::float8 AS not_before "
-    "FROM h LEFT JOIN revoked_subjects r ON r.change_xid >= :since"
+    "FROM h LEFT JOIN revoked_subjects r ON r.change_xid >= :since AND r.not_before >= :cutoff"
 )
+
+
+def keep() -> timedelta:
+    """How long a revocation is kept: longer than any access token lives."""
+    return config.duration("AUTH_REVOCATION_KEEP", "PT1H")
 
 
 def store(session: orm.Session, subject_id: uuid.UUID, not_before: datetime) -> None:
     """Tokens of `subject_id` (a user or a session) issued before `not_before` are refused from the
-    commit on. A later not_before wins; an earlier one (an event arriving late) changes nothing."""
+    commit on. A later not_before wins; an earlier one (an event arriving late) changes nothing.
+    Revocations older than keep() are deleted on the way (an index range, empty most of the time)."""
     session.execute(_UPSERT, {"subject": subject_id, "not_before": not_before})
+    session.execute(_FORGET, {"cutoff": datetime.now(timezone.utc) - keep()})
 
 
 def revoke(session: orm.Session, *, user_id: uuid.UUID, reason: str, session_id: uuid.UUID | None = None,
@@ -95,7 +107,9 @@ class RevocationList:
         self._engine = engine
         self.refresh_every = float(config.env("AUTH_REVOCATION_REFRESH", "1")) if refresh_every is None \
             else refresh_every
+        self._keep = keep().total_seconds()
         self._not_before: dict[uuid.UUID, float] = {}
+        self._pruned_at = time.monotonic()
         self._since = 0  # transactions with ids below this had all finished at the last read
         self._read_at = float("-inf")
         self._loaded = False
@@ -131,9 +145,11 @@ class RevocationList:
         """Read the rows changed since the last read; returns how many subjects it revoked anew or
         later than known (-1 when the database could not be read)."""
         self._read_at = time.monotonic()
+        cutoff = time.time() - self._keep
         try:
             with self._engine.connect() as conn:
-                rows = conn.execute(_CHANGED, {"since": self._since}).all()
+                rows = conn.execute(_CHANGED, {"since": self._since,
+                                               "cutoff": datetime.fromtimestamp(cutoff, timezone.utc)}).all()
         except Exception as exc:  # noqa: BLE001 - database unreachable: keep what we know, try again later
             log.warning("could not read revoked tokens", extra={"error": repr(exc)})
             return -1
@@ -145,6 +161,9 @@ class RevocationList:
                 if known is None or not_before > known:
                     self._not_before[subject] = not_before
                     changed += 1
+        if self._read_at - self._pruned_at >= 60:  # forget what no valid token can predate any more
+            self._pruned_at = self._read_at
+            self._not_before = {k: v for k, v in self._not_before.items() if v >= cutoff}
         self._loaded = True
         return changed
 

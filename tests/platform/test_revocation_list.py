@@ -156,3 +156,17 @@ def test_require_answers_a_revoked_token_with_a_401_problem(app, engine, signing
     assert r.get_json()["detail"] == revocation.DETAIL
     assert get(bystander).status_code == 200
     assert get(signing_keys.mint("mentor", sub=user, iat=time.time())).status_code == 200  # signed in again
+
+
+def test_revocations_older_than_any_valid_token_are_forgotten(engine, monkeypatch):
+    monkeypatch.setenv("AUTH_REVOCATION_KEEP", "PT10M")
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    _store(engine, old, _now() - timedelta(minutes=11))  # an event arriving very late: deleted at once
+    _store(engine, recent, _now() - timedelta(minutes=9))
+    with engine.connect() as conn:
+        kept = set(conn.scalars(sa.text("SELECT subject_id FROM revoked_subjects WHERE subject_id IN (:a, :b)"),
+                                {"a": old, "b": recent}))
+    assert kept == {recent}
+    revoked = RevocationList(engine, refresh_every=0)
+    revoked.refresh()
+    assert revoked.not_before(recent) is not None and revoked.not_before(old) is None
