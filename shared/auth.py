@@ -6,7 +6,9 @@ JWKS_MIN_REFRESH seconds, 1 by default). A failed load keeps the keys already kn
 by the next request after JWKS_MIN_REFRESH, so an API that started while identity was unreachable
 trusts its keys within a second of identity answering; meanwhile a token signed with a key it could
 not load is answered 503 with Retry-After, not 401 (the token is not at fault).
-The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `sub` and `role` are required.
+The algorithm is pinned to EdDSA; `iss`, `aud`, `exp`, `iat`, `sub` and `role` are required.
+A token issued before its user or its session was revoked (deactivation, ejection, exit, sign-out) is
+refused: shared/revocation.py.
 """
 from __future__ import annotations
 
@@ -16,13 +18,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jwt
 import requests
 from flask import current_app, g, request
 
-from shared import config
+from shared import config, revocation
 from shared.errors import Problem
 from shared.lru import LRU
 
@@ -49,6 +51,9 @@ class Principal:
     id: uuid.UUID
     role: str
     institution_id: uuid.UUID | None
+    # When the token was issued (epoch seconds) and the sign-in session it belongs to: what revocation checks.
+    issued_at: float | None = field(default=None, compare=False)
+    session_id: uuid.UUID | None = field(default=None, compare=False)
 
     @property
     def is_operator(self) -> bool:
@@ -177,8 +182,11 @@ class TokenVerifier:
             raise _unauthorized("The access token carries no valid role.")
         try:
             inst = uuid.UUID(claims["inst"]) if claims.get("inst") else None
-            return Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst), float(claims["exp"]), kid
-        except ValueError:
+            sid = uuid.UUID(str(claims["sid"])) if claims.get("sid") else None
+            principal = Principal(id=uuid.UUID(claims["sub"]), role=role, institution_id=inst,
+                                  issued_at=float(claims["iat"]), session_id=sid)
+            return principal, float(claims["exp"]), kid
+        except (ValueError, TypeError):
             raise _unauthorized("The access token's subject is invalid.") from None
 
 
@@ -201,6 +209,8 @@ def current_principal() -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise _unauthorized("Sign in: send 'Authorization: Bearer <access token>'.")
         principal = verifier().verify(token.strip())
+        if revocation.for_app(current_app).refuses(principal.id, principal.session_id, principal.issued_at):
+            raise _unauthorized(revocation.DETAIL)
         g.principal = principal
     return principal
 

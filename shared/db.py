@@ -1,8 +1,9 @@
 """Database access: one PostgreSQL database per service, SQLAlchemy 2 sessions, platform tables.
 
-Every service database holds three platform tables beside its own: `outbox` (events written in the
-same transaction as the state change that caused them), `inbox` (ids of events already handled) and
-`job_schedule` (the next run of each periodic job, claimed atomically by one worker replica).
+Every service database holds four platform tables beside its own: `outbox` (events written in the
+same transaction as the state change that caused them), `inbox` (ids of events already handled),
+`job_schedule` (the next run of each periodic job, claimed atomically by one worker replica) and
+`revoked_subjects` (users and sessions whose earlier access tokens are refused: shared/revocation.py).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ NAMING_CONVENTION = {
 
 
 def platform_metadata(metadata: sa.MetaData | None = None) -> sa.MetaData:
-    """Add the outbox, inbox and job_schedule tables to `metadata` (a new one when None)."""
+    """Add the outbox, inbox, job_schedule and revoked_subjects tables to `metadata` (a new one when None)."""
     md = metadata if metadata is not None else sa.MetaData(naming_convention=NAMING_CONVENTION)
     if "outbox" in md.tables:
         return md
@@ -61,6 +62,16 @@ def platform_metadata(metadata: sa.MetaData | None = None) -> sa.MetaData:
         sa.Column("next_run_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_started_at", sa.DateTime(timezone=True)),
         sa.Column("last_owner", sa.Text),
+    )
+    sa.Table(
+        # A user (or one sign-in session) whose access tokens issued before not_before are refused;
+        # change_xid (the writing transaction's id) lets each process read only what changed.
+        "revoked_subjects", md,
+        sa.Column("subject_id", pg.UUID(as_uuid=True), primary_key=True),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("change_xid", sa.BigInteger, nullable=False),
+        sa.Index("ix_revoked_subjects_change_xid", "change_xid"),
+        sa.Index("ix_revoked_subjects_not_before", "not_before"),
     )
     return md
 

@@ -44,14 +44,23 @@ def run_env(target_metadata: sa.MetaData) -> None:
     engine.dispose()
 
 
-def create_platform_tables() -> None:
-    """In a service's first migration: the outbox, inbox and job_schedule tables."""
+FIRST_PLATFORM_TABLES = ("outbox", "inbox", "job_schedule")
+
+
+def _platform_tables(names: tuple[str, ...]) -> list[sa.Table]:
+    md = db.platform_metadata()
+    return [md.tables[name] for name in names]
+
+
+def create_platform_tables(names: tuple[str, ...] = FIRST_PLATFORM_TABLES) -> None:
+    """In a service's first migration: the outbox, inbox and job_schedule tables (platform tables
+    added later come with a migration of their own in every service, naming them)."""
     from alembic import op
 
-    db.platform_metadata().create_all(op.get_bind())
+    db.platform_metadata().create_all(op.get_bind(), tables=_platform_tables(names))
 
 
-def drop_platform_tables() -> None:
+def drop_platform_tables(names: tuple[str, ...] = FIRST_PLATFORM_TABLES) -> None:
     from alembic import op
 
-    db.platform_metadata().drop_all(op.get_bind())
+    db.platform_metadata().drop_all(op.get_bind(), tables=_platform_tables(names))

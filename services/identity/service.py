@@ -868,8 +868,9 @@ class SignInResult:
 
 
 def _tokens_for(session: orm.Session, ctx: Context, user: User, family_id: uuid.UUID | None = None) -> dict:
+    family_id = family_id or uuid.uuid4()  # the sign-in session, named in the access token (sid)
     access, expires_in = tokens.issue_access_token(session, ctx.keyring, user_id=user.id, role=user.role,
-                                                   institution_id=user.institution_id)
+                                                   institution_id=user.institution_id, session_id=family_id)
     refresh = tokens.issue_refresh_token(session, ctx.settings, user.id, family_id)
     return {"access_token": access, "token_type": "Bearer", "expires_in": expires_in,
             "refresh_token": refresh.token, "refresh_expires_in": refresh.expires_in}
@@ -905,6 +906,10 @@ def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accep
             if until is not None:
                 session.execute(sa.update(User).where(User.id == user.id).values(locked_until=until))
         return SignInResult(refusal=_unauthorized(_BAD_CREDENTIALS))
+    # The row read again under a lock (FOR NO KEY UPDATE; after the password check, so that no one holds it
+    # while argon2 works): a deactivation, ejection or exit, which lock the row to change it, waits for this
+    # sign-in to commit, so that its revocation covers the token issued here — or this reads the new status.
+    session.refresh(user, with_for_update={"key_share": True})
     if user.failed_signins or user.locked_until:
         session.execute(sa.update(User).where(User.id == user.id).values(failed_signins=0, locked_until=None))
     if ctx.passwords.needs_rehash(user.password_hash):
@@ -939,16 +944,22 @@ def _ejected(session: orm.Session, user: User) -> Problem:
 
 
 def refresh(session: orm.Session, ctx: Context, token: str, accept_version: int | None) -> SignInResult:
+    # Locks in the order a deactivation takes them — the user's row (FOR SHARE here), then the token's —
+    # so that the two never deadlock; the user's lock makes a concurrent revocation cover the token
+    # issued here, or this read the new status (see sign_in).
+    found = tokens.find_refresh_token(session, token, lock=False)
+    if found is not None:
+        session.get(User, found.user_id, with_for_update={"read": True})
     row = tokens.find_refresh_token(session, token)
     invalid = _unauthorized("The refresh token is invalid, expired or revoked; sign in again.")
     if row is None or row.revoked_at is not None or row.expires_at <= now():
         return SignInResult(refusal=invalid)
     if row.rotated_at is not None:
         # Reuse of a rotated token: someone holds a copy. Revoke the whole family.
-        tokens.revoke_family(session, row.family_id, "reuse detected")
+        tokens.revoke_family(session, row.family_id, "reuse detected", user_id=row.user_id)
         log.warning("refresh token reuse: family revoked", extra={"user_id": str(row.user_id)})
         return SignInResult(refusal=invalid)
-    user = session.get(User, row.user_id)
+    user = session.get(User, row.user_id)  # read under the lock taken above
     if user is None or not rules.can_sign_in(user.status):
         tokens.revoke_family(session, row.family_id, "account not active")
         return SignInResult(refusal=invalid)
@@ -961,8 +972,8 @@ def refresh(session: orm.Session, ctx: Context, token: str, accept_version: int 
 
 def sign_out(session: orm.Session, token: str) -> None:
     row = tokens.find_refresh_token(session, token)
-    if row is not None:
-        tokens.revoke_family(session, row.family_id, "signed out")
+    if row is not None:  # the session's access tokens too, in every service
+        tokens.revoke_family(session, row.family_id, "signed out", user_id=row.user_id)
 
 
 def me(session: orm.Session, actor: Actor) -> dict:

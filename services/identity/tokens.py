@@ -24,6 +24,7 @@ from sqlalchemy import orm
 
 from services.identity.models import RefreshToken, SigningKey
 from services.identity.settings import Argon2Params, Settings
+from shared import revocation
 from shared.auth import ALGORITHM
 
 PUBLISH_MARGIN = timedelta(minutes=5)  # beyond the access-token lifetime, for clock skew
@@ -151,14 +152,19 @@ class KeyRing:
 
 
 def issue_access_token(session: orm.Session, keyring: KeyRing, *, user_id: uuid.UUID, role: str,
-                       institution_id: uuid.UUID | None) -> tuple[str, int]:
+                       institution_id: uuid.UUID | None, session_id: uuid.UUID | None = None) -> tuple[str, int]:
+    """`iat` (and `exp`) to the microsecond (a JSON number may have a fraction), so that a token issued
+    just after a revocation is told apart from one issued just before it; `sid` names the sign-in session (the refresh
+    token family), so that signing out revokes that session's access tokens everywhere."""
     s = keyring.settings
-    at = now()
+    issued = now().timestamp()
     claims = {
         "iss": s.issuer, "aud": s.audience, "sub": str(user_id), "role": role,
         "inst": str(institution_id) if institution_id else None,
-        "iat": at, "exp": at + s.access_ttl, "jti": secrets.token_hex(12),
+        "iat": issued, "exp": issued + s.access_ttl.total_seconds(), "jti": secrets.token_hex(12),
     }
+    if session_id is not None:
+        claims["sid"] = str(session_id)
     return keyring.sign(session, claims), int(s.access_ttl.total_seconds())
 
 
@@ -178,19 +184,33 @@ def issue_refresh_token(session: orm.Session, settings: Settings, user_id: uuid.
     return IssuedRefresh(token, int(settings.refresh_ttl.total_seconds()))
 
 
-def find_refresh_token(session: orm.Session, token: str) -> RefreshToken | None:
-    return session.scalars(
-        sa.select(RefreshToken).where(RefreshToken.token_hash == sha256(token)).with_for_update()
-    ).first()
+def find_refresh_token(session: orm.Session, token: str, *, lock: bool = True) -> RefreshToken | None:
+    query = sa.select(RefreshToken).where(RefreshToken.token_hash == sha256(token))
+    return session.scalars(query.with_for_update(), execution_options={"populate_existing": True}).first() \
+        if lock else session.scalars(query).first()
 
 
-def revoke_family(session: orm.Session, family_id: uuid.UUID, reason: str) -> None:
+# Why tokens were revoked, as the refresh-token rows say it -> as SessionsRevoked says it.
+_REVOCATION_REASONS = {"signed out": "signed-out", "reuse detected": "reuse-detected", "deactivated": "deactivated",
+                       "ejected": "ejected", "exited": "exited", "role changed": "role-changed"}
+
+
+def revoke_family(session: orm.Session, family_id: uuid.UUID, reason: str, *,
+                  user_id: uuid.UUID | None = None) -> None:
+    """Revoke a sign-in session's refresh tokens; given its user, also the access tokens it issued, in
+    every service (shared/revocation.py)."""
     session.execute(sa.update(RefreshToken)
                     .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=now(), revoked_reason=reason))
+    if user_id is not None:
+        revocation.revoke(session, user_id=user_id, session_id=family_id, reason=_REVOCATION_REASONS[reason])
 
 
 def revoke_user_tokens(session: orm.Session, user_id: uuid.UUID, reason: str) -> None:
+    """Revoke every refresh token of the user and every access token issued to them until now, in every
+    service. Callers hold the user's row lock, which sign-in and refresh take too (FOR SHARE): a token
+    is issued either before this not_before or after the new status is visible."""
     session.execute(sa.update(RefreshToken)
                     .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=now(), revoked_reason=reason))
+    revocation.revoke(session, user_id=user_id, reason=_REVOCATION_REASONS[reason])

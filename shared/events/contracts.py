@@ -149,6 +149,19 @@ class UserDeactivated(_Data):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
 
 
+@event("identity")
+class SessionsRevoked(_Data):
+    """Access tokens issued before `not_before` stop working in every service: those of the user (a
+    deactivation, an ejection, an exit, a change of role) or, when `session_id` is given, only those of
+    that sign-in session (sign-out, a stolen refresh token). Every service but identity consumes it
+    (shared/revocation.py)."""
+    user_id = fields.UUID(required=True)
+    session_id = fields.UUID(allow_none=True, load_default=None)
+    not_before = fields.DateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ["signed-out", "deactivated", "ejected", "exited", "role-changed", "reuse-detected"]))
+
+
 # --- mentorship -----------------------------------------------------------------------------------
 
 class _Expiry(_Data):
