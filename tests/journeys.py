@@ -29,6 +29,33 @@ def sign_in(url, email: str, password: str) -> str:
                 json={"email": email, "password": password}).json()["access_token"]
 
 
+TEST_PASSWORD = "a-long-test-password-1"
+
+
+def new_operator(url, name: str = "Test Operator") -> str:
+    """An operator of the test's own (created as `mmm operator` does), signed in: their token."""
+    from services.identity.cli import create_operator
+
+    email = f"ops-{uuid.uuid4().hex[:8]}@example.org"
+    create_operator(email, name, TEST_PASSWORD)
+    return sign_in(url, email, TEST_PASSWORD)
+
+
+def institution_with_admin(url, operator: str, tag: str, *, name: str = "Test School",
+                           class_size: int = 60) -> tuple[dict, str]:
+    """A new academic institution, "<name> <tag>", subscribed by the operator, and its admin
+    (admin-<tag>@example.org, invited and accepted): (the institution, the admin's token)."""
+    identity = "/api/v1/identity"
+    inst = call(url, "POST", f"{identity}/institutions", operator, (201,), json={
+        "name": f"{name} {tag}", "kind": "academic", "class_size": class_size,
+        "contact": {"name": "Dean's office", "email": f"dean-{tag}@example.org"}}).json()
+    invitation = call(url, "POST", f"{identity}/institutions/{inst['id']}/admin-invitations", operator, (201,),
+                      json={"email": f"admin-{tag}@example.org", "name": f"Ada Admin {tag}"}).json()
+    call(url, "POST", f"{identity}/invitations/accept", None, (201,),
+         json={"token": invitation["token"], "password": TEST_PASSWORD})
+    return inst, sign_in(url, f"admin-{tag}@example.org", TEST_PASSWORD)
+
+
 def demo_people(url):
     """The demo's institutions and people, trained as the demo trains them, loaded through the gateway
     (idempotent, as `make demo` does): (a demo Client, the logins by name)."""

@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from shared import config
-from tests.journeys import call, sign_in
+from tests.journeys import call, institution_with_admin, new_operator, sign_in
 
 PASSWORD = "a-long-test-password-1"
 IDENTITY = "/api/v1/identity"
@@ -24,19 +24,9 @@ def _accepted_version_1(user_ids: list[str]) -> None:
 
 
 def test_people_who_accepted_version_1_accept_version_2_at_sign_in(platform):
-    from services.identity.cli import create_operator
-
     tag = uuid.uuid4().hex[:8]
-    create_operator(f"ops-{tag}@example.org", "Agreement Operator", PASSWORD)
-    operator = sign_in(platform, f"ops-{tag}@example.org", PASSWORD)
-    inst = call(platform, "POST", f"{IDENTITY}/institutions", operator, (201,), json={
-        "name": f"Agreement School {tag}", "kind": "academic", "class_size": 60,
-        "contact": {"name": "Dean's office", "email": f"dean-{tag}@example.org"}}).json()
-    invitation = call(platform, "POST", f"{IDENTITY}/institutions/{inst['id']}/admin-invitations", operator, (201,),
-                      json={"email": f"admin-{tag}@example.org", "name": "Ada Admin"}).json()
-    call(platform, "POST", f"{IDENTITY}/invitations/accept", None, (201,),
-         json={"token": invitation["token"], "password": PASSWORD})
-    admin = sign_in(platform, f"admin-{tag}@example.org", PASSWORD)
+    operator = new_operator(platform, "Agreement Operator")
+    inst, admin = institution_with_admin(platform, operator, tag, name="Agreement School")
 
     current = {role: call(platform, "GET", f"{IDENTITY}/agreements/{role}/current").json()
                for role in ("mentor", "mentee")}

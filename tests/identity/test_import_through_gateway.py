@@ -9,6 +9,7 @@ import uuid
 import requests
 
 from shared.testing import wait_for_mail
+from tests.journeys import institution_with_admin, new_operator
 
 PASSWORD = "a-long-test-password-1"
 API = "/api/v1/identity"
@@ -31,19 +32,9 @@ def _import(url, inst_id, body: str, token):
 
 
 def test_an_admin_imports_75_mentor_invitations_through_the_gateway(platform, platform_mail_dir):
-    from services.identity.cli import create_operator
-
     tag = uuid.uuid4().hex[:8]
-    operator_email = f"ops-{tag}@example.org"
-    create_operator(operator_email, "Gateway Operator", PASSWORD)
-    op = _sign_in(platform, operator_email)
-    inst = _post(platform, "/institutions", {"name": f"Import School {tag}", "kind": "academic", "class_size": 120,
-                                             "contact": {"name": "Dean's office", "email": f"dean-{tag}@example.org"}},
-                 op)
-    invitation = _post(platform, f"/institutions/{inst['id']}/admin-invitations",
-                       {"email": f"admin-{tag}@example.org", "name": "Ada Admin"}, op)
-    _post(platform, "/invitations/accept", {"token": invitation["token"], "password": PASSWORD})
-    admin = _sign_in(platform, f"admin-{tag}@example.org")
+    op = new_operator(platform, "Gateway Operator")
+    inst, admin = institution_with_admin(platform, op, tag, name="Import School", class_size=120)
 
     rows = [(f"Dr. Mentor {i}", f"mentor{i}-{tag}@example.org", "teaching_award;first_generation",
              f"Teaching award {2000 + i % 25}") for i in range(1, 76)]

@@ -6,31 +6,17 @@ from __future__ import annotations
 
 import uuid
 
-from tests.journeys import call, sign_in, until
+from tests.journeys import call, institution_with_admin, new_operator, until
 
 PASSWORD = "a-long-test-password-1"
 IDENTITY = "/api/v1/identity"
 
 
-def _institution_with_admin(url, operator: str, tag: str) -> tuple[dict, str]:
-    inst = call(url, "POST", f"{IDENTITY}/institutions", operator, (201,), json={
-        "name": f"Reward School {tag}", "kind": "academic", "class_size": 60,
-        "contact": {"name": "Dean's office", "email": f"dean-{tag}@example.org"}}).json()
-    invitation = call(url, "POST", f"{IDENTITY}/institutions/{inst['id']}/admin-invitations", operator, (201,),
-                      json={"email": f"admin-{tag}@example.org", "name": f"Ada Admin {tag}"}).json()
-    call(url, "POST", f"{IDENTITY}/invitations/accept", None, (201,),
-         json={"token": invitation["token"], "password": PASSWORD})
-    return inst, sign_in(url, f"admin-{tag}@example.org", PASSWORD)
-
-
 def test_an_admin_sets_their_reward_policy_and_another_institutions_admin_is_refused(platform):
-    from services.identity.cli import create_operator
-
     tag = uuid.uuid4().hex[:8]
-    create_operator(f"ops-{tag}@example.org", "Reward Operator", PASSWORD)
-    operator = sign_in(platform, f"ops-{tag}@example.org", PASSWORD)
-    harbor, harbor_admin = _institution_with_admin(platform, operator, f"h{tag}")
-    lakeside, lakeside_admin = _institution_with_admin(platform, operator, f"l{tag}")
+    operator = new_operator(platform, "Reward Operator")
+    harbor, harbor_admin = institution_with_admin(platform, operator, f"h{tag}", name="Reward School")
+    lakeside, lakeside_admin = institution_with_admin(platform, operator, f"l{tag}", name="Reward School")
     policy = {"dedicated_fte": {"offered": True, "details": "0.05 FTE for three mentees"},
               "promotion_recognition": {"offered": True, "details": "Mentoring counts in promotion dossiers"},
               "financial_compensation": {"offered": False}}

@@ -10,6 +10,7 @@ import uuid
 import requests
 
 from shared.events import broker
+from tests.journeys import institution_with_admin, new_operator
 
 PASSWORD = "a-long-test-password-1"
 
@@ -26,8 +27,6 @@ def _sign_in(url, email, password=PASSWORD):
 
 
 def test_mentor_admission_through_the_gateway_publishes_mentor_enrolled_without_criteria(platform):
-    from services.identity.cli import create_operator
-
     names = broker.names()
     queue = f"{names.prefix}.e2e.{uuid.uuid4().hex[:6]}"
     conn = broker.connect()
@@ -37,16 +36,8 @@ def test_mentor_admission_through_the_gateway_publishes_mentor_enrolled_without_
     conn.close()
 
     tag = uuid.uuid4().hex[:8]
-    operator_email = f"ops-{tag}@example.org"
-    create_operator(operator_email, "Gateway Operator", PASSWORD)
-    op = _sign_in(platform, operator_email)
-    inst = _post(platform, "/institutions", {"name": f"Gateway School {tag}", "kind": "academic", "class_size": 60,
-                                             "contact": {"name": "Dean's office", "email": f"dean-{tag}@example.org"}},
-                 op)
-    invitation = _post(platform, f"/institutions/{inst['id']}/admin-invitations",
-                       {"email": f"admin-{tag}@example.org", "name": "Ada Admin"}, op)
-    _post(platform, "/invitations/accept", {"token": invitation["token"], "password": PASSWORD})
-    admin = _sign_in(platform, f"admin-{tag}@example.org")
+    op = new_operator(platform, "Gateway Operator")
+    inst, admin = institution_with_admin(platform, op, tag, name="Gateway School", class_size=60)
     mentor_version = requests.get(platform + "/api/v1/identity/agreements/mentor/current", timeout=10).json()["version"]
     evidence = f"Teaching award evidence {tag}"
     invitation = _post(platform, f"/institutions/{inst['id']}/mentor-invitations",

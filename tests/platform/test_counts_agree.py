@@ -11,7 +11,7 @@ import uuid
 import requests
 
 from demo.client import Client
-from tests.journeys import call, request_mentorship, sign_in, until
+from tests.journeys import call, institution_with_admin, new_operator, request_mentorship, sign_in, until
 
 PASSWORD = "a-long-test-password-1"
 IDENTITY, TRAINING = "/api/v1/identity", "/api/v1/training"
@@ -21,16 +21,11 @@ class School:
     """A new institution of this test's own, its admin and the operator, as people call the gateway."""
 
     def __init__(self, url: str):
-        from services.identity.cli import create_operator
-
         self.url, self.tag = url, uuid.uuid4().hex[:8]
-        create_operator(f"ops-{self.tag}@example.org", "Counting Operator", PASSWORD)
-        self.operator = sign_in(url, f"ops-{self.tag}@example.org", PASSWORD)
-        self.id = call(url, "POST", f"{IDENTITY}/institutions", self.operator, (201,), json={
-            "name": f"Counting School {self.tag}", "kind": "academic", "class_size": 40,
-            "contact": {"name": "Dean's office", "email": f"dean-{self.tag}@example.org"}}).json()["id"]
-        self._accept(self._invite("admin", f"admin-{self.tag}@example.org", "Ada Admin"))
-        self.admin = sign_in(url, f"admin-{self.tag}@example.org", PASSWORD)
+        self.operator = new_operator(url, "Counting Operator")
+        institution, self.admin = institution_with_admin(url, self.operator, self.tag, name="Counting School",
+                                                         class_size=40)
+        self.id = institution["id"]
         self.answers = {(m["id"], v["version"]): [q["answer"] for q in v["questions"]]
                         for m in call(url, "GET", f"{TRAINING}/authoring/modules", self.operator).json()
                         for v in m["versions"]}
@@ -39,8 +34,7 @@ class School:
         body = {"email": email, "name": name}
         if kind == "mentor":
             body |= {"criteria": ["teaching_award"], "evidence": "Teaching award 2023"}
-        who = self.operator if kind == "admin" else self.admin
-        token = call(self.url, "POST", f"{IDENTITY}/institutions/{self.id}/{kind}-invitations", who, (201,),
+        token = call(self.url, "POST", f"{IDENTITY}/institutions/{self.id}/{kind}-invitations", self.admin, (201,),
                      json=body).json()["token"]
         return token, email
 
