@@ -1,5 +1,6 @@
 """A small service used only by the platform's tests: one event type and a handler whose effects
-can be counted, plus failure modes (a handler that always fails, a slow handler).
+can be counted, plus failure modes (a handler that always fails, a slow handler), and one periodic job
+(work rows turned into events, so that a test can follow the job runner too).
 
 Run as a worker process: `python -m tests.platform.probe` (honours MMM_* and AMQP_URL like any worker).
 """
@@ -7,12 +8,14 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 
 import sqlalchemy as sa
 from marshmallow import Schema, fields
 
 from shared import config, db
 from shared.events import Handlers, record_event, registry
+from shared.jobs import Job
 from shared.service import Service
 
 NAME = "probe"
@@ -39,6 +42,13 @@ effects = sa.Table(
     sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
 )
 
+# Work for the job: each row, once done, becomes a ProbeHappened event of its key.
+work = sa.Table(
+    "probe_work", metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+)
+
 handlers = Handlers()
 
 
@@ -58,7 +68,21 @@ def _no_app(*_a, **_k):
     raise NotImplementedError("the probe service has no HTTP API")
 
 
-service = Service(name=NAME, create_app=_no_app, metadata=metadata, handlers=handlers)
+def do_work(database: db.Database) -> int:
+    """The probe's job: claim undone work rows, mark them done and record their events, in one
+    transaction (as the services' jobs do)."""
+    with database.unit_of_work() as session:
+        keys = session.scalars(sa.select(work.c.key).where(work.c.done_at.is_(None)).order_by(work.c.key)
+                               .limit(100).with_for_update(skip_locked=True)).all()
+        for key in keys:
+            record_event(session, "ProbeHappened", {"key": key}, subject=key)
+        if keys:
+            session.execute(sa.update(work).where(work.c.key.in_(keys)).values(done_at=sa.func.now()))
+    return len(keys)
+
+
+service = Service(name=NAME, create_app=_no_app, metadata=metadata, handlers=handlers,
+                  jobs=[Job("probe-work", timedelta(seconds=0.2), do_work)])
 
 
 def prepare_database() -> db.Database:
