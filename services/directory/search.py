@@ -296,7 +296,7 @@ class Searcher:
     search): a connection found dead is discarded with the rest of the pool and the search is run
     once more (SQLAlchemy's "optimistic" disconnect handling)."""
 
-    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.4,
+    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.6,
                  engine_options: dict | None = None) -> None:
         # its pool inside the process's connection budget (shared.db.engine_options)
         self.engine = sa.create_engine(url, pool_pre_ping=False,
@@ -304,8 +304,9 @@ class Searcher:
 
         @sa.event.listens_for(self.engine, "connect")
         def _name_similarity(dbapi_connection, _record):
-            # partial names: the `<%` operator's threshold (pg_trgm's default 0.6 misses a name
-            # typed in part; one-edit typos are found by deletion variants, _ANALYSE)
+            # partial names: the `<%` operator's threshold. 0.6 finds a name's first 3+ letters
+            # ("Okon": 0.8); lower, it finds names sharing a syllable ("Marinez": "Maria" 0.5), which
+            # crowd out the name meant. Typos are found by deletion variants (_ANALYSE).
             with dbapi_connection.cursor() as cur:
                 cur.execute(f"SET pg_trgm.word_similarity_threshold = {name_similarity:.2f}")
             dbapi_connection.commit()
