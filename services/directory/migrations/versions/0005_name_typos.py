@@ -32,15 +32,16 @@ LANGUAGE sql IMMUTABLE AS $$
   WHERE length(word) >= min_length
 $$;
 """
-# Every new search name adds its words; a word new to the table adds its variants (typo tolerance for
-# words of 4 characters or more). Rows go in word order, so that two transactions adding overlapping
-# words wait for each other rather than deadlock. Like search_names, these only grow.
+# Every new search name adds its words and their variants (typo tolerance for words of 4 characters or
+# more); those of a word already known are there: each is one primary-key probe (a NOT EXISTS on the
+# words instead was planned as a sequential scan while the tables grew within one bulk load). Rows go in
+# word order, so that two transactions adding overlapping words wait for each other rather than
+# deadlock. Like search_names, these only grow.
 NAME_WORDS_TRIGGER = """
 CREATE FUNCTION search_names_words() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO search_name_variants (variant, word, pos)
   SELECT d.variant, w, d.pos FROM search_name_words_of(NEW.name) w, search_name_deletions(w, 4) d
-  WHERE NOT EXISTS (SELECT 1 FROM search_name_words n WHERE n.word = w)
   ORDER BY w, d.pos
   ON CONFLICT DO NOTHING;
   INSERT INTO search_name_words (word, name) SELECT w, NEW.name FROM search_name_words_of(NEW.name) w ORDER BY w
