@@ -21,7 +21,7 @@ def create_app(overrides: dict | None = None):
                              overrides=overrides)
     searcher = search.Searcher(
         db_of(app).engine.url, cache_size=int(config.setting("DIRECTORY_SEARCH_CACHE_SIZE", "4096", app.config)),
-        name_similarity=float(config.setting("DIRECTORY_NAME_SIMILARITY", "0.4", app.config)),
+        name_similarity=float(config.setting("DIRECTORY_NAME_SIMILARITY", "0.6", app.config)),
         engine_options=engine_options("api", app.config, name="directory-search"))
     app.extensions["directory"] = {"search": searcher}
     app.extensions.setdefault("mmm_readiness", {})["search_index"] = searcher.index.readiness
