@@ -111,3 +111,14 @@ def test_an_invitation_mail_carries_the_link_and_is_redacted_once_sent(world, no
     stored = rows(notifications_db, "SELECT text_body, html_body FROM emails WHERE event_id = :e", e=body["id"])[0]
     assert token not in stored.text_body and token not in stored.html_body
     assert count(notifications_db, "SELECT count(*) FROM emails WHERE text_body LIKE :t", t=f"%{token}%") == 0
+
+
+def test_a_mail_sent_again_carries_the_same_message_id():
+    """A worker killed between the server's OK and its record sends the mail again: the receiver drops
+    the repeat by its Message-ID, which must therefore not change between attempts."""
+    from services.notifications import senders
+
+    email_id = uuid.uuid4()
+    first, again = (senders.build_message(settings_for(), email_id, "a@example.org", "s", "t", "<p>h</p>")
+                    for _ in range(2))
+    assert first["Message-ID"] == again["Message-ID"] == f"<{email_id.hex}@mentormemed.local>"
