@@ -39,7 +39,6 @@ EMAILS = Counter("mmm_notifications_emails_total", "Mails handed to SMTP, by out
 WEBHOOK_ATTEMPTS = Counter("mmm_notifications_webhook_attempts_total", "Webhook delivery attempts, by outcome",
                            ["outcome"])
 
-LEASE = timedelta(minutes=2)
 RUN_BUDGET = 20.0  # seconds one run may keep going while work is due
 
 
@@ -55,7 +54,7 @@ def sequence_feed(database: Database, settings: Settings | None = None) -> int:
 
 # --- e-mail ---------------------------------------------------------------------------------------------
 
-def _claim_emails(database: Database, limit: int) -> list[Email]:
+def _claim_emails(database: Database, limit: int, lease: timedelta) -> list[Email]:
     with database.unit_of_work() as session:
         ids = session.scalars(
             sa.select(Email.id).where(Email.status == "queued", Email.to_address.is_not(None),
@@ -65,14 +64,14 @@ def _claim_emails(database: Database, limit: int) -> list[Email]:
         if not ids:
             return []
         return list(session.scalars(sa.update(Email).where(Email.id.in_(ids))
-                                    .values(leased_until=sa.func.now() + LEASE).returning(Email)))
+                                    .values(leased_until=sa.func.now() + lease).returning(Email)))
 
 
 def send_emails(database: Database, settings: Settings | None = None) -> int:
     settings = settings or settings_module.load()
     started, sent = time.monotonic(), 0
     while time.monotonic() - started < RUN_BUDGET:
-        batch = _claim_emails(database, 50)
+        batch = _claim_emails(database, 50, settings.send_lease)
         if not batch:
             break
         outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
@@ -141,7 +140,7 @@ def deliver_webhooks(database: Database, settings: Settings | None = None) -> in
     with ThreadPoolExecutor(settings.webhook_concurrency, thread_name_prefix="webhook") as pool:
         while time.monotonic() - started < RUN_BUDGET:
             with database.unit_of_work() as session:
-                claimed = session.execute(_CLAIM_DELIVERIES, {"lease": LEASE,
+                claimed = session.execute(_CLAIM_DELIVERIES, {"lease": settings.send_lease,
                                                                "limit": settings.webhook_concurrency * 8}).all()
                 if not claimed:
                     break
