@@ -54,6 +54,14 @@ def sequence_feed(database: Database, settings: Settings | None = None) -> int:
 
 # --- e-mail ---------------------------------------------------------------------------------------------
 
+# A mail written while its recipient was unknown waits for the address, which the enrollment fills in. When
+# the two are handled at once (two consumers), the enrollment's UPDATE cannot see the mail's uncommitted
+# row: the sender looks up the addresses of waiting mails itself, so that none waits forever.
+_ADDRESS_WAITING = sa.text(
+    "UPDATE emails e SET to_address = r.email FROM recipients r "
+    "WHERE e.to_address IS NULL AND e.status = 'queued' AND r.user_id = e.user_id AND r.email IS NOT NULL")
+
+
 def _claim_emails(database: Database, limit: int, lease: timedelta) -> list[Email]:
     with database.unit_of_work() as session:
         ids = session.scalars(
@@ -70,6 +78,8 @@ def _claim_emails(database: Database, limit: int, lease: timedelta) -> list[Emai
 def send_emails(database: Database, settings: Settings | None = None) -> int:
     settings = settings or settings_module.load()
     started, sent = time.monotonic(), 0
+    with database.unit_of_work() as session:
+        session.execute(_ADDRESS_WAITING)
     while time.monotonic() - started < RUN_BUDGET:
         batch = _claim_emails(database, 50, settings.send_lease)
         if not batch:

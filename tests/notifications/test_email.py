@@ -122,3 +122,22 @@ def test_a_mail_sent_again_carries_the_same_message_id():
     first, again = (senders.build_message(settings_for(), email_id, "a@example.org", "s", "t", "<p>h</p>")
                     for _ in range(2))
     assert first["Message-ID"] == again["Message-ID"] == f"<{email_id.hex}@mentormemed.local>"
+
+
+def test_a_mail_written_while_the_enrollment_is_handled_at_once_still_gets_the_address(world, notifications_db, smtp):
+    """Two consumers: one tells a mentor not known yet of a request (a mail without an address) while the
+    other handles the mentor's enrollment, whose fill-in of waiting mails cannot see that uncommitted mail."""
+    from services.notifications.events import handlers
+    from shared.events import envelope
+
+    inst = world.institution()
+    mentor, mentee = world.person("mentor", inst, enrolled=False), world.person("mentee", inst)
+    event = envelope.parse(envelope.build("RequestCreated", {
+        "request_id": uuid.uuid4(), "mentee_id": mentee.id, "mentor_id": mentor.id, "mentee_institution_id": inst,
+        "mentor_institution_id": inst, "created_at": now(), "respond_by": now() + timedelta(days=14)}))
+    with notifications_db.unit_of_work() as session:
+        handlers.get(event.type.type)(session, event)
+        session.flush()
+        world.enroll(mentor)  # another transaction, committed first
+    _send(notifications_db, smtp)
+    assert len(smtp.to(mentor.email)) == 1
