@@ -96,9 +96,9 @@ def program(rng: random.Random, events: int) -> list[Step]:
                                       "credit_hours": "1.5", "certificate_code": f"CME-{uuid.uuid4().hex[:12]}",
                                       "awarded_at": now()}, f"users/{m}")]))
         for u in mentees:
-            lane.append(Step("training", [("TrainingCompleted", {"user_id": u, "institution_id": inst, "track": "mentee",
-                                                                 "curriculum_version": 1, "completed_at": now()},
-                                           f"users/{u}")]))
+            lane.append(Step("training", [("TrainingCompleted", {
+                "user_id": u, "institution_id": inst, "track": "mentee", "curriculum_version": 1,
+                "completed_at": now()}, f"users/{u}")]))
         for m in mentors:
             lane.append(Step("directory", [("MentorProfilePublished", {
                 "mentor_id": m, "institution_id": inst, "scope": rng.choice(["local", "national"])}, f"mentors/{m}")]))
@@ -143,9 +143,9 @@ def program(rng: random.Random, events: int) -> list[Step]:
 def _request(rng: random.Random, inst, mentee, mentor, active: Counter) -> list[Step]:
     request_id, created = uuid.uuid4(), now()
     base = {"request_id": request_id, "mentee_id": mentee, "mentor_id": mentor}
-    steps = [Step("mentorship", [("RequestCreated", {**base, "mentee_institution_id": inst, "mentor_institution_id": inst,
-                                                     "created_at": created, "respond_by": created + timedelta(days=14)},
-                                  f"requests/{request_id}")])]
+    steps = [Step("mentorship", [("RequestCreated", {
+        **base, "mentee_institution_id": inst, "mentor_institution_id": inst, "created_at": created,
+        "respond_by": created + timedelta(days=14)}, f"requests/{request_id}")])]
     if active[mentor] >= 3 or rng.random() < 0.3:
         steps.append(Step("mentorship", [("RequestDeclined", {**base, "reason": "no time this term", "automatic": False,
                                                               "created_at": created, "responded_at": now()},
@@ -157,7 +157,8 @@ def _request(rng: random.Random, inst, mentee, mentor, active: Counter) -> list[
     steps.append(Step("mentorship", [
         ("RequestAccepted", {**base, "mentorship_id": mentorship_id, "created_at": created, "responded_at": started},
          f"requests/{request_id}"),
-        ("MentorshipStarted", {**pair, "request_id": request_id, "started_at": started}, f"mentorships/{mentorship_id}")]))
+        ("MentorshipStarted", {**pair, "request_id": request_id, "started_at": started},
+         f"mentorships/{mentorship_id}")]))
     active[mentor] += 1
     if rng.random() < 0.3:
         steps.append(Step("mentorship", [("MentorshipConcluded", {
@@ -445,6 +446,7 @@ TELLS = {
 
 @dataclass
 class Counts:
+    events: int = 0  # in the producers' outboxes, those the services recorded while handling included
     deliveries: int = 0  # (event, consuming service) pairs checked in the inboxes
     lost_deliveries: int = 0
     effects: int = 0  # read-model effects checked
@@ -470,7 +472,7 @@ def count(campaign: Campaign) -> Counts:
     by_name: dict[str, list[dict]] = {}
     for e in events:
         by_name.setdefault(e["name"], []).append(e)
-    counts = Counts()
+    counts = Counts(events=len(events))
     # 1. every event reached every service bound to it: its id is in that service's inbox
     for svc in SERVICES:
         handlers = load(svc).handlers
@@ -490,7 +492,8 @@ def count(campaign: Campaign) -> Counts:
     enrolled = {"mentor": ids("MentorEnrolled"), "mentee": ids("MenteeEnrolled")}
     trained = {t: ids("TrainingCompleted", track=t) for t in ("mentor", "mentee")}
     ejected = ids("MentorEjected")
-    started = {str(e["data"]["mentorship_id"]): str(e["data"]["mentor_id"]) for e in by_name.get("MentorshipStarted", [])}
+    started = {str(e["data"]["mentorship_id"]): str(e["data"]["mentor_id"])
+               for e in by_name.get("MentorshipStarted", [])}
     concluded = ids("MentorshipConcluded", "mentorship_id")
     active = Counter(m for ms, m in started.items() if ms not in set(concluded))
     outcomes = (ids("RequestAccepted", "request_id") + ids("RequestDeclined", "request_id", automatic=False)
@@ -503,7 +506,8 @@ def count(campaign: Campaign) -> Counts:
         "identity.MentorEjected": (ids("MentorUnresponsive", "mentor_id"), [(e,) for e in ejected]),
         "training.learners": ([(u, "mentor") for u in enrolled["mentor"]] + [(u, "mentee") for u in enrolled["mentee"]],
                               _rows(db["training"], "SELECT user_id::text, track FROM learners")),
-        "training.ejected": (ejected, _rows(db["training"], "SELECT user_id::text FROM learners WHERE status = 'ejected'")),
+        "training.ejected": (ejected,
+                             _rows(db["training"], "SELECT user_id::text FROM learners WHERE status = 'ejected'")),
         "directory.profiles": (enrolled["mentor"], _rows(db["directory"], "SELECT user_id::text FROM mentor_profiles")),
         "directory.trained": (trained["mentor"],
                               _rows(db["directory"], "SELECT user_id::text FROM mentor_profiles WHERE trained")),
@@ -514,17 +518,21 @@ def count(campaign: Campaign) -> Counts:
         "directory.active_mentees": (list(active.elements()), [
             (m,) for m, n in _rows(db["directory"], "SELECT user_id::text, active_mentees FROM mentor_profiles")
             for _ in range(n)]),
-        "directory.request_outcomes": (outcomes, _rows(db["directory"], "SELECT request_id::text FROM request_outcomes")),
+        "directory.request_outcomes": (outcomes,
+                                       _rows(db["directory"], "SELECT request_id::text FROM request_outcomes")),
         "mentorship.members": (enrolled["mentor"] + enrolled["mentee"],
                                _rows(db["mentorship"], "SELECT user_id::text FROM members")),
         "mentorship.trained": (trained["mentor"] + trained["mentee"],
-                               _rows(db["mentorship"], "SELECT user_id::text FROM members WHERE trained_at IS NOT NULL")),
+                               _rows(db["mentorship"],
+                                     "SELECT user_id::text FROM members WHERE trained_at IS NOT NULL")),
         "mentorship.published": (ids("MentorProfilePublished", "mentor_id"),
                                  _rows(db["mentorship"], "SELECT user_id::text FROM members WHERE published")),
-        "mentorship.ejected": (ejected, _rows(db["mentorship"], "SELECT user_id::text FROM members WHERE status = 'ejected'")),
+        "mentorship.ejected": (ejected,
+                               _rows(db["mentorship"], "SELECT user_id::text FROM members WHERE status = 'ejected'")),
         "evaluation.members": (enrolled["mentor"] + enrolled["mentee"],
                                _rows(db["evaluation"], "SELECT user_id::text FROM members")),
-        "evaluation.mentorships": (list(started), _rows(db["evaluation"], "SELECT mentorship_id::text FROM mentorships")),
+        "evaluation.mentorships": (list(started),
+                                   _rows(db["evaluation"], "SELECT mentorship_id::text FROM mentorships")),
         # R13: an active mentorship's first periodic evaluation planned, a concluded one's final evaluation
         # (its periodic one, if planned before the conclusion arrived, cancelled)
         "evaluation.evaluations": ([(m, "periodic") for m in started if m not in set(concluded)]
@@ -614,19 +622,19 @@ def fresh_events_handled(campaign: Campaign, timeout: float) -> list[str]:
     deadline = time.monotonic() + timeout
     silent = [svc for svc in SERVICES if expect[svc]]
     while silent and time.monotonic() < deadline:
-        silent = [svc for svc in silent if len(_rows(campaign.databases[svc], "SELECT 1 FROM inbox WHERE event_id = ANY(:i)",
-                                                     i=expect[svc])) < len(expect[svc])]
+        silent = [svc for svc in silent if len(_rows(
+            campaign.databases[svc], "SELECT 1 FROM inbox WHERE event_id = ANY(:i)", i=expect[svc])) < len(expect[svc])]
         time.sleep(0.2)
     return silent
 
 
-def summary(seed: int, faults: list[Fault], counts: Counts, events: int, silent: list[str], queues: dict,
+def summary(seed: int, faults: list[Fault], counts: Counts, silent: list[str], queues: dict,
             **seconds: float) -> str:
     return json.dumps({
         "fault_campaign": True, "seed": seed, "faults": len(faults),
         "faults_by_kind": dict(Counter(f.kind for f in faults)),
         "killed": dict(Counter(f.target for f in faults if f.kind == "kill")),
-        "events": events, "deliveries_checked": counts.deliveries, "effects_checked": counts.effects,
+        "events": counts.events, "deliveries_checked": counts.deliveries, "effects_checked": counts.effects,
         "lost": counts.lost, "lost_deliveries": counts.lost_deliveries, "lost_effects": counts.lost_effects,
         "doubled": counts.doubled, "smtp_resends_same_message_id": counts.mail_repeats,
         "dead_letters": sum(n for q, (n, _) in queues.items() if q.endswith(".dlq")),
