@@ -200,7 +200,7 @@ class Campaign:
     """The six workers (`mmm worker <svc>`, one process each) and a mail sink on the campaign's own databases
     and broker prefix; `close()` stops them and removes the databases and the broker's names."""
 
-    def __init__(self, prefix: str, run_dir: Path, extra_env: dict | None = None):
+    def __init__(self, prefix: str, run_dir: Path):
         self.prefix, self.run_dir = prefix, run_dir
         self.smtp_port = testing.free_port()
         self.env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
@@ -212,7 +212,7 @@ class Campaign:
             # a mail claimed by a worker killed mid-send goes out again within seconds, not minutes
             "NOTIFICATIONS_SEND_LEASE": "PT5S", "NOTIFICATIONS_EMAIL_RETRY": "PT1S",
             "NOTIFICATIONS_EMAIL_RETRY_MAX": "PT2S", "EVALUATION_JOB_INTERVAL": "PT0.5S",
-            "MMM_RETRY_DELAY": "PT0.5S", **(extra_env or {})})
+            "MMM_RETRY_DELAY": "PT0.5S"})
         self.workers: dict[str, subprocess.Popen] = {}
         self.mail: subprocess.Popen | None = None
         self.databases: dict[str, Database] = {}

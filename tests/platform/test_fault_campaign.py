@@ -82,7 +82,7 @@ def test_every_effect_exactly_once_across_services_through_broker_worker_and_dat
     assert counts.events >= events_wanted
     assert counts.lost == 0, f"lost: {detail}\n{diagnosis}"
     assert counts.doubled == 0, f"doubled: {detail}\n{diagnosis}"
-    assert {q: n for q, (n, _) in queues.items() if n} == {}, "dead-letter or retry queues not empty"
+    assert {q: n for q, (n, _) in queues.items() if n} == {}, "queues not empty (main, retry or dead-letter)"
     assert all(n >= int(os.environ.get("MMM_CONSUMERS", "2")) for n in consumers.values()), \
         f"a queue with fewer consumers than its worker runs: {consumers}"
     assert silent == [], f"consumers that did not handle a new event after the faults: {silent}\n{diagnosis}"
