@@ -30,6 +30,17 @@ from shared.events import broker, record_event, registry
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = config.SERVICES
+# Beside the six: the probe service (tests/platform/probe.py), whose effect is a row per handling, on
+# purpose not unique, so a repeat that got past the inbox shows (the six services' read models are keyed
+# by id, so they would hide it).
+WORKERS = (*SERVICES, "probe")
+
+
+def handlers_of(worker: str):
+    from mmm.services import load
+    from tests.platform import probe
+
+    return probe.handlers if worker == "probe" else load(worker).handlers
 
 
 def now() -> datetime:
@@ -51,7 +62,7 @@ class Step:
     def marker(self) -> tuple[str, str, str]:
         name, data, _ = self.events[0]
         key = next(k for k in ("request_id", "mentorship_id", "certificate_code", "assignment_id", "user_id",
-                               "mentor_id", "institution_id") if k in data)
+                               "mentor_id", "institution_id", "key") if k in data)
         return name, key, str(data[key])
 
 
@@ -132,8 +143,10 @@ def program(rng: random.Random, events: int) -> list[Step]:
                 "assignment_id": assignment, "survey_id": uuid.uuid4(), "title": "Program feedback",
                 "kind": "program_feedback", "user_id": u, "institution_id": inst, "due_at": None},
                 f"assignments/{assignment}")]))
+        lane.extend(Step("probe", [("ProbeHappened", {"key": f"{n}-{i}-{j}"}, None) for j in range(5)])
+                    for i in range(4))
         lanes.append(lane)
-        total += sum(len(s.events) for s in lane)
+        total += sum(len(s.events) for s in lane if s.service != "probe")
     steps = []
     for i in range(max(len(lane) for lane in lanes)):
         steps.extend(lane[i] for lane in lanes if i < len(lane))
@@ -225,12 +238,15 @@ class Campaign:
     def prepare(self) -> None:
         """Databases migrated and the topology declared. The caller has set MMM_DATABASE_PREFIX and
         MMM_BROKER_PREFIX to the campaign's prefix in this process too."""
-        from mmm.services import load
+        from tests.platform import probe
 
         assert config.broker_prefix() == self.prefix and config.database_name("x") == f"{self.prefix}_x"
-        for name in SERVICES:
-            migrations.upgrade(name)
-            broker.declare(name, load(name).handlers.routing_keys())
+        for name in WORKERS:
+            if name == "probe":
+                probe.prepare_database().dispose()
+            else:
+                migrations.upgrade(name)
+            broker.declare(name, handlers_of(name).routing_keys())
             self.databases[name] = Database(config.database_url(name), pool_size=1, max_overflow=2,
                                             name="fault-campaign")
 
@@ -241,7 +257,7 @@ class Campaign:
         self._logs.append(log)
         self.mail = subprocess.Popen([sys.executable, "-m", "mmm.cli", "mail"], cwd=REPO, env=self.env, stdout=log,
                                      stderr=subprocess.STDOUT, preexec_fn=_terminate_with_parent)
-        for name in SERVICES:
+        for name in WORKERS:
             self.start_worker(name)
 
     def start_worker(self, name: str) -> None:
@@ -250,7 +266,8 @@ class Campaign:
         log = open(self.run_dir / f"{name}-worker.log", "a")
         self._logs.append(log)
         self.workers[name] = subprocess.Popen(
-            [sys.executable, "-m", "mmm.cli", "worker", name], cwd=REPO,
+            [sys.executable, "-m", "tests.platform.probe"] if name == "probe"
+            else [sys.executable, "-m", "mmm.cli", "worker", name], cwd=REPO,
             env={**self.env, "WORKER_PORT": str(testing.free_port())}, stdout=log, stderr=subprocess.STDOUT,
             preexec_fn=_terminate_with_parent)
 
@@ -290,7 +307,7 @@ class Campaign:
     def log_tail(self) -> str:
         """Each worker's last errors, apart from the broker client's own reports of a refused connection."""
         out = []
-        for name in SERVICES:
+        for name in WORKERS:
             path = self.run_dir / f"{name}-worker.log"
             if path.exists():
                 errors = [line[:400] for line in path.read_text(errors="replace").splitlines()
@@ -315,7 +332,7 @@ class Campaign:
             database.dispose()
         testing.drop_run_databases(config.postgres_url(), self.prefix)
         try:
-            broker.delete(self.prefix, list(SERVICES))
+            broker.delete(self.prefix, list(WORKERS))
         except Exception:  # noqa: BLE001 - the broker stopped by a failed run: the next run's stale cleanup
             pass
 
@@ -341,7 +358,7 @@ def plan_faults(rng: random.Random, count: int, window: float) -> list[Fault]:
     kinds = [KINDS[i % 3] for i in range(max(count, 9))]
     rng.shuffle(kinds)
     times = sorted(rng.uniform(0.05 * window, 0.95 * window) for _ in kinds)
-    return [Fault(at=t, kind=k, pause=rng.uniform(0.5, 3.0), target=rng.choice(SERVICES) if k == "kill" else None)
+    return [Fault(at=t, kind=k, pause=rng.uniform(0.5, 3.0), target=rng.choice(WORKERS) if k == "kill" else None)
             for t, k in zip(times, kinds)]
 
 
@@ -410,15 +427,13 @@ def _rows(database: Database, sql: str, **params) -> list:
 
 def queue_counts(prefix: str) -> dict[str, tuple[int, int]]:
     """{queue: (messages ready, consumers)} of each consuming service's queue, retry and dead-letter queue."""
-    from mmm.services import load
-
     names = broker.names(prefix)
     conn = broker.connect()
     try:
         ch = conn.channel()
         out = {}
-        for svc in SERVICES:
-            if not load(svc).handlers:
+        for svc in WORKERS:
+            if not handlers_of(svc):
                 continue
             for q in (names.queue(svc), names.retry_queue(svc), names.dead_letter_queue(svc)):
                 ok = ch.queue_declare(q, passive=True).method
@@ -455,7 +470,7 @@ TELLS = {
 
 @dataclass
 class Counts:
-    events: int = 0  # in the producers' outboxes, those the services recorded while handling included
+    events: int = 0  # in the six services' outboxes, those they recorded while handling included
     deliveries: int = 0  # (event, consuming service) pairs checked in the inboxes
     lost_deliveries: int = 0
     effects: int = 0  # read-model effects checked
@@ -475,16 +490,14 @@ class Counts:
 
 def count(campaign: Campaign) -> Counts:
     """Compare the producers' outboxes with the consumers' inboxes and read models."""
-    from mmm.services import load
-
     events = outbox_events(campaign)
     by_name: dict[str, list[dict]] = {}
     for e in events:
         by_name.setdefault(e["name"], []).append(e)
-    counts = Counts(events=len(events))
+    counts = Counts(events=sum(1 for e in events if e["service"] != "probe"))
     # 1. every event reached every service bound to it: its id is in that service's inbox
-    for svc in SERVICES:
-        handlers = load(svc).handlers
+    for svc in WORKERS:
+        handlers = handlers_of(svc)
         wanted = {e["id"] for e in events if handlers.get(registry.by_name(e["name"]).type)}
         if not wanted:
             continue
@@ -557,6 +570,8 @@ def count(campaign: Campaign) -> Counts:
     }
     told = [(str(e["id"]), str(e["data"][person]), category)
             for name, tells in TELLS.items() for e in by_name.get(name, []) for person, category in tells]
+    checks["probe.effects"] = ([str(e["data"]["key"]) for e in by_name.get("ProbeHappened", [])],
+                               _rows(db["probe"], "SELECT key FROM probe_effects"))
     checks["notifications.notifications"] = (told, _rows(
         db["notifications"], "SELECT event_id::text, user_id::text, category FROM notifications"))
     checks["notifications.emails_sent"] = (told, _rows(
@@ -622,10 +637,8 @@ def wait_settled(campaign: Campaign, timeout: float) -> bool:
 
 def fresh_events_handled(campaign: Campaign, timeout: float) -> list[str]:
     """After the last fault: a new MentorEnrolled (to training, directory, mentorship, evaluation,
-    notifications) and MentorUnresponsive (to identity) are handled by every consuming service within
-    `timeout` seconds; the services that stayed silent."""
-    from mmm.services import load
-
+    notifications), MentorUnresponsive (to identity) and ProbeHappened are handled by every consuming
+    service within `timeout` seconds; the services that stayed silent."""
     mentor, inst = uuid.uuid4(), uuid.uuid4()
     ids = {}
     with campaign.databases["identity"].unit_of_work() as s:
@@ -634,10 +647,12 @@ def fresh_events_handled(campaign: Campaign, timeout: float) -> list[str]:
     with campaign.databases["mentorship"].unit_of_work() as s:
         ids["MentorUnresponsive"] = record_event(s, "MentorUnresponsive", {
             "mentor_id": mentor, "institution_id": inst, "strikes": 3, "window_days": 90, "expired_request_ids": []})
-    expect = {svc: [i for name, i in ids.items() if load(svc).handlers.get(registry.by_name(name).type)]
-              for svc in SERVICES}
+    with campaign.databases["probe"].unit_of_work() as s:
+        ids["ProbeHappened"] = record_event(s, "ProbeHappened", {"key": "after-the-faults"})
+    expect = {svc: [i for name, i in ids.items() if handlers_of(svc).get(registry.by_name(name).type)]
+              for svc in WORKERS}
     deadline = time.monotonic() + timeout
-    silent = [svc for svc in SERVICES if expect[svc]]
+    silent = [svc for svc in WORKERS if expect[svc]]
     while silent and time.monotonic() < deadline:
         silent = [svc for svc in silent if len(_rows(
             campaign.databases[svc], "SELECT 1 FROM inbox WHERE event_id = ANY(:i)", i=expect[svc])) < len(expect[svc])]
@@ -652,7 +667,8 @@ def summary(seed: int, faults: list[Fault], counts: Counts, silent: list[str], q
         "faults_by_kind": dict(Counter(f.kind for f in faults)),
         "killed": dict(Counter(f.target for f in faults if f.kind == "kill")),
         "backends_terminated": sum(f.backends for f in faults),
-        "events": counts.events, "deliveries_checked": counts.deliveries, "effects_checked": counts.effects,
+        "events": counts.events, "probe_events": counts.by_check.get("probe.effects", {}).get("expected"),
+        "deliveries_checked": counts.deliveries, "effects_checked": counts.effects,
         "lost": counts.lost, "lost_deliveries": counts.lost_deliveries, "lost_effects": counts.lost_effects,
         "doubled": counts.doubled, "smtp_resends_same_message_id": counts.mail_repeats,
         "dead_letters": sum(n for q, (n, _) in queues.items() if q.endswith(".dlq")),
