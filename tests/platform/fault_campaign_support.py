@@ -143,8 +143,11 @@ def program(rng: random.Random, events: int) -> list[Step]:
                 "assignment_id": assignment, "survey_id": uuid.uuid4(), "title": "Program feedback",
                 "kind": "program_feedback", "user_id": u, "institution_id": inst, "due_at": None},
                 f"assignments/{assignment}")]))
-        lane.extend(Step("probe", [("ProbeHappened", {"key": f"{n}-{i}-{j}"}, None) for j in range(5)])
-                    for i in range(4))
+        # The probe's events spread over the lane, so that faults find it handling some.
+        every = len(lane) // 8
+        for i in range(8):
+            lane.insert(i * (every + 1), Step("probe", [("ProbeHappened", {"key": f"{n}-{i}-{j}"}, None)
+                                                        for j in range(5)]))
         lanes.append(lane)
         total += sum(len(s.events) for s in lane if s.service != "probe")
     steps = []
@@ -225,7 +228,9 @@ class Campaign:
             # a mail claimed by a worker killed mid-send goes out again within seconds, not minutes
             "NOTIFICATIONS_SEND_LEASE": "PT5S", "NOTIFICATIONS_EMAIL_RETRY": "PT1S",
             "NOTIFICATIONS_EMAIL_RETRY_MAX": "PT2S", "EVALUATION_JOB_INTERVAL": "PT0.5S",
-            "MMM_RETRY_DELAY": "PT0.5S"})
+            "MMM_RETRY_DELAY": "PT0.5S",
+            # the probe handles slowly, so that a broker stopped while it handles makes it handle again
+            "PROBE_HANDLER_SECONDS": "0.05"})
         self.workers: dict[str, subprocess.Popen] = {}
         self.mail: subprocess.Popen | None = None
         self.databases: dict[str, Database] = {}
