@@ -39,7 +39,6 @@ EMAILS = Counter("mmm_notifications_emails_total", "Mails handed to SMTP, by out
 WEBHOOK_ATTEMPTS = Counter("mmm_notifications_webhook_attempts_total", "Webhook delivery attempts, by outcome",
                            ["outcome"])
 
-LEASE = timedelta(minutes=2)
 RUN_BUDGET = 20.0  # seconds one run may keep going while work is due
 
 
@@ -55,7 +54,15 @@ def sequence_feed(database: Database, settings: Settings | None = None) -> int:
 
 # --- e-mail ---------------------------------------------------------------------------------------------
 
-def _claim_emails(database: Database, limit: int) -> list[Email]:
+# A mail written while its recipient was unknown waits for the address, which the enrollment fills in. When
+# the two are handled at once (two consumers), the enrollment's UPDATE cannot see the mail's uncommitted
+# row: the sender looks up the addresses of waiting mails itself, so that none waits forever.
+_ADDRESS_WAITING = sa.text(
+    "UPDATE emails e SET to_address = r.email FROM recipients r "
+    "WHERE e.to_address IS NULL AND e.status = 'queued' AND r.user_id = e.user_id AND r.email IS NOT NULL")
+
+
+def _claim_emails(database: Database, limit: int, lease: timedelta) -> list[Email]:
     with database.unit_of_work() as session:
         ids = session.scalars(
             sa.select(Email.id).where(Email.status == "queued", Email.to_address.is_not(None),
@@ -65,14 +72,16 @@ def _claim_emails(database: Database, limit: int) -> list[Email]:
         if not ids:
             return []
         return list(session.scalars(sa.update(Email).where(Email.id.in_(ids))
-                                    .values(leased_until=sa.func.now() + LEASE).returning(Email)))
+                                    .values(leased_until=sa.func.now() + lease).returning(Email)))
 
 
 def send_emails(database: Database, settings: Settings | None = None) -> int:
     settings = settings or settings_module.load()
     started, sent = time.monotonic(), 0
+    with database.unit_of_work() as session:
+        session.execute(_ADDRESS_WAITING)
     while time.monotonic() - started < RUN_BUDGET:
-        batch = _claim_emails(database, 50)
+        batch = _claim_emails(database, 50, settings.send_lease)
         if not batch:
             break
         outcomes: dict[uuid.UUID, tuple[str, str | None]] = {}
@@ -141,7 +150,7 @@ def deliver_webhooks(database: Database, settings: Settings | None = None) -> in
     with ThreadPoolExecutor(settings.webhook_concurrency, thread_name_prefix="webhook") as pool:
         while time.monotonic() - started < RUN_BUDGET:
             with database.unit_of_work() as session:
-                claimed = session.execute(_CLAIM_DELIVERIES, {"lease": LEASE,
+                claimed = session.execute(_CLAIM_DELIVERIES, {"lease": settings.send_lease,
                                                                "limit": settings.webhook_concurrency * 8}).all()
                 if not claimed:
                     break

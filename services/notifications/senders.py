@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 
 import requests
 
@@ -42,7 +42,8 @@ def build_message(settings: Settings, email_id: uuid.UUID, to: str, subject: str
     msg["Date"] = formatdate(localtime=False)
     # One Message-ID per queued mail, the same on every retry: a receiver can drop a repeat after a
     # crash between the server's OK and our record of it.
-    msg["Message-ID"] = make_msgid(idstring=email_id.hex, domain="mentormemed.local")
+    # (make_msgid would add the time and a random number: a different Message-ID on every attempt.)
+    msg["Message-ID"] = f"<{email_id.hex}@mentormemed.local>"
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")

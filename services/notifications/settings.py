@@ -31,6 +31,9 @@ class Settings:
     webhook_concurrency: int
     secret_overlap: timedelta  # a rotated secret still signs for this long
     job_interval: timedelta
+    # How long a mail or webhook delivery claimed by a worker is its own: one left by a worker killed
+    # mid-send is sent again after this (long enough for a batch to go out, short enough to catch up).
+    send_lease: timedelta = timedelta(minutes=2)
 
 
 def load(overrides: dict | None = None) -> Settings:
@@ -64,6 +67,7 @@ def load(overrides: dict | None = None) -> Settings:
         webhook_concurrency=int(get("NOTIFICATIONS_WEBHOOK_CONCURRENCY", "32")),
         secret_overlap=dur("NOTIFICATIONS_WEBHOOK_SECRET_OVERLAP", "P1D"),
         job_interval=dur("NOTIFICATIONS_JOB_INTERVAL", "PT1S"),
+        send_lease=dur("NOTIFICATIONS_SEND_LEASE", "PT2M"),
     )
     if settings.email_max_attempts < 1 or settings.webhook_concurrency < 1:
         raise ValueError("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS and NOTIFICATIONS_WEBHOOK_CONCURRENCY must be at least 1")

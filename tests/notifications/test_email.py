@@ -111,3 +111,33 @@ def test_an_invitation_mail_carries_the_link_and_is_redacted_once_sent(world, no
     stored = rows(notifications_db, "SELECT text_body, html_body FROM emails WHERE event_id = :e", e=body["id"])[0]
     assert token not in stored.text_body and token not in stored.html_body
     assert count(notifications_db, "SELECT count(*) FROM emails WHERE text_body LIKE :t", t=f"%{token}%") == 0
+
+
+def test_a_mail_sent_again_carries_the_same_message_id():
+    """A worker killed between the server's OK and its record sends the mail again: the receiver drops
+    the repeat by its Message-ID, which must therefore not change between attempts."""
+    from services.notifications import senders
+
+    email_id = uuid.uuid4()
+    first, again = (senders.build_message(settings_for(), email_id, "a@example.org", "s", "t", "<p>h</p>")
+                    for _ in range(2))
+    assert first["Message-ID"] == again["Message-ID"] == f"<{email_id.hex}@mentormemed.local>"
+
+
+def test_a_mail_written_while_the_enrollment_is_handled_at_once_still_gets_the_address(world, notifications_db, smtp):
+    """Two consumers: one tells a mentor not known yet of a request (a mail without an address) while the
+    other handles the mentor's enrollment, whose fill-in of waiting mails cannot see that uncommitted mail."""
+    from services.notifications.events import handlers
+    from shared.events import envelope
+
+    inst = world.institution()
+    mentor, mentee = world.person("mentor", inst, enrolled=False), world.person("mentee", inst)
+    event = envelope.parse(envelope.build("RequestCreated", {
+        "request_id": uuid.uuid4(), "mentee_id": mentee.id, "mentor_id": mentor.id, "mentee_institution_id": inst,
+        "mentor_institution_id": inst, "created_at": now(), "respond_by": now() + timedelta(days=14)}))
+    with notifications_db.unit_of_work() as session:
+        handlers.get(event.type.type)(session, event)
+        session.flush()
+        world.enroll(mentor)  # another transaction, committed first
+    _send(notifications_db, smtp)
+    assert len(smtp.to(mentor.email)) == 1
