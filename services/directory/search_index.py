@@ -568,7 +568,12 @@ class Snapshots:
         InvalidSnapshot when it is of another layout or database, or any file is not as written."""
         path = self.root / name
         try:
-            meta = json.loads((path / "meta.json").read_text())
+            try:
+                meta = json.loads((path / "meta.json").read_text())
+            except FileNotFoundError:
+                if not path.exists():
+                    raise  # removed meanwhile (a newer one was published): the caller looks again
+                raise InvalidSnapshot(f"{name}: no meta.json") from None
             if meta.get("format") != FORMAT or meta.get("identity") != identity:
                 raise InvalidSnapshot(f"{name}: another format or database")
             arrays = {}
@@ -590,7 +595,13 @@ class SearchIndex:
 
     def __init__(self, engine: sa.Engine, directory: str | os.PathLike | None = None) -> None:
         self.engine = engine
-        self.snapshots = Snapshots(directory, engine.url) if directory is not None else None
+        self.snapshots = None
+        if directory is not None:
+            try:
+                self.snapshots = Snapshots(directory, engine.url)
+            except OSError:
+                log.warning("search index snapshots off: %s unusable; this process builds its own", directory,
+                            exc_info=True)
         self._identity: str | None = None
         self._rejected: set[str] = set()  # snapshots found invalid (not read again)
         self.builds = 0  # bases this process built (the others it mapped)
