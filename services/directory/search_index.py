@@ -1,5 +1,5 @@
-"""The search index: what search needs of every published profile, held in memory by each API process,
-built from PostgreSQL and kept in step with it on every search.
+"""The search index: what search needs of every published profile, built from PostgreSQL once per machine,
+mapped by every API process and kept in step with PostgreSQL on every search.
 
 Why: a search must rank and count facets over every visible match. Done in SQL that touches every
 matching row (tens of thousands for a common word), which cost 0.1-1 s at 100,000 profiles. Here a
@@ -21,15 +21,31 @@ mentor is gone from the very next search, in every process. Rows changed since t
 live in a small tail (pure Python); when the tail outgrows TAIL_LIMIT the base is rebuilt in a
 background thread and swapped in.
 
+One base per machine (DIRECTORY_SEARCH_INDEX_DIR, Snapshots): the base is flat numpy arrays only, written
+as a snapshot (a directory of .npy files and a meta.json with the version, xmin, facet values and each
+file's CRC-32, renamed into place whole) that every API process maps (`np.load(mmap_mode="r")`), so the
+machine holds it once. A process starting maps the newest snapshot of its database and catches up from
+its xmin (`catch_up`, as after any search) — ready in seconds — unless more than ADOPT_LIMIT profiles
+changed since it was built. Only the holder of the directory's flock builds (one at a time); a process
+that finds no usable snapshot waits for that lock (readiness "building"), then maps what the builder
+wrote or builds one itself. A tail past TAIL_LIMIT asks for a new snapshot the same way; a process that
+sees a newer snapshot in the directory (a stat on each catch-up) takes it in the background. The builder
+removes superseded snapshots (a process still mapping one keeps its files until it lets go). A snapshot
+of another layout or database, or whose files are not as written, is ignored, never served. Without a
+directory each process builds its own base in memory, as before.
+
 Structures of the base (n published profiles at build time, numbered in user_id order, so that
-the number order is the tie-break order):
+the number order is the tie-break order), flat arrays (ARRAYS) read through small views (Base):
+- `user_ids[row]`: 16-byte ids (a binary search gives a user id's row); `institutions[row]`, `names[row]`
+  and `by_name` / `local_of` (a name's / an institution's local rows): int32 codes into tables and rows
+  grouped by code; display names and lexemes are tables of UTF-8 bytes sorted, found by binary search;
 - `postings`: lexeme -> [(profile numbers, weight)] per weight class (A 1.0, B 0.4, C 0.2, D 0.1 —
-  the class of the lexeme's best-weighted occurrence in the profile);
+  the class of the lexeme's best-weighted occurrence in the profile), slices of one int32 array;
 - `facet_bits`: one row of packed bits (64-bit words) per facet value, `facet_row` its row per
   facet code; `codes`: n x width matrix of each profile's codes (0-padded). Facets of a few
   matches are counted with one bincount over their codes, of many with one AND and popcount of
   the match bits against every row (4 ms at a million profiles, whatever the matches);
-- `boost` (rank_boost), `national`, `local_of` (institution -> local-scope profiles), `by_name`.
+- `boost` (rank_boost), `national`: a value per profile.
 """
 from __future__ import annotations
 
