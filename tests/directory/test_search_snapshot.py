@@ -7,12 +7,16 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 
 from services.directory import search
 from services.directory import search_index as ix
+from shared.testing import ApiProcesses, JwksServer
 from tests.directory.conftest import deliver, profile
 from tests.directory.test_search_index import answers, mentors, queries, token  # noqa: F401 - fixture
 
@@ -178,3 +182,36 @@ def test_a_process_starting_while_another_builds_waits_for_its_snapshot(world, s
     # it did not build one of its own: it waited and mapped the builder's
     assert waiter.index.readiness() == "ok" and waiter.index.builds == 0
     assert waiter.index.view(0).base.source == published[0]
+
+
+def test_the_api_processes_of_a_machine_all_map_one_snapshot(world, signing_keys, tmp_path):
+    """Three gunicorn workers of the directory API: one snapshot is written, and every worker maps its
+    files (the index of a test's few profiles is too small to show in their memory: figures printed;
+    benchmarks/search.py measures it)."""
+    world.mentor(world.institution(), profile=profile(bio=f"Mapped {token()}"))
+    index_dir = tmp_path / "index"
+    env = {"LOG_LEVEL": "WARNING", "DIRECTORY_SEARCH_INDEX_DIR": str(index_dir)}
+    with JwksServer(signing_keys) as jwks, ApiProcesses("directory", {**env, "AUTH_JWKS_URL": jwks.url}, count=1,
+                                                        workers=3, threads=2, log_dir=str(tmp_path / "api")) as api:
+        master = api.procs[0].pid
+        deadline = time.monotonic() + 120
+        while True:
+            workers = [int(pid) for task in Path(f"/proc/{master}/task").iterdir()
+                       for pid in (task / "children").read_text().split()]
+            published = [p for d in index_dir.glob("*") if d.is_dir() for p in d.glob("snap-*")]
+            mapping = {pid: Path(f"/proc/{pid}/maps").read_text() for pid in workers}
+            if len(workers) == 3 and len(published) == 1 and all(
+                    f"{published[0]}/boost.npy" in m for m in mapping.values()):
+                break
+            assert time.monotonic() < deadline, (workers, published)
+            time.sleep(0.2)
+        assert not any(f"{published[0]}/boost.npy (deleted)" in m for m in mapping.values())
+        meta = json.loads((published[0] / "meta.json").read_text())
+        assert meta["built_by"] in workers
+        token_ = signing_keys.mint("mentee", inst=uuid.uuid4())
+        r = requests.get(f"{api.urls[0]}/api/v1/directory/mentors", params={"q": "mapped"},
+                         headers={"Authorization": f"Bearer {token_}"}, timeout=10)
+        assert r.status_code == 200, r.text
+        for pid in workers:
+            status = Path(f"/proc/{pid}/status").read_text()
+            print(pid, [line for line in status.splitlines() if line.startswith(("VmRSS", "RssAnon", "RssFile"))])
