@@ -533,6 +533,7 @@ class Snapshots:
 
     @contextlib.contextmanager
     def lock(self):
+        _private_dir(self.root)
         with open(self.root / "lock", "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
@@ -542,7 +543,10 @@ class Snapshots:
 
     def names(self) -> list[str]:
         """The published snapshots, newest first (re-listed only when the directory changed)."""
-        mtime = os.stat(self.root).st_mtime_ns
+        try:
+            mtime = os.stat(self.root).st_mtime_ns
+        except FileNotFoundError:  # removed (a temp dir cleaner): nothing to map; `lock` makes it again
+            return []
         if mtime != self._listed[0]:
             self._listed = (mtime, sorted((e for e in os.listdir(self.root) if e.startswith("snap-")), reverse=True))
         return self._listed[1]
@@ -551,6 +555,13 @@ class Snapshots:
         """Write `view`'s base as the newest snapshot, remove the others; returns its name. Under `lock`."""
         tmp = self.root / f".tmp-{os.getpid()}-{secrets.token_hex(4)}"
         tmp.mkdir(mode=0o700)
+        try:
+            return self._publish(view, identity, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    def _publish(self, view: View, identity: str, tmp: Path) -> str:
         files = {}
         for name in ARRAYS:
             with open(tmp / f"{name}.npy", "wb") as f:
@@ -579,19 +590,26 @@ class Snapshots:
                 shutil.rmtree(self.root / entry, ignore_errors=True)
         return name
 
-    def load(self, name: str, identity: str) -> View:
-        """The snapshot mapped (np.load(mmap_mode="r")), as a view at its version with an empty tail.
-        InvalidSnapshot when it is of another layout or database, or any file is not as written."""
+    def meta(self, name: str, identity: str) -> dict:
+        """A snapshot's meta.json; InvalidSnapshot when missing or of another layout or database."""
         path = self.root / name
         try:
-            try:
-                meta = json.loads((path / "meta.json").read_text())
-            except FileNotFoundError:
-                if not path.exists():
-                    raise  # removed meanwhile (a newer one was published): the caller looks again
-                raise InvalidSnapshot(f"{name}: no meta.json") from None
-            if meta.get("format") != FORMAT or meta.get("identity") != identity:
-                raise InvalidSnapshot(f"{name}: another format or database")
+            meta = json.loads((path / "meta.json").read_text())
+        except FileNotFoundError:
+            if not path.exists():
+                raise  # removed meanwhile (a newer one was published): the caller looks again
+            raise InvalidSnapshot(f"{name}: no meta.json") from None
+        except ValueError as exc:
+            raise InvalidSnapshot(f"{name}: {exc}") from exc
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("identity") != identity:
+            raise InvalidSnapshot(f"{name}: another format or database")
+        return meta
+
+    def load(self, name: str, meta: dict) -> View:
+        """The snapshot mapped (np.load(mmap_mode="r")), as a view at its version with an empty tail.
+        InvalidSnapshot when any file is not as written (size, CRC-32, .npy header)."""
+        path = self.root / name
+        try:
             arrays = {}
             for array in ARRAYS:
                 file, expected = path / f"{array}.npy", meta["files"][array]
@@ -620,6 +638,7 @@ class SearchIndex:
                             exc_info=True)
         self._identity: str | None = None
         self._rejected: set[str] = set()  # snapshots found invalid (not read again)
+        self._declined = ""  # the newest snapshot found too old to take (not looked at again unless building)
         self.builds = 0  # bases this process built (the others it mapped)
         self._view: View | None = None
         self._lock = threading.Lock()
@@ -702,10 +721,14 @@ class SearchIndex:
             if view is not None:
                 return view
             built = self._build()
-            name = self.snapshots.publish(built, self._database())
+            try:
+                name = self.snapshots.publish(built, self._database())
+            except OSError:  # e.g. a full disk: this process serves its own, the next rebuild tries again
+                log.exception("search index snapshot not written; this process keeps its own base")
+                return built
         try:
             # map what was written and let the built arrays go: this process then holds the shared mapping only
-            mapped = self.snapshots.load(name, self._database())
+            mapped = self.snapshots.load(name, self.snapshots.meta(name, self._database()))
         except (OSError, InvalidSnapshot):
             log.exception("search index snapshot %s written but not readable; kept in memory", name)
             return built
@@ -729,15 +752,18 @@ class SearchIndex:
                     if name in self._rejected:
                         continue
                     try:
-                        view = self.snapshots.load(name, identity)
-                    except InvalidSnapshot as exc:
+                        meta = self.snapshots.meta(name, identity)
+                        with self.engine.connect() as conn:
+                            changed = conn.execute(sa.text(_CHANGED_COUNT),
+                                                   {"since": str(meta["xmin"]), "limit": limit + 1}).scalar_one()
+                        if changed > limit:
+                            self._declined = max(self._declined, name)
+                            return None
+                        view = self.snapshots.load(name, meta)
+                    except (InvalidSnapshot, KeyError, sa.exc.DataError) as exc:
                         log.warning("search index snapshot ignored: %s", exc)
                         self._rejected.add(name)
                         continue
-                    with self.engine.connect() as conn:
-                        changed = conn.execute(sa.text(_CHANGED_COUNT), {"since": view.xmin, "limit": limit + 1})
-                        if changed.scalar_one() > limit:
-                            return None
                     return catch_up(self.engine, view)
                 return None
             except FileNotFoundError:
@@ -749,7 +775,7 @@ class SearchIndex:
         if self.snapshots is None or view.base.source is None:
             return False
         names = [n for n in self.snapshots.names() if n not in self._rejected]
-        return bool(names) and names[0] > view.base.source
+        return bool(names) and names[0] > max(view.base.source, self._declined)
 
     def _database(self) -> str:
         """Which database (name and oid): a snapshot of a dropped and recreated one is never taken."""

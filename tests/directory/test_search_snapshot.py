@@ -215,3 +215,17 @@ def test_the_api_processes_of_a_machine_all_map_one_snapshot(world, signing_keys
         for pid in workers:
             status = Path(f"/proc/{pid}/status").read_text()
             print(pid, [line for line in status.splitlines() if line.startswith(("VmRSS", "RssAnon", "RssFile"))])
+
+
+def test_a_process_starting_after_many_changes_builds_rather_than_map_an_old_snapshot(world, mentors, searchers,
+                                                                                      monkeypatch):
+    old = searchers()
+    old.index.view(0)
+    monkeypatch.setattr(ix, "ADOPT_LIMIT", 2)
+    for _ in range(3):
+        world.mentor(mentors["a"], profile=profile(bio=f"Later {mentors['word']}"))
+    late = searchers()
+    view = late.index.view(0)
+    assert late.index.builds == 1 and not view.tail and view.base.source > old.index.view(0).base.source
+    assert answers(late, [{"q": mentors["word"]}], viewers(mentors)) == answers(old, [{"q": mentors["word"]}],
+                                                                                 viewers(mentors))
