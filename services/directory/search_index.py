@@ -38,7 +38,7 @@ Structures of the base (n published profiles at build time, numbered in user_id 
 the number order is the tie-break order), flat arrays (ARRAYS) read through small views (Base):
 - `user_ids[row]`: 16-byte ids (a binary search gives a user id's row); `institutions[row]`, `names[row]`
   and `by_name` / `local_of` (a name's / an institution's local rows): int32 codes into tables and rows
-  grouped by code; display names and lexemes are tables of UTF-8 bytes sorted, found by binary search;
+  grouped by code; display names and lexemes are tables of UTF-8 bytes, found by a 64-bit hash;
 - `postings`: lexeme -> [(profile numbers, weight)] per weight class (A 1.0, B 0.4, C 0.2, D 0.1 —
   the class of the lexeme's best-weighted occurrence in the profile), slices of one int32 array;
 - `facet_bits`: one row of packed bits (64-bit words) per facet value, `facet_row` its row per
@@ -53,6 +53,7 @@ import contextlib
 import ctypes
 import fcntl
 import gc
+import hashlib
 import itertools
 import json
 import logging
@@ -119,19 +120,30 @@ class Doc:
     stamp: int = field(default_factory=lambda: next(STAMPS))
 
 
-class _Table:
-    """Distinct strings sorted by their UTF-8 bytes, as one byte array and offsets (no Python object
-    per string); `code(s)` finds one by binary search (a few microseconds)."""
+def _hash(key: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
 
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray) -> None:
-        self.blob, self.offsets = blob, offsets
+
+class _Table:
+    """Distinct strings (display names, lexemes) as one byte array and offsets, sorted by their UTF-8
+    bytes, with no Python object per string; `code(s)` finds one by its 64-bit hash (a sorted array of
+    them and the code of each) and checks the bytes: a few microseconds, as search may look up
+    hundreds of similar names."""
+
+    def __init__(self, a: dict, prefix: str) -> None:
+        self.blob, self.offsets = a[f"{prefix}_blob"], a[f"{prefix}_offsets"]
+        self.hashes, self.hash_codes = a[f"{prefix}_hashes"], a[f"{prefix}_hash_codes"]
 
     @staticmethod
-    def arrays(strings) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    def arrays(strings, prefix: str) -> tuple[list[bytes], dict]:
         encoded = sorted({s.encode() for s in strings})
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(b) for b in encoded], out=offsets[1:])
-        return encoded, np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
+        hashes = np.fromiter((_hash(b) for b in encoded), dtype=np.uint64, count=len(encoded))
+        order = np.argsort(hashes, kind="stable")
+        return encoded, {f"{prefix}_blob": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+                         f"{prefix}_offsets": offsets, f"{prefix}_hashes": hashes[order],
+                         f"{prefix}_hash_codes": order.astype(np.int32)}
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -143,14 +155,15 @@ class _Table:
         return self._bytes(i).decode()
 
     def code(self, s: str) -> int | None:
-        key, lo, hi = s.encode(), 0, len(self)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self._bytes(mid) < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo if lo < len(self) and self._bytes(lo) == key else None
+        key = s.encode()
+        h = np.uint64(_hash(key))
+        at = int(np.searchsorted(self.hashes, h))
+        while at < len(self.hashes) and self.hashes[at] == h:  # more than one only when two hashes collide
+            code = int(self.hash_codes[at])
+            if self._bytes(code) == key:
+                return code
+            at += 1
+        return None
 
 
 def _groups(codes: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -232,7 +245,7 @@ class _Postings:
     segments (lex_segs), each segment's weight and span (seg_weight, seg_starts) of post_docs."""
 
     def __init__(self, a: dict) -> None:
-        self.lexemes = _Table(a["lex_blob"], a["lex_offsets"])
+        self.lexemes = _Table(a, "lex")
         self.segs, self.weight, self.starts, self.docs = a["lex_segs"], a["seg_weight"], a["seg_starts"], a["post_docs"]
 
     def get(self, lexeme: str, default=()):
@@ -251,8 +264,9 @@ class _Postings:
 
 # The arrays of a base, as written to a snapshot (one .npy file each).
 ARRAYS = ("ids", "boost", "national", "codes", "facet_bits", "facet_codes", "inst_ids", "inst_code", "local_rows",
-          "local_starts", "name_code", "name_blob", "name_offsets", "name_rows", "name_starts", "lex_blob",
-          "lex_offsets", "lex_segs", "seg_weight", "seg_starts", "post_docs")
+          "local_starts", "name_code", "name_blob", "name_offsets", "name_hashes", "name_hash_codes", "name_rows",
+          "name_starts", "lex_blob", "lex_offsets", "lex_hashes", "lex_hash_codes", "lex_segs", "seg_weight",
+          "seg_starts", "post_docs")
 
 
 class Base:
@@ -275,7 +289,7 @@ class Base:
         inst_code = {inst: code for code, inst in enumerate(inst_table)}
         self.institutions = _Coded(a["inst_code"], inst_table)
         self.local_of = _Grouped(inst_code.get, a["local_rows"], a["local_starts"])
-        names = _Table(a["name_blob"], a["name_offsets"])
+        names = _Table(a, "name")
         self.names = _Coded(a["name_code"], names)
         self.by_name = _Grouped(names.code, a["name_rows"], a["name_starts"])
         self.postings = _Postings(a)
@@ -377,13 +391,15 @@ def build(engine: sa.Engine) -> View:
     local = np.where(a["national"], -1, a["inst_code"])
     a["local_rows"], a["local_starts"] = _groups(local, len(inst_table))
     # display names: a code per profile into a table sorted by bytes; profiles grouped by name
-    encoded, a["name_blob"], a["name_offsets"] = _Table.arrays(s for s in names if s)
+    encoded, table = _Table.arrays((s for s in names if s), "name")
+    a.update(table)
     name_index = {b: code for code, b in enumerate(encoded)}
     a["name_code"] = np.fromiter((name_index[s.encode()] if s else -1 for s in names), dtype=np.int32, count=n)
     del names, name_index, encoded
     a["name_rows"], a["name_starts"] = _groups(a["name_code"], len(a["name_offsets"]) - 1)
     # postings: one array of profile numbers, a segment per (lexeme, weight class)
-    encoded, a["lex_blob"], a["lex_offsets"] = _Table.arrays(segments)
+    encoded, table = _Table.arrays(segments, "lex")
+    a.update(table)
     lex_segs, seg_weight, seg_sizes, docs = [0], [], [], []
     for lexeme in encoded:
         for weight, rows in sorted(segments.pop(lexeme.decode()), key=lambda s: -s[0]):
