@@ -52,7 +52,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import functools
 import gc
 import hashlib
 import itertools
@@ -121,6 +120,10 @@ class Doc:
     stamp: int = field(default_factory=lambda: next(STAMPS))
 
 
+# Codes of names and lexemes a table remembers (about 2 MB).
+CODES_KEPT = 16_384
+
+
 def _hash(key: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
 
@@ -134,8 +137,8 @@ class _Table:
     def __init__(self, a: dict, prefix: str) -> None:
         self.blob, self.offsets = a[f"{prefix}_blob"], a[f"{prefix}_offsets"]
         self.hashes, self.hash_codes = a[f"{prefix}_hashes"], a[f"{prefix}_hash_codes"]
-        # the names and lexemes searched often, at a dict's speed (bounded: ~2 MB a table)
-        self.code = functools.lru_cache(maxsize=1 << 14)(self._code)
+        # the names and lexemes searched often, at a dict's speed (bounded: emptied past CODES_KEPT)
+        self._codes: dict[str, int | None] = {}
 
     @staticmethod
     def arrays(strings, prefix: str) -> tuple[list[bytes], dict]:
@@ -157,7 +160,15 @@ class _Table:
     def __getitem__(self, i) -> str:
         return self._bytes(i).decode()
 
-    def _code(self, s: str) -> int | None:
+    def code(self, s: str) -> int | None:
+        code = self._codes.get(s, -1)
+        if code == -1:
+            if len(self._codes) >= CODES_KEPT:
+                self._codes = {}
+            code = self._codes[s] = self._find(s)
+        return code
+
+    def _find(self, s: str) -> int | None:
         key = s.encode()
         h = np.uint64(_hash(key))
         at = int(np.searchsorted(self.hashes, h))
