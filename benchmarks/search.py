@@ -137,8 +137,10 @@ DAYS = list(rules.DAYS)
 ZIPF_S = 1.0
 
 
-def generate(n: int, institutions: list[uuid.UUID], rng: random.Random, codes: dict[tuple[str, str], int]):
-    """Yields COPY rows of mentor_profiles (deterministic for a seed); fills `codes` (facet pairs)."""
+def generate(n: int, institutions: list[uuid.UUID], rng: random.Random, codes: dict[tuple[str, str], int],
+             names: list[str] | None = None):
+    """Yields COPY rows of mentor_profiles (deterministic for a seed); fills `codes` (facet pairs).
+    `names`: the display names to give, in order (tests/directory/test_name_typos.py), else drawn."""
     specialties = list(rules.specialties())
     for i in range(n):
         spec = rng.sample(specialties, rng.choice((1, 1, 1, 2)))
@@ -148,6 +150,7 @@ def generate(n: int, institutions: list[uuid.UUID], rng: random.Random, codes: d
         edu = rng.sample(EDUCATION, rng.randint(1, 3))
         langs = ["English"] + [name for name, p in LANGUAGES if rng.random() < p]
         name = f"Dr. {rng.choice(FIRST)} {rng.choice(LAST)}"
+        name = names[i] if names is not None else name  # drawn all the same: the same profiles otherwise
         words = {"spec": spec[0].lower(), "city": city, "clin": clin[0], "res": (res or RESEARCH)[0], "edu": edu[0]}
         bio = " ".join([rng.choice(OPENERS), rng.choice(MIDDLES), rng.choice(CLOSERS)]).format(**words)
         modes = [m for m in rules.MEETING_MODES if rng.random() < (0.9, 0.5, 0.3)[rules.MEETING_MODES.index(m)]]
@@ -192,8 +195,9 @@ COLUMNS = ("user_id", "institution_id", "enrolled_name", "status", "trained", "p
            "median_response_hours", "responsiveness", "rank_boost", "facet_codes")
 
 
-def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
-    """COPY n profiles; returns seconds taken (indexes rebuilt after the load)."""
+def seed(url: str, n: int, viewers: list[uuid.UUID], names: list[str] | None = None) -> float:
+    """COPY n profiles (`names`: their display names, see generate); returns seconds taken (indexes
+    rebuilt after the load)."""
     import psycopg
 
     rng = random.Random(SEED)
@@ -207,7 +211,7 @@ def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
             conn.execute(f'DROP INDEX "{name}"')
         codes: dict[tuple[str, str], int] = {}
         with conn.cursor().copy(f"COPY mentor_profiles ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in generate(n, institutions, rng, codes):
+            for row in generate(n, institutions, rng, codes, names):
                 copy.write_row(row)
         with conn.cursor().copy("COPY facet_values (code, facet, value) FROM STDIN") as copy:
             for (facet, value), code in codes.items():
@@ -217,7 +221,8 @@ def seed(url: str, n: int, viewers: list[uuid.UUID]) -> float:
         for ddl, _ in indexes:
             conn.execute(ddl)
         conn.execute("VACUUM ANALYZE mentor_profiles")
-        conn.execute("VACUUM ANALYZE search_names")
+        for table in ("search_names", "search_name_words", "search_name_variants"):
+            conn.execute(f"VACUUM ANALYZE {table}")
         conn.execute("UPDATE search_state SET version = version + 1")
     return time.perf_counter() - started
 

@@ -47,7 +47,7 @@ def render(directory: Path, *, port: int | None = None, pool_size: int | None = 
     pool = pool_size or int(config.env("MMM_PGBOUNCER_POOL_SIZE", "4"))
     user, password = server.username or "postgres", server.password or ""
     host, server_port = server.host or "127.0.0.1", server.port or 5432
-    similarity = float(config.env("DIRECTORY_NAME_SIMILARITY", "0.4"))
+    similarity = float(config.env("DIRECTORY_NAME_SIMILARITY", "0.6"))
     directory_db = config.database_name("directory")
     users = directory / "userlist.txt"
     users.write_text(f'"{user}" "{password}"\n')

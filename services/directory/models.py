@@ -7,7 +7,8 @@
 - `request_outcomes`: accepted, declined and expired requests (the responsiveness score's source).
 - `facet_values`: codes of (facet, value) pairs, listed per profile in `facet_codes`.
 - `search_state`: one row whose `version` moves with every change that can alter a search result;
-  `search_names`: the display names that typo-tolerant name matching looks in.
+  `search_names`: the display names that typo-tolerant name matching looks in; `search_name_words` and
+  `search_name_variants`: their words and the words' one-deletion variants (names found despite one typo).
 A mentor's shared background is self-identified; only the items the mentor chose to show are stored.
 """
 from __future__ import annotations
@@ -154,6 +155,25 @@ class SearchName(Base):
 
     __table_args__ = (sa.Index("ix_search_names_name_trgm", "name", postgresql_using="gin",
                                postgresql_ops={"name": "gin_trgm_ops"}, postgresql_with={"fastupdate": "off"}),)
+
+
+class SearchNameWord(Base):
+    """The words of each search name (lower-cased, unaccented; trigger on search_names, migration 0005)."""
+    __tablename__ = "search_name_words"
+
+    word: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
+    name: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
+
+
+class SearchNameVariant(Base):
+    """Each name word itself (pos 0) and, for words of 4 characters or more, its variants with the
+    character at `pos` deleted: a query word's own variants find every name word within one edit
+    (SymSpell's deletion neighbourhoods), in one index lookup each."""
+    __tablename__ = "search_name_variants"
+
+    variant: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
+    word: orm.Mapped[str] = orm.mapped_column(sa.Text, primary_key=True)
+    pos: orm.Mapped[int] = orm.mapped_column(sa.SmallInteger, primary_key=True)
 
 
 class SearchState(Base):

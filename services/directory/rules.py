@@ -16,8 +16,14 @@ with every component in [0, 1]:
   word it contains counts the weight of its best place in the profile (A 1.0, B 0.4, C 0.2, D 0.1,
   PostgreSQL's default class weights) and text = S / (S + 1) over their sum S (a word in the
   name or specialties: 0.5; in the bio only: 0.17; two words in the name: 0.67). Negated words
-  count nothing. For a profile found only by its name's trigrams (a misspelt name: "Okonkow" finds
-  "Okonkwo") it is `word_similarity(query, display_name)`.
+  count nothing. A profile the full-text query does not match may still be found by its display
+  name, ranked by closeness (`name_relevance`): when every query word of 4+ characters is a word
+  of the name or one edit from one (a letter substituted, inserted, deleted, or two adjacent letters
+  swapped; only name words of 4+ characters are matched with an edit), each query word found counts
+  NAME_EXACT (1.0) when exact and NAME_ONE_EDIT (0.5) when one edit away, and text = S / (S + 1) again
+  ("Adyeemi" finds "Adeyemi" at 0.33, below the 0.5 of the exact name). Failing that, a partial name
+  found by its trigrams ("Okonk" finds "Okonkwo") gets NAME_PARTIAL * word_similarity(query,
+  display_name), at most 0.3, so below any one-edit match.
 - slots: open slots / 3, where open slots = 3 - active mentees (R11), and 0 when the mentor is not
   accepting new mentees.
 - availability: 0 when not accepting new mentees; else 0.5 + 0.3 * min(hours per month, 8) / 8
@@ -214,6 +220,22 @@ TEXT_CLASS_WEIGHTS = {"A": 1.0, "B": 0.4, "C": 0.2, "D": 0.1}
 def text_relevance(summed_weights):
     """S / (S + 1) over the summed class weights of the matched words (a float or a numpy array)."""
     return summed_weights / (summed_weights + 1.0)
+
+
+# Closeness of a name found without the full-text query (see "text" above; search.py finds the names).
+NAME_EXACT = 1.0
+NAME_ONE_EDIT = 0.5
+NAME_PARTIAL = 0.3
+
+
+def name_relevance(edits: Iterable[int]) -> float:
+    """The text relevance of a display name from its query words' edit distances (0 or 1) to its words."""
+    return text_relevance(sum(NAME_EXACT if e == 0 else NAME_ONE_EDIT for e in edits))
+
+
+def partial_name_relevance(similarity: float) -> float:
+    """The text relevance of a display name found by pg_trgm's word similarity only (below one edit)."""
+    return NAME_PARTIAL * similarity
 
 
 def score(text: float, boost: float) -> float:

@@ -8,9 +8,19 @@ may see, answered from the in-memory search index (search_index.py) that Postgre
   and every facet count come from visible profiles only; the page's profiles are then read from
   PostgreSQL with the same condition once more.
 - One round trip reads the search version and, for a text query, PostgreSQL's parse of it
-  (websearch_to_tsquery, English configuration) and the display names within pg_trgm word
-  similarity of it (typo-tolerant names); a second reads the page's profiles. Phrase queries
-  ("heart failure" in quotes) are matched as AND in memory and their matches checked by PostgreSQL.
+  (websearch_to_tsquery, English configuration) and the display names it may mean (`_ANALYSE`);
+  a second reads the page's profiles. Phrase queries ("heart failure" in quotes) are matched as
+  AND in memory and their matches checked by PostgreSQL.
+- Names despite a typo: every word of a search name and, for words of 4+ characters, each variant
+  with one character deleted are kept in `search_name_variants` (a trigger on search_names,
+  migration 0005). Two words within one edit — substitution, insertion, deletion or adjacent
+  transposition (Damerau-Levenshtein 1) — always share such a variant, so the query words' own
+  variants find them by index lookups, and the deleted positions tell which edit it was (the
+  candidates two edits apart are dropped in SQL). A name is found when every query word of 4+
+  characters is in it exactly or one edit away; it ranks by closeness (rules.name_relevance: exact
+  above one edit). pg_trgm word similarity (`<%`) still finds partial names ("Okonk"), ranked below
+  any one-edit match (rules.partial_name_relevance). Names are only looked up for profiles the
+  full-text query does not match; the index's memory holds names as display strings only.
 - Ranking: score = W_TEXT * text + rank_boost, ties broken by mentor id (rules.py); the top
   page * per_page are kept, so pages are stable.
 - Each process remembers the responses it computed (LRU, DIRECTORY_SEARCH_CACHE_SIZE entries, 0
@@ -116,12 +126,49 @@ def filter_pairs(query: dict) -> list[tuple[str, str]]:
 BITSET_SHARE = 40
 
 _STATE = sa.text("SELECT version FROM search_state WHERE id = 1")
+# The query's tsquery; [display name, word similarity] of the names pg_trgm finds (partial names); the
+# query's words (negated ones left out), normalised as name words are; [display name, query word, edits]
+# of every name with a word equal to a query word or one edit from it. Query words are deleted from at
+# 3+ characters, so that "Chn" finds "Chen"; a one-edit match needs a name word of 4+ characters.
+# Sharing a deletion variant means, by the positions deleted (0: none): an exact word (same word), an
+# insertion or deletion (one of them 0), a substitution (same position), a transposition (adjacent
+# positions, the same letter deleted); any other pair is two edits apart.
 _ANALYSE = sa.text("""
+WITH q AS (SELECT w FROM search_name_words_of(regexp_replace(:q, '(^|[[:space:]])-[^[:space:]]*', ' ', 'g')) w),
+qv AS (SELECT q.w, d.variant, d.pos FROM q, search_name_deletions(q.w, 3) d),
+near AS (
+  SELECT qv.w AS qword, v.word, min(CASE WHEN v.word = qv.w THEN 0 ELSE 1 END) AS edits
+  FROM qv JOIN search_name_variants v
+    ON v.variant = qv.variant AND v.variant = ANY (ARRAY(SELECT variant FROM qv))  -- index lookups, not a hash
+  WHERE v.word = qv.w
+     OR (length(v.word) >= 4 AND (qv.pos = 0 OR v.pos = 0 OR qv.pos = v.pos
+         OR (abs(qv.pos - v.pos) = 1 AND substr(qv.w, qv.pos, 1) = substr(v.word, v.pos, 1))))
+  GROUP BY 1, 2)
 SELECT websearch_to_tsquery('english', unaccent(:q))::text,
        (SELECT coalesce(json_agg(json_build_array(n.name, word_similarity(:q, n.name))), '[]')
-        FROM search_names n WHERE :q <% n.name)::text""")
+        FROM search_names n WHERE :q <% n.name)::text,
+       (SELECT coalesce(json_agg(w), '[]') FROM q)::text,
+       (SELECT coalesce(json_agg(json_build_array(n.name, near.qword, near.edits)), '[]')
+        FROM near JOIN search_name_words n ON n.word = near.word)::text""")
 _PHRASE = sa.text("SELECT user_id::text FROM mentor_profiles WHERE user_id = ANY(CAST(:ids AS uuid[])) "
                   "AND search_vector @@ CAST(:tsq AS tsquery)")
+
+
+def names_found(words: list[str], near: list, similar: list) -> dict:
+    """Display name -> text relevance of the names a query may mean (`_ANALYSE`'s last three columns):
+    by closeness when every query word of 4+ characters is in the name or one edit from one of its
+    words, else by word similarity (partial names)."""
+    required = {w for w in words if len(w) >= 4}
+    edits: dict[str, dict[str, int]] = {}
+    for name, word, distance in near:
+        found = edits.setdefault(name, {})
+        found[word] = min(distance, found.get(word, distance))
+    out = {name: rules.partial_name_relevance(similarity) for name, similarity in similar}
+    for name, found in edits.items():
+        # words under 3 characters ("Dr", initials) only add to a match: alone they would find everyone
+        if required <= found.keys() and any(len(w) >= 3 for w in found):
+            out[name] = max(out.get(name, 0.0), rules.name_relevance(found.values()))
+    return out
 
 
 def profiles_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa.TextClause, dict]:
@@ -135,12 +182,12 @@ def profiles_sql(institution_id: uuid.UUID | None, everything: bool) -> tuple[sa
 @dataclass(frozen=True)
 class Criteria:
     """What one search asks, resolved against an index view: who looks (R8), the filters' facet
-    codes, the parsed text query and the display names similar to it."""
+    codes, the parsed text query and the display names it may mean."""
     viewer: str | None  # the caller's institution
     everything: bool  # operators see every institution's local mentors
     codes: tuple  # the filters' codes (None: a value no profile ever had, so nothing matches)
     tree: ix.Query | None  # None: no text query
-    fuzzy: dict  # similar display name -> word similarity
+    fuzzy: dict  # display name it may mean -> text relevance (names_found)
 
     def doc(self, doc: ix.Doc, phrase_ok=None) -> tuple[float, float] | None:
         """(-score, text relevance) of a tail profile if the search matches it; phrases as AND unless
@@ -249,7 +296,7 @@ class Searcher:
     search): a connection found dead is discarded with the rest of the pool and the search is run
     once more (SQLAlchemy's "optimistic" disconnect handling)."""
 
-    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.4,
+    def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.6,
                  engine_options: dict | None = None, index_dir: str | None = None) -> None:
         # its pool inside the process's connection budget (shared.db.engine_options)
         self.engine = sa.create_engine(url, pool_pre_ping=False,
@@ -257,8 +304,9 @@ class Searcher:
 
         @sa.event.listens_for(self.engine, "connect")
         def _name_similarity(dbapi_connection, _record):
-            # typo-tolerant names: the `<%` operator's threshold (pg_trgm's default 0.6 misses
-            # ordinary typos such as transposed letters)
+            # partial names: the `<%` operator's threshold. 0.6 finds a name's first 3+ letters
+            # ("Okon": 0.8); lower, it finds names sharing a syllable ("Marinez": "Maria" 0.5), which
+            # crowd out the name meant. Typos are found by deletion variants (_ANALYSE).
             with dbapi_connection.cursor() as cur:
                 cur.execute(f"SET pg_trgm.word_similarity_threshold = {name_similarity:.2f}")
             dbapi_connection.commit()
@@ -266,7 +314,7 @@ class Searcher:
         # index_dir: the machine's snapshot of the index, shared by every process (None: this process's own)
         self.index = ix.SearchIndex(self.engine, index_dir)
         self.responses = LRU(cache_size)  # (viewer, query, page) -> Remembered
-        self.analyses = LRU(4096)  # (q, names epoch) -> (tsquery text, similar names)
+        self.analyses = LRU(4096)  # (q, names epoch) -> (tsquery, names it may mean)
         self.profiles = LRU(20_000)  # (user_id, stamp) -> public JSON
         self.phrases = LRU(64)  # (tsquery, base stamp) -> packed mask of the base rows it matches
 
@@ -309,8 +357,9 @@ class Searcher:
             if text:
                 analysis = self.analyses.get((text, view.names_epoch))
                 if analysis is None:
-                    tsq, names = conn.execute(_ANALYSE, {"q": text}).one()
-                    analysis = (ix.Query(tsq), dict(json.loads(names)))
+                    tsq, similar, words, near = conn.execute(_ANALYSE, {"q": text}).one()
+                    analysis = (ix.Query(tsq),
+                                names_found(json.loads(words), json.loads(near), json.loads(similar)))
                     self.analyses.put((text, view.names_epoch), analysis)
                 tree, fuzzy = analysis
             criteria = Criteria(viewer=str(institution_id) if institution_id is not None else None,
@@ -391,7 +440,7 @@ def _compute(conn, view: ix.View, c: Criteria, limit: int, phrase_matches) -> tu
         rows = np.flatnonzero(match)
         rel = np.zeros(len(rows))
     else:
-        # full-text matches, then profiles found only by a misspelt name (relevance: its similarity)
+        # full-text matches, then profiles found only by their name (relevance: its closeness, names_found)
         by_text = None
         found, relevance = [ix.EMPTY], [np.zeros(0)]
         if c.tree.tree is not None:
@@ -401,12 +450,12 @@ def _compute(conn, view: ix.View, c: Criteria, limit: int, phrase_matches) -> tu
             by_text &= match
             found[0] = np.flatnonzero(by_text)
             relevance[0] = rules.text_relevance(weights[found[0]])
-        for name, similarity in c.fuzzy.items():
+        for name, closeness in c.fuzzy.items():
             named = base.by_name.get(name)
             if named is not None:
                 named = named[match[named] & ~by_text[named]] if by_text is not None else named[match[named]]
                 found.append(named)
-                relevance.append(np.full(len(named), float(similarity)))
+                relevance.append(np.full(len(named), float(closeness)))
         rows, rel = np.concatenate(found), np.concatenate(relevance)
     tail_hits = _tail_hits(conn, view, c)
     score = rules.W_TEXT * rel + base.boost[rows]

@@ -8,9 +8,11 @@ ranking boost are arrays, so a broad search costs a few milliseconds.
 
 PostgreSQL stays the source of truth and the linguist: the indexed lexemes are the profiles'
 `search_vector` (the English configuration, kept by a trigger), a query is parsed by
-`websearch_to_tsquery`, misspelt names are found by pg_trgm in `search_names`, phrase matches are checked
-by PostgreSQL, and the page's profiles are read from `mentor_profiles` (with the visibility
-condition, R8, once more) or remembered per profile state.
+`websearch_to_tsquery`, the display names a query may mean (one typo away: deletion variants in
+`search_name_variants`; partial: pg_trgm in `search_names`) are found by PostgreSQL and only looked up
+here by display name (`by_name`), phrase matches are checked by PostgreSQL, and the page's profiles
+are read from `mentor_profiles` (with the visibility condition, R8, once more) or remembered per
+profile state.
 
 Freshness: every change that can alter a search result moves `search_state.version` in its own
 transaction (service.touch_search), and every row change stamps `mentor_profiles.change_xid` with
@@ -351,7 +353,8 @@ class View:
     @property
     def names_epoch(self) -> tuple:
         """Changes when a name appears that a misspelling could now find (the base's stamp and how
-        many names the tail added): similar-name lookups are remembered per epoch, not per version."""
+        many names the tail added): name lookups are remembered per epoch, not per version (a new
+        name's words and their variants are written by the same transaction that publishes it)."""
         return (self.base.stamp, len(self.new_names))
 
     def stamp(self, user_id: str) -> int:
