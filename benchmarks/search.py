@@ -33,9 +33,12 @@ How it runs, so that nothing else caps it:
   caches). Off by default.
 Latency is the client's (request sent → body read). The share of responses an API process had
 already computed (X-Search-Cache: hit) is reported, and the latencies of the others (computed from
-the in-memory index) separately. `index` reports one build of the index (what each API process
-does at start), the size of its arrays, and how long the API took to answer /readyz on every
-worker (each builds its own index, concurrently) before the clients start.
+the in-memory index) separately. `index` reports one build of the index (what the machine's
+builder does), the size of its arrays, how long the API took to answer /readyz on every worker
+(one builds the snapshot, the others wait for it and map it) before the clients start, each
+worker's memory after the runs (RSS counts the mapped snapshot in every process; PSS shares it
+among them; anonymous memory is each process's own), and how long one more API process took to be
+ready (it maps the snapshot and catches up) and its memory.
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ import os
 import platform
 import random
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
@@ -404,18 +408,15 @@ def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], cli
 
 
 def measure_index(database) -> dict:
-    """How long one API process takes to build its in-memory index, and the size of its arrays."""
+    """How long one build of the index takes (the machine's builder does it), and the size of its arrays."""
     from services.directory import search_index
 
     started = time.perf_counter()
     view = search_index.build(database.engine)
     seconds = time.perf_counter() - started
     base = view.base
-    arrays = (base.boost.nbytes + base.national.nbytes + base.codes.nbytes
-              + sum(d.nbytes for p in base.postings.values() for d, _ in p)
-              + base.facet_bits.nbytes)
     return {"build_seconds": round(seconds, 1), "profiles": base.n, "lexemes": len(base.postings),
-            "facet_values": len(base.facet_row), "array_mb": round(arrays / 2**20, 1)}
+            "facet_values": len(base.facet_row), "array_mb": round(base.nbytes / 2**20, 1)}
 
 
 # --- the pieces it runs ------------------------------------------------------------------------------------
@@ -440,6 +441,23 @@ def workers_rss_mb(master_pid: int) -> list[int]:
                 if line.startswith("VmRSS:"):
                     out.append(round(int(line.split()[1]) / 1024))
     return sorted(out)
+
+
+def workers_memory_mb(master_pid: int) -> list[dict]:
+    """Each gunicorn worker's memory in MiB: rss, anon (its own: RssAnon), file (mapped files, the
+    snapshot among them: RssFile) and pss (shared pages divided among the processes sharing them)."""
+    out = []
+    for task in Path(f"/proc/{master_pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            kib = {}
+            for source in (f"/proc/{child}/status", f"/proc/{child}/smaps_rollup"):
+                for line in Path(source).read_text().splitlines():
+                    key, _, rest = line.partition(":")
+                    if key in ("VmRSS", "RssAnon", "RssFile", "Pss"):
+                        kib[key] = int(rest.split()[0])
+            out.append({"rss": round(kib["VmRSS"] / 1024), "anon": round(kib["RssAnon"] / 1024),
+                        "file": round(kib["RssFile"] / 1024), "pss": round(kib["Pss"] / 1024)})
+    return sorted(out, key=lambda m: m["rss"])
 
 
 def wait_ready(url: str, timeout: float = 1800, in_a_row: int = 40) -> float:
@@ -507,10 +525,13 @@ def main() -> None:
         index_figures = measure_index(database)
         database.dispose()
         jwks = stack.enter_context(JwksServer(keys))
-        api = stack.enter_context(ApiProcesses("directory", {
-            "DIRECTORY_DATABASE_URL": url, "LOG_LEVEL": "WARNING", "AUTH_JWKS_URL": jwks.url,
-            "DIRECTORY_SEARCH_CACHE_SIZE": str(args.cache_size)}, count=1, workers=int(args.api_workers),
-            threads=int(args.api_threads), log_dir=str(runtime)))
+        # the API's search index snapshots: a directory of this run's, removed at the end
+        api_env = {"DIRECTORY_DATABASE_URL": url, "LOG_LEVEL": "WARNING", "AUTH_JWKS_URL": jwks.url,
+                   "DIRECTORY_SEARCH_CACHE_SIZE": str(args.cache_size),
+                   "DIRECTORY_SEARCH_INDEX_DIR": str(runtime / "search-index")}
+        stack.callback(shutil.rmtree, runtime / "search-index", True)
+        api = stack.enter_context(ApiProcesses("directory", api_env, count=1, workers=int(args.api_workers),
+                                               threads=int(args.api_threads), log_dir=str(runtime)))
         ready_seconds = wait_ready(f"{api.urls[0]}/readyz")
         gw_port = free_port()
         values = gateway.local_values(runtime, listen=f"127.0.0.1:{gw_port}")
@@ -535,13 +556,23 @@ def main() -> None:
         runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration, changes)
                 for c in args.clients.split(",")]
         rss = workers_rss_mb(api.procs[0].pid)
+        memory = workers_memory_mb(api.procs[0].pid)
+        # one more API process (one worker) while the others run: how soon it is ready from its start
+        # (gunicorn's boot included), and its memory
+        started = time.monotonic()
+        with ApiProcesses("directory", api_env, count=1, workers=1, threads=int(args.api_threads),
+                          log_dir=str(runtime / "extra")) as extra:
+            wait_ready(f"{extra.urls[0]}/readyz")
+            extra_ready = time.monotonic() - started
+            extra_memory = workers_memory_mb(extra.procs[0].pid)
         print(json.dumps({
             "benchmark": "directory search through the gateway (GET /api/v1/directory/mentors)",
             "profiles": args.profiles, "seed_seconds": round(seconds, 1), "table_size": size,
             "api": {"workers": int(args.api_workers), "threads": int(args.api_threads),
                     "response_cache_size": args.cache_size},
             "index": {**index_figures, "api_ready_seconds": round(ready_seconds, 1),
-                      "api_worker_rss_mb_after_runs": rss},
+                      "api_worker_rss_mb_after_runs": rss, "api_worker_memory_mb_after_runs": memory,
+                      "extra_api_process": {"ready_seconds": round(extra_ready, 1), "memory_mb": extra_memory}},
             "query_mix": {"kinds": "1/4 each: text only (specialty and interest words, surnames, 20% misspelt), text "
                                    "+ 2 filters, filters only, a very common word (medicine/patients/students, "
                                    "pages 1-2)",
@@ -552,7 +583,8 @@ def main() -> None:
                                      "search is shared, the local part and the response are per institution)",
                           "page": "20 results with facets"},
             "runs": runs,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()]},
         }, indent=2))
     finally:
         stack.close()

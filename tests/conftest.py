@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 import pytest
 
 from shared import testing
 
 RUN_ID = testing.new_run_id()
+SEARCH_INDEX_DIR = os.path.join(tempfile.gettempdir(), f"mmm-search-index-{RUN_ID}")
 
 
 def pytest_configure(config):
@@ -19,6 +22,8 @@ def pytest_configure(config):
     # Tests accept invitations with the token from the inviter's response (off in production, where only
     # the invitation e-mail carries it); the test platform inherits this too.
     os.environ.setdefault("IDENTITY_INVITATION_TOKEN_IN_RESPONSE", "on")
+    # The directory's search index snapshots: this run's own directory, removed at the end.
+    os.environ["DIRECTORY_SEARCH_INDEX_DIR"] = SEARCH_INDEX_DIR
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +34,7 @@ def infrastructure():
     testing.remove_stale(infra.postgres_url)
     yield infra
     testing.drop_run_databases(infra.postgres_url, RUN_ID)
+    shutil.rmtree(SEARCH_INDEX_DIR, ignore_errors=True)
     from shared import config
     from shared.events import broker
 

@@ -297,7 +297,7 @@ class Searcher:
     once more (SQLAlchemy's "optimistic" disconnect handling)."""
 
     def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.6,
-                 engine_options: dict | None = None) -> None:
+                 engine_options: dict | None = None, index_dir: str | None = None) -> None:
         # its pool inside the process's connection budget (shared.db.engine_options)
         self.engine = sa.create_engine(url, pool_pre_ping=False,
                                        **(engine_options or db.engine_options("api", name="directory-search")))
@@ -311,7 +311,8 @@ class Searcher:
                 cur.execute(f"SET pg_trgm.word_similarity_threshold = {name_similarity:.2f}")
             dbapi_connection.commit()
 
-        self.index = ix.SearchIndex(self.engine)
+        # index_dir: the machine's snapshot of the index, shared by every process (None: this process's own)
+        self.index = ix.SearchIndex(self.engine, index_dir)
         self.responses = LRU(cache_size)  # (viewer, query, page) -> Remembered
         self.analyses = LRU(4096)  # (q, names epoch) -> (tsquery, names it may mean)
         self.profiles = LRU(20_000)  # (user_id, stamp) -> public JSON
