@@ -255,7 +255,7 @@ EXCLUDED = {
 }
 
 EXAMPLES = int(os.environ.get("MMM_OPENAPI_EXAMPLES", "20"))
-BUDGET_S = float(os.environ.get("MMM_OPENAPI_BUDGET_S", "120"))
+BUDGET_S = float(os.environ.get("MMM_OPENAPI_BUDGET_S", "60"))
 
 
 @dataclass
