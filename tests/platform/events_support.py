@@ -44,12 +44,20 @@ def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "co
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def queue_depth(name: str) -> int:
+def _queue(name: str):
     conn = broker.connect()
     try:
-        return conn.channel().queue_declare(name, passive=True).method.message_count
+        return conn.channel().queue_declare(name, passive=True).method
     finally:
         conn.close()
+
+
+def queue_depth(name: str) -> int:
+    return _queue(name).message_count
+
+
+def consumers_attached(name: str) -> int:
+    return _queue(name).consumer_count
 
 
 def drain(name: str) -> list[tuple[pika.BasicProperties, bytes]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -25,7 +24,9 @@ from shared.db import DATABASE_DOWN
 from shared.events import broker, record_event
 
 from tests.platform import private_postgres, probe
-from tests.platform.events_support import REPO, effect_counts, pending_outbox, queue_depth, wait_until
+from tests.platform.events_support import (
+    REPO, consumers_attached, effect_counts, pending_outbox, queue_depth, stop_worker, wait_until,
+)
 
 ROUNDS = 20
 CONSUMERS = 2
@@ -126,14 +127,6 @@ def start_worker(log_path: Path) -> subprocess.Popen:
                             stdout=log, stderr=subprocess.STDOUT)
 
 
-def consumers_attached(queue: str) -> int:
-    conn = broker.connect()
-    try:
-        return conn.channel().queue_declare(queue, passive=True).method.consumer_count
-    finally:
-        conn.close()
-
-
 def undone_work(database: db.Database) -> int:
     with database.engine.connect() as c:
         return c.scalar(sa.select(sa.func.count()).where(probe.work.c.done_at.is_(None)))
@@ -222,13 +215,7 @@ def test_20_rounds_of_postgresql_cut_lose_nothing_double_nothing_and_silence_not
     finally:
         if stream is not None:
             stream.stop()
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+        stop_worker(worker)
         database.dispose()
 
 
