@@ -7,9 +7,11 @@ may see, answered from the in-memory search index (search_index.py) that Postgre
   operators see all. The visible set is applied before anything is counted, so results, the total
   and every facet count come from visible profiles only; the page's profiles are then read from
   PostgreSQL with the same condition once more.
-- One round trip reads the search version and, for a text query, PostgreSQL's parse of it
-  (websearch_to_tsquery, English configuration) and the display names it may mean (`_ANALYSE`);
-  a second reads the page's profiles. Phrase queries ("heart failure" in quotes) are matched as
+- The search version is known without asking: PostgreSQL announces it as each change commits
+  (search_version.py), so a remembered response costs no round trip. A computed one costs one for a
+  text query — PostgreSQL's parse of it (websearch_to_tsquery, English configuration) and the display
+  names it may mean (`_ANALYSE`), remembered per query — and one for the page's profiles not
+  remembered. Each process uses one connection for all of it. Phrase queries ("heart failure" in quotes) are matched as
   AND in memory and their matches checked by PostgreSQL.
 - Names despite a typo: every word of a search name and, for words of 4+ characters, each variant
   with one character deleted are kept in `search_name_variants` (a trigger on search_names,
@@ -47,6 +49,7 @@ import sqlalchemy as sa
 
 from services.directory import rules
 from services.directory import search_index as ix
+from services.directory.search_version import VersionWatch
 from shared import db
 from shared.lru import LRU
 
@@ -221,11 +224,29 @@ class Criteria:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """One search request: what it asks, who asks, and the key its response is remembered by."""
+    query: dict
+    text: str
+    page: int
+    per_page: int
+    institution_id: uuid.UUID | None
+    everything: bool
+    key: tuple
+
+    @classmethod
+    def of(cls, query: dict, institution_id: uuid.UUID | None, everything: bool) -> Ask:
+        page, per_page = query.get("page", 1), query.get("per_page", 20)
+        viewer = "all" if everything else str(institution_id)
+        asked = urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page")))
+        return cls(query=query, text=(query.get("q") or "").strip(), page=page, per_page=per_page,
+                   institution_id=institution_id, everything=everything, key=(viewer, asked, page, per_page))
+
+
+@dataclass(frozen=True)
 class Remembered:
     """A computed response and what it answered, so that it can be brought up to a newer index
-    version without computing it again: a changed profile that matched the search neither before
-    nor after its change leaves it as it is; one that did, but ranks below the remembered top both
-    times, only moves the total and the facet counts; any other change means computing it again."""
+    version without computing it again (`brought_up_to`)."""
     version: int  # the index version it was computed at
     criteria: Criteria
     names_epoch: tuple
@@ -233,49 +254,72 @@ class Remembered:
     per_page: int
     total: int
     counts: dict  # facet code -> matches
-    results: str  # the page's results, JSON
+    results: list  # the page's results (dicts, as in the body)
     top: frozenset  # user ids of the top page * per_page
     cutoff: tuple | None  # (-score, user id) of the last of them; None: every match is among them
     body: str
 
     def brought_up_to(self, view: ix.View) -> Remembered | None:
-        """This response at `view`'s version, or None when it must be computed again."""
-        c = self.criteria
+        """This response at `view`'s version, or None when it must be computed again. A changed profile
+        that matched the search neither before nor after its change leaves it as it is; one that ranks
+        below the remembered top both before and after only moves the total and the facet counts; any
+        other change — in or into the top, or when the response cannot be followed (`_followable`) —
+        means computing it again."""
         if self.version >= view.version:
             return self
-        if self.version < view.log_from or None in c.codes:
+        if not self._followable(view):
             return None
-        if c.tree is not None and (self.names_epoch != view.names_epoch or c.tree.has_phrase):
-            return None
-        total, counts = self.total, None
-        for _, to_version, changes in view.log:
-            if to_version <= self.version:
+        total, counts, moved = self.total, Counter(self.counts), False
+        for before, after in _changes_since(view, self.version):
+            was = self._matched(view.base, before)
+            now = self.criteria.doc(after) if after is not None else None
+            if not was and now is None:
                 continue
-            for before, after in changes:
-                if isinstance(before, ix.Doc):
-                    was, user_id = c.doc(before) is not None, before.user_id
-                else:
-                    was = before is not None and c.row(view.base, before)
-                    user_id = view.base.user_ids[before] if before is not None else None
-                now = c.doc(after) if after is not None else None
-                if not was and now is None:
-                    continue
-                user_id = after.user_id if after is not None else user_id
-                if was and user_id in self.top:
-                    return None
-                if now is not None and (self.cutoff is None or (now[0], user_id) < self.cutoff):
-                    return None
-                counts = Counter(self.counts) if counts is None else counts
-                if was:
-                    total -= 1
-                    counts.subtract(_codes_of(view.base, before))
-                if now is not None:
-                    total += 1
-                    counts.update(after.codes)
-        if counts is None:
+            if self._touches_top(view.base, before, after, was, now):
+                return None
+            moved = True
+            if was:
+                total -= 1
+                counts.subtract(_codes_of(view.base, before))
+            if now is not None:
+                total += 1
+                counts.update(after.codes)
+        if not moved:
             return dataclasses.replace(self, version=view.version)
         return dataclasses.replace(self, version=view.version, total=total, counts=dict(counts),
                                    body=_body(total, self.page, self.per_page, self.results, _facets(view, counts)))
+
+    def _followable(self, view: ix.View) -> bool:
+        """Whether the view's log covers every change since this response, and a change can be judged
+        from the profile alone: not for a phrase query (PostgreSQL checks phrases) nor after a new
+        display name appeared (a misspelling may now mean it)."""
+        c = self.criteria
+        if self.version < view.log_from or None in c.codes:
+            return False
+        return c.tree is None or (self.names_epoch == view.names_epoch and not c.tree.has_phrase)
+
+    def _matched(self, base: ix.Base, before) -> bool:
+        if isinstance(before, ix.Doc):
+            return self.criteria.doc(before) is not None
+        return before is not None and self.criteria.row(base, before)
+
+    def _touches_top(self, base: ix.Base, before, after, was: bool, now) -> bool:
+        """Whether a change of a profile that matches (before or after) moves the remembered top:
+        it was in it, or it now ranks above the cutoff."""
+        if after is not None:
+            user_id = after.user_id
+        else:
+            user_id = before.user_id if isinstance(before, ix.Doc) else base.user_ids[before]
+        if was and user_id in self.top:
+            return True
+        return now is not None and (self.cutoff is None or (now[0], user_id) < self.cutoff)
+
+
+def _changes_since(view: ix.View, version: int):
+    """(state before, state after) of every profile change the view logged after `version`."""
+    for _, to_version, changes in view.log:
+        if to_version > version:
+            yield from changes
 
 
 def _codes_of(base: ix.Base, state) -> list:
@@ -284,23 +328,28 @@ def _codes_of(base: ix.Base, state) -> list:
     return [c for c in base.codes[state].tolist() if c]
 
 
-def _body(total: int, page: int, per_page: int, results: str, facets: dict) -> str:
-    return (f'{{"total": {total}, "page": {page}, "per_page": {per_page}, "results": [{results}], '
-            f'"facets": {json.dumps(facets)}}}')
+def _body(total: int, page: int, per_page: int, results: list, facets: dict) -> str:
+    return json.dumps({"total": total, "page": page, "per_page": per_page, "results": results, "facets": facets})
 
 
 class Searcher:
-    """Searches of one database: its index and its responses.
+    """Searches of one database: its index, the search version PostgreSQL announces, and its responses.
 
-    Its own connection pool, without a ping before each checkout (a ping costs as much as a cached
-    search): a connection found dead is discarded with the rest of the pool and the search is run
-    once more (SQLAlchemy's "optimistic" disconnect handling)."""
+    One connection (a pool of one): it listens for the search version (VersionWatch, so a remembered
+    response is served without a round trip) and runs, one search at a time, the few queries of a
+    search that is computed. No ping before each checkout (a ping costs as much as a remembered search):
+    a connection found dead is discarded and the search run again (SQLAlchemy's "optimistic" disconnect
+    handling). Building a base (a minute at a million profiles) takes a connection of its own while it
+    lasts, so that searches are not held up."""
+
+    ATTEMPTS = 3
 
     def __init__(self, url, *, cache_size: int = 4096, name_similarity: float = 0.6,
                  engine_options: dict | None = None, index_dir: str | None = None) -> None:
-        # its pool inside the process's connection budget (shared.db.engine_options)
-        self.engine = sa.create_engine(url, pool_pre_ping=False,
-                                       **(engine_options or db.engine_options("api", name="directory-search")))
+        # inside the process's connection budget (shared.db.engine_options), as one connection
+        options = {**(engine_options or db.engine_options("api", name="directory-search")),
+                   "pool_size": 1, "max_overflow": 0}
+        self.engine = sa.create_engine(url, pool_pre_ping=False, **options)
 
         @sa.event.listens_for(self.engine, "connect")
         def _name_similarity(dbapi_connection, _record):
@@ -311,84 +360,103 @@ class Searcher:
                 cur.execute(f"SET pg_trgm.word_similarity_threshold = {name_similarity:.2f}")
             dbapi_connection.commit()
 
+        @sa.event.listens_for(self.engine, "checkout")
+        def _not_lost(dbapi_connection, _record, _proxy):
+            # found lost while idle (VersionWatch reads its socket): the pool opens another (no round trip)
+            if dbapi_connection.closed:
+                raise sa.exc.DisconnectionError("the search connection was lost")
+
+        self.watch = VersionWatch(self.engine)
+        self._builder = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=options.get("connect_args", {}))
         # index_dir: the machine's snapshot of the index, shared by every process (None: this process's own)
-        self.index = ix.SearchIndex(self.engine, index_dir)
-        self.responses = LRU(cache_size)  # (viewer, query, page) -> Remembered
+        self.index = ix.SearchIndex(self.engine, index_dir, builder=self._builder)
+        self.responses = LRU(cache_size)  # Ask.key -> Remembered
         self.analyses = LRU(4096)  # (q, names epoch) -> (tsquery, names it may mean)
-        self.profiles = LRU(20_000)  # (user_id, stamp) -> public JSON
+        self.profiles = LRU(20_000)  # (user_id, stamp) -> public profile (dict)
         self.phrases = LRU(64)  # (tsquery, base stamp) -> packed mask of the base rows it matches
 
     def dispose(self) -> None:
+        self.watch.stop()
         self.engine.dispose()
+        self._builder.dispose()
 
     def search(self, query: dict, institution_id: uuid.UUID | None, everything: bool) -> tuple[str, bool]:
-        """The response body (JSON text) and whether it was already computed."""
-        try:
-            return self._search(query, institution_id, everything)
-        except sa.exc.DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            return self._search(query, institution_id, everything)
+        """The response body (JSON text) and whether it was remembered. Tried again on a fresh
+        connection when the one held was found dead, and at a newer version when a hit was
+        unpublished while the page was read."""
+        ask = Ask.of(query, institution_id, everything)
+        for attempt in range(1, self.ATTEMPTS + 1):
+            last = attempt == self.ATTEMPTS
+            try:
+                answer = self._answer(ask, last)
+            except sa.exc.DBAPIError as exc:
+                if not exc.connection_invalidated or last:
+                    raise
+                continue
+            if answer is not None:
+                return answer
+        raise AssertionError("the last attempt always answers")
 
-    def _search(self, query: dict, institution_id: uuid.UUID | None, everything: bool,
-                attempts: int = 3) -> tuple[str, bool]:
-        text = (query.get("q") or "").strip()
-        page, per_page = query.get("page", 1), query.get("per_page", 20)
-        viewer = "all" if everything else str(institution_id)
-        key = (viewer, urlencode(sorted((k, str(v)) for k, v in query.items() if k not in ("page", "per_page"))),
-               page, per_page)
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            version = conn.execute(_STATE).scalar_one()
-            remembered = self.responses.get(key)
-            if remembered is not None and remembered.version >= version:
-                return remembered.body, True
-            view = self.index.current(version)
-        if view is None:
-            # The index catches up on a connection of its own: taken while holding this one, two
-            # searches could each hold one connection of a small pool and wait for the other's.
-            view = self.index.view(version)
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    def _answer(self, ask: Ask, last: bool) -> tuple[str, bool] | None:
+        """The response at the current version: remembered, brought up to it, or computed. None when a
+        hit of the page was unpublished after the version was known (unless `last`: then it is left out)."""
+        version = self._version()
+        remembered = self.responses.get(ask.key)
+        if remembered is not None and remembered.version >= version:
+            return remembered.body, True
+        # may catch the index up, on the connection: none is held here
+        view = self.index.view(version)
+        if remembered is not None:
+            remembered = remembered.brought_up_to(view)
             if remembered is not None:
-                remembered = remembered.brought_up_to(view)
-                if remembered is not None:
-                    self.responses.put(key, remembered)
-                    return remembered.body, True
-            tree, fuzzy = None, {}
-            if text:
-                analysis = self.analyses.get((text, view.names_epoch))
-                if analysis is None:
-                    tsq, similar, words, near = conn.execute(_ANALYSE, {"q": text}).one()
-                    analysis = (ix.Query(tsq),
-                                names_found(json.loads(words), json.loads(near), json.loads(similar)))
-                    self.analyses.put((text, view.names_epoch), analysis)
-                tree, fuzzy = analysis
-            criteria = Criteria(viewer=str(institution_id) if institution_id is not None else None,
-                                everything=everything, codes=tuple(view.code_of.get(p) for p in filter_pairs(query)),
-                                tree=tree, fuzzy=fuzzy)
-            hits, total, counts = _compute(conn, view, criteria, page * per_page,
+                self.responses.put(ask.key, remembered)
+                return remembered.body, True
+        with self._connection() as conn:
+            criteria = self._criteria(conn, view, ask)
+            limit = ask.page * ask.per_page
+            hits, total, counts = _compute(conn, view, criteria, limit,
                                            lambda tsq, base, candidates: self._phrase_matches(conn, tsq, base,
                                                                                               candidates))
-            top, cutoff = frozenset(h[1] for h in hits), (hits[-1][:2] if len(hits) == page * per_page else None)
-            start = (page - 1) * per_page
-            hits = hits[start:start + per_page]
-            profiles = self._profiles(conn, view, [h[1] for h in hits], institution_id, everything)
-        if len(profiles) < len(hits) and attempts > 1:
-            # a hit was unpublished after the version was read: search again at the new version, so
-            # that the total, the facets and the page agree
-            return self._search(query, institution_id, everything, attempts - 1)
-        results = []
-        for neg_score, uid, relevance in hits:
-            profile = profiles.get(uid)
-            if profile is not None:  # None: unpublished meanwhile, three times in a row: left out
-                # PostgreSQL's JSON object, with the two ranking figures put in front (no re-parsing)
-                results.append(f'{{"score": {json.dumps(round(-neg_score, 4))}, '
-                               f'"text_relevance": {json.dumps(round(float(relevance), 4))}, {profile[1:]}')
-        results_json = ", ".join(results)
-        body = _body(total, page, per_page, results_json, _facets(view, counts))
-        self.responses.put(key, Remembered(
-            version=view.version, criteria=criteria, names_epoch=view.names_epoch, page=page, per_page=per_page,
-            total=total, counts=dict(counts), results=results_json, top=top, cutoff=cutoff, body=body))
-        return body, False
+            start = (ask.page - 1) * ask.per_page
+            page = hits[start:start + ask.per_page]
+            profiles = self._profiles(conn, view, [h[1] for h in page], ask)
+        if len(profiles) < len(page) and not last:
+            return None  # computed again at the newer version, so that the total, the facets and the page agree
+        results = [{"score": round(-neg_score, 4), "text_relevance": round(float(relevance), 4), **profiles[uid]}
+                   for neg_score, uid, relevance in page if uid in profiles]
+        response = Remembered(
+            version=view.version, criteria=criteria, names_epoch=view.names_epoch, page=ask.page,
+            per_page=ask.per_page, total=total, counts=dict(counts), results=results,
+            top=frozenset(h[1] for h in hits), cutoff=hits[-1][:2] if len(hits) == limit else None,
+            body=_body(total, ask.page, ask.per_page, results, _facets(view, counts)))
+        self.responses.put(ask.key, response)
+        return response.body, False
+
+    def _connection(self):
+        return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def _version(self) -> int:
+        """The search version: as announced, or read when no connection listens (reading opens one that does)."""
+        version = self.watch.version()
+        if version is None:
+            with self._connection() as conn:
+                version = conn.execute(_STATE).scalar_one()
+        return version
+
+    def _criteria(self, conn, view: ix.View, ask: Ask) -> Criteria:
+        """The search resolved against the view: the filters' codes and, for a text query, PostgreSQL's
+        parse of it and the display names it may mean (remembered per names epoch)."""
+        tree, fuzzy = None, {}
+        if ask.text:
+            analysis = self.analyses.get((ask.text, view.names_epoch))
+            if analysis is None:
+                tsq, similar, words, near = conn.execute(_ANALYSE, {"q": ask.text}).one()
+                analysis = (ix.Query(tsq), names_found(json.loads(words), json.loads(near), json.loads(similar)))
+                self.analyses.put((ask.text, view.names_epoch), analysis)
+            tree, fuzzy = analysis
+        return Criteria(viewer=str(ask.institution_id) if ask.institution_id is not None else None,
+                        everything=ask.everything, codes=tuple(view.code_of.get(p) for p in filter_pairs(ask.query)),
+                        tree=tree, fuzzy=fuzzy)
 
     def _phrase_matches(self, conn, tsq: str, base: ix.Base, candidates: np.ndarray) -> np.ndarray:
         """Which base profiles match a phrase query, checked by PostgreSQL once per base (a base
@@ -403,21 +471,21 @@ class Searcher:
             self.phrases.put((tsq, base.stamp), packed)
         return np.unpackbits(packed, count=base.n).view(bool)
 
-    def _profiles(self, conn, view: ix.View, user_ids: list[str], institution_id, everything: bool) -> dict:
-        """The public JSON of the page's profiles: remembered per profile state (stamp), the others
-        read with the caller's visibility condition once more."""
+    def _profiles(self, conn, view: ix.View, user_ids: list[str], ask: Ask) -> dict:
+        """The public profiles of the page: remembered per profile state (stamp), the others read with
+        the caller's visibility condition once more (a profile not visible, or unpublished, is absent)."""
         found, missing = {}, []
         for uid in user_ids:
-            body = self.profiles.get((uid, view.stamp(uid)))
-            if body is None:
+            profile = self.profiles.get((uid, view.stamp(uid)))
+            if profile is None:
                 missing.append(uid)
             else:
-                found[uid] = body
+                found[uid] = profile
         if missing:
-            statement, params = profiles_sql(institution_id, everything)
+            statement, params = profiles_sql(ask.institution_id, ask.everything)
             for uid, body in conn.execute(statement, {**params, "ids": missing}):
-                found[uid] = body
-                self.profiles.put((uid, view.stamp(uid)), body)
+                found[uid] = json.loads(body)
+                self.profiles.put((uid, view.stamp(uid)), found[uid])
         return found
 
 

@@ -16,10 +16,11 @@ profile state.
 
 Freshness: every change that can alter a search result moves `search_state.version` in its own
 transaction (service.touch_search), and every row change stamps `mentor_profiles.change_xid` with
-its transaction id (trigger, migration 0003). A search reads the version first; when it differs from
-the index's, the index reads the rows stamped since the oldest transaction that was still running at
-its last read (`pg_snapshot_xmin`), in one REPEATABLE READ snapshot, before answering. So an ejected
-mentor is gone from the very next search, in every process. Rows changed since the base was built
+its transaction id (trigger, migration 0003). A search knows the version (announced by PostgreSQL as
+the change commits, search_version.py); when it differs from the index's, the index reads the rows
+stamped since the oldest transaction that was still running at its last read (`pg_snapshot_xmin`), in
+one REPEATABLE READ snapshot, before answering. So an ejected mentor is gone from the next search of
+every process once the notification reached it (a fraction of a millisecond after the commit). Rows changed since the base was built
 live in a small tail (pure Python); when the tail outgrows TAIL_LIMIT the base is rebuilt in a
 background thread and swapped in.
 
@@ -662,8 +663,10 @@ class SearchIndex:
     """The index of one database, shared by the threads of one process; with `directory`, its base
     is a snapshot shared by every process of the machine (Snapshots)."""
 
-    def __init__(self, engine: sa.Engine, directory: str | os.PathLike | None = None) -> None:
-        self.engine = engine
+    def __init__(self, engine: sa.Engine, directory: str | os.PathLike | None = None, *,
+                 builder: sa.Engine | None = None) -> None:
+        self.engine = engine  # catching up and looking at snapshots: short reads
+        self.builder = builder or engine  # building a base: one long read (a minute at a million profiles)
         self.snapshots = None
         if directory is not None:
             try:
@@ -773,7 +776,7 @@ class SearchIndex:
 
     def _build(self) -> View:
         self.builds += 1
-        return build(self.engine)
+        return build(self.builder)
 
     def _adopt(self, current: View | None, limit: int) -> View | None:
         """The newest valid snapshot newer than `current`'s base, mapped and caught up, if at most

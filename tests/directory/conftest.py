@@ -3,10 +3,12 @@ signing keys, and a world builder that makes mentors known the way production do
 identity's, training's and mentorship's events with the directory's own handlers."""
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 
 from services.directory.events import handlers
 from shared.app import db_of
@@ -53,6 +55,27 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def token() -> str:
+    """A word no other test's profile contains, so each test searches its own mentors."""
+    return "zq" + uuid.uuid4().hex[:10]
+
+
+def heard(searcher, database, timeout: float = 10.0) -> int:
+    """Wait until `searcher`'s process has heard of every change committed so far, and return that
+    version. A search knows the version by PostgreSQL's notification, which reaches it as the change
+    commits but may land a fraction of a millisecond after the committer returns (search_version.py,
+    test_search_version.py): a test asserting what "the next search" shows starts it once heard."""
+    with database.engine.connect() as conn:
+        version = conn.execute(sa.text("SELECT version FROM search_state WHERE id = 1")).scalar_one()
+    deadline = time.monotonic() + timeout
+    while True:
+        known = searcher.watch.version()
+        if known is None or known >= version:  # None: not listening, so the search reads the version itself
+            return version
+        assert time.monotonic() < deadline, f"search version {version} not heard in {timeout} s (known {known})"
+        time.sleep(0.0005)
+
+
 class World:
     def __init__(self, app, client, keys):
         self.app = app
@@ -64,6 +87,8 @@ class World:
         return {"Authorization": f"Bearer {self.keys.mint(role, sub=sub or uuid.uuid4(), inst=inst)}"}
 
     def call(self, method, path, who=None, json=None, expect=None, **params):
+        if path.startswith("/mentors"):
+            heard(self.app.extensions["directory"]["search"], self.db)
         r = self.c.open(PREFIX + path, method=method.upper(), json=json, headers=who, query_string=params or None)
         if expect is not None:
             assert r.status_code == expect, (method, path, r.status_code, r.get_json())

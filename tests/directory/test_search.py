@@ -6,12 +6,7 @@ import uuid
 
 import pytest
 
-from tests.directory.conftest import deliver, profile
-
-
-def token() -> str:
-    """A word no other test's profile contains, so each test searches its own mentors."""
-    return "zq" + uuid.uuid4().hex[:10]
+from tests.directory.conftest import deliver, profile, token
 
 
 def ids(result: dict) -> list[str]:

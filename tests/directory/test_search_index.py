@@ -11,12 +11,8 @@ import pytest
 
 from services.directory import schemas, search
 from services.directory import search_index as ix
-from tests.directory.conftest import deliver, profile
+from tests.directory.conftest import deliver, heard, profile, token
 from tests.platform.events_support import wait_until
-
-
-def token() -> str:
-    return "zq" + uuid.uuid4().hex[:10]
 
 
 def queries(word: str, surname: str) -> list[dict]:
@@ -161,7 +157,7 @@ def test_a_misspelt_name_finds_a_mentor_published_after_the_same_search(world):
 def test_concurrent_searches_while_mentors_change_never_show_what_they_must_not(world, monkeypatch):
     """Six threads search while mentors are published, change capacity and are ejected, with the tail
     rebuilt over and over: no response shows another institution's local mentor, and no search that
-    starts after an ejection committed shows the ejected mentor."""
+    starts after the process heard an ejection commit shows the ejected mentor."""
     import threading
 
     monkeypatch.setattr(ix, "TAIL_LIMIT", 3)
@@ -205,6 +201,7 @@ def test_concurrent_searches_while_mentors_change_never_show_what_they_must_not(
             m = world.mentor(inst, profile=profile(bio=f"Stress {word}", scope=("local", "national")[i % 3 == 0]))
             world.start_mentorships(m, 1 + i % 3)
             deliver(world.db, "MentorEjected", {"user_id": m["uuid"], "institution_id": inst, "reason": "unresponsive"})
+            heard(searcher, world.db)  # PostgreSQL's notification of the change reached the process
             ejected[m["id"]] = time.monotonic()
     finally:
         done.set()
@@ -306,6 +303,8 @@ def test_remembered_responses_always_equal_fresh_ones_while_mentors_change(world
                                                     "reason": "unresponsive"})
             else:
                 new_mentor()
+            heard(remembering, world.db)
+            heard(fresh, world.db)
     finally:
         remembering.dispose()
         fresh.dispose()

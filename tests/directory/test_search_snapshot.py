@@ -17,8 +17,8 @@ import requests
 from services.directory import search
 from services.directory import search_index as ix
 from shared.testing import ApiProcesses, JwksServer
-from tests.directory.conftest import deliver, profile
-from tests.directory.test_search_index import answers, mentors, queries, token  # noqa: F401 - fixture
+from tests.directory.conftest import deliver, heard, profile, token
+from tests.directory.test_search_index import answers, mentors, queries  # noqa: F401 - fixture
 
 VIEWERS_OF = ("a", "b")
 
@@ -90,6 +90,7 @@ def test_an_ejected_or_unpublished_mentor_is_gone_from_the_next_search_in_every_
     word, (ejected, unpublished) = mentors["word"], mentors["made"][2:4]
 
     def found(s) -> set:
+        heard(s, world.db)  # the next search once the process heard of the change
         return {r["id"] for r in answers(s, [{"q": word}], [(None, True)])[0]["results"]}
 
     assert [found(s) for s in both] == [{m["id"] for m in mentors["made"]}] * 2
@@ -120,6 +121,7 @@ def test_a_rebuild_past_the_tail_limit_publishes_a_snapshot_the_other_processes_
     monkeypatch.setattr(ix, "TAIL_LIMIT", 1000)
     builds = other.index.builds
     world.start_mentorships(extra[0], 1)  # moves the search version: the other catches up and looks
+    heard(other, world.db)
     assert answers(other, params, viewers(mentors)) != before  # open slots moved
     wait_rebuilt(other)
     assert other.index.view(0).base.source == view.base.source and other.index.builds == builds
