@@ -4,7 +4,7 @@ vocabulary) into a database of its own, runs the directory API under gunicorn be
 gateway for a query mix at 1 and 16 concurrent clients. Prints JSON. Not a pass/fail test.
 
     .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 20]
-        [--warmup 10] [--api-workers 3] [--api-threads 4] [--cache-size 4096] [--keep]
+        [--warmup 10] [--api-workers 3] [--api-threads 4] [--cache-size 4096] [--cache-mb 32] [--identity] [--keep]
         [--database URL] [--changes-per-s 0]
 
 How it runs, so that nothing else caps it:
@@ -273,7 +273,7 @@ def query_mix(per_kind: int, rng: random.Random) -> list[list[str]]:
 
 
 def _client_process(host: str, port: int, tokens: list[str], pools: list[list[str]], start_at: float,
-                    measure_from: float, end_at: float, out: mp.Queue, seed_: int) -> None:
+                    measure_from: float, end_at: float, out: mp.Queue, seed_: int, accept_gzip: bool) -> None:
     results = [[] for _ in tokens]
     weights = [list(itertools.accumulate(1 / (r + 1) ** ZIPF_S for r in range(len(pool)))) for pool in pools]
 
@@ -281,6 +281,8 @@ def _client_process(host: str, port: int, tokens: list[str], pools: list[list[st
         rng = random.Random(seed_ * 100 + k)
         conn = http.client.HTTPConnection(host, port, timeout=30)
         headers = {"Authorization": f"Bearer {tokens[k]}"}
+        if accept_gzip:  # as browsers and the mobile clients do (the body is read, not decompressed)
+            headers["Accept-Encoding"] = "gzip"
         while time.time() < start_at:
             time.sleep(0.001)
         n = rng.randrange(4)
@@ -371,14 +373,14 @@ class Changes(threading.Thread):
 
 
 def measure(host: str, port: int, tokens: list[str], paths: list[list[str]], clients: int, warmup: float,
-            duration: float, changes: Changes | None = None) -> dict:
+            duration: float, changes: Changes | None = None, accept_gzip: bool = True) -> dict:
     processes = min(clients, 4)
     per = [list(range(clients))[i::processes] for i in range(processes)]
     start_at = time.time() + 1.0
     measure_from, end_at = start_at + warmup, start_at + warmup + duration
     queue: mp.Queue = mp.Queue()
     procs = [mp.Process(target=_client_process, args=(host, port, [tokens[k % len(tokens)] for k in ks], paths,
-                                                      start_at, measure_from, end_at, queue, i))
+                                                      start_at, measure_from, end_at, queue, i, accept_gzip))
              for i, ks in enumerate(per)]
     for p in procs:
         p.start()
@@ -443,6 +445,35 @@ def workers_rss_mb(master_pid: int) -> list[int]:
     return sorted(out)
 
 
+class ConnectionSampler(threading.Thread):
+    """The API's connections to the benchmark database, sampled from pg_stat_activity every 0.1 s:
+    the most any one API process held at once, for search (application_name mmm-directory-search:<pid>)
+    and in all."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(name="connection-sampler", daemon=True)
+        self.engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        self.stop = threading.Event()
+        self.search_max = self.all_max = 0
+
+    def run(self) -> None:
+        query = sa.text("SELECT split_part(application_name, ':', 2) AS pid, "
+                        "count(*) FILTER (WHERE application_name LIKE 'mmm-directory-search:%') AS search, "
+                        "count(*) AS all FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND application_name LIKE 'mmm-directory%' GROUP BY 1")
+        with self.engine.connect() as conn:
+            while not self.stop.wait(0.1):
+                for row in conn.execute(query):
+                    self.search_max, self.all_max = max(self.search_max, row.search), max(self.all_max, row.all)
+                conn.rollback()
+
+    def figures(self) -> dict:
+        self.stop.set()
+        self.join()
+        self.engine.dispose()
+        return {"search_per_process_max": self.search_max, "all_per_process_max": self.all_max}
+
+
 def workers_memory_mb(master_pid: int) -> list[dict]:
     """Each gunicorn worker's memory in MiB: rss, anon (its own: RssAnon), file (mapped files, the
     snapshot among them: RssFile) and pss (shared pages divided among the processes sharing them)."""
@@ -503,8 +534,12 @@ def main() -> None:
     parser.add_argument("--api-threads", default="4")
     parser.add_argument("--cache-size", type=int, default=4096,
                         help="DIRECTORY_SEARCH_CACHE_SIZE (responses kept per API process; 0: none)")
+    parser.add_argument("--cache-mb", type=float, default=32,
+                        help="DIRECTORY_SEARCH_CACHE_MB (MiB of gzipped responses kept per API process)")
     parser.add_argument("--changes-per-s", type=float, default=0.0,
                         help="profile changes per second while searching (mentorships started/concluded)")
+    parser.add_argument("--identity", action="store_true",
+                        help="clients do not accept gzip (by default they send Accept-Encoding: gzip, as browsers do)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     parser.add_argument("--database", help="reuse this database seeded by an earlier --keep run (same --profiles); "
                                            "it is kept")
@@ -527,7 +562,7 @@ def main() -> None:
         jwks = stack.enter_context(JwksServer(keys))
         # the API's search index snapshots: a directory of this run's, removed at the end
         api_env = {"DIRECTORY_DATABASE_URL": url, "LOG_LEVEL": "WARNING", "AUTH_JWKS_URL": jwks.url,
-                   "DIRECTORY_SEARCH_CACHE_SIZE": str(args.cache_size),
+                   "DIRECTORY_SEARCH_CACHE_SIZE": str(args.cache_size), "DIRECTORY_SEARCH_CACHE_MB": str(args.cache_mb),
                    "DIRECTORY_SEARCH_INDEX_DIR": str(runtime / "search-index")}
         stack.callback(shutil.rmtree, runtime / "search-index", True)
         api = stack.enter_context(ApiProcesses("directory", api_env, count=1, workers=int(args.api_workers),
@@ -553,8 +588,12 @@ def main() -> None:
             changes = Changes(url, args.changes_per_s)
             changes.start()
             stack.callback(changes.stop.set)
-        runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration, changes)
+        sampler = ConnectionSampler(url)
+        sampler.start()
+        runs = [measure("127.0.0.1", gw_port, tokens, paths, int(c), args.warmup, args.duration, changes,
+                        accept_gzip=not args.identity)
                 for c in args.clients.split(",")]
+        connections = sampler.figures()
         rss = workers_rss_mb(api.procs[0].pid)
         memory = workers_memory_mb(api.procs[0].pid)
         # one more API process (one worker) while the others run: how soon it is ready from its start
@@ -569,7 +608,8 @@ def main() -> None:
             "benchmark": "directory search through the gateway (GET /api/v1/directory/mentors)",
             "profiles": args.profiles, "seed_seconds": round(seconds, 1), "table_size": size,
             "api": {"workers": int(args.api_workers), "threads": int(args.api_threads),
-                    "response_cache_size": args.cache_size},
+                    "response_cache_size": args.cache_size, "response_cache_mb": args.cache_mb},
+            "clients_accept_gzip": not args.identity,
             "index": {**index_figures, "api_ready_seconds": round(ready_seconds, 1),
                       "api_worker_rss_mb_after_runs": rss, "api_worker_memory_mb_after_runs": memory,
                       "extra_api_process": {"ready_seconds": round(extra_ready, 1), "memory_mb": extra_memory}},
@@ -583,6 +623,7 @@ def main() -> None:
                                      "search is shared, the local part and the response are per institution)",
                           "page": "20 results with facets"},
             "runs": runs,
+            "database_connections_during_runs": connections,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "load_average_1_5_15": [round(x, 1) for x in os.getloadavg()]},
         }, indent=2))

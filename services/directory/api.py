@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import RAISE
 
@@ -42,9 +42,12 @@ class MentorSearch(MethodView):
         """Search published mentors: free text, filters, facet counts, ranked (see the ranking formula);
         local-scope mentors only for callers of their institution"""
         p = current_principal()
-        body, cached = current_app.extensions["directory"]["search"].search(query, p.institution_id,
-                                                                            p.is_operator)
-        return _json(body, **{"X-Search-Cache": "hit" if cached else "miss"})
+        answer = current_app.extensions["directory"]["search"].search(query, p.institution_id, p.is_operator)
+        headers = {"X-Search-Cache": "hit" if answer.remembered else "miss", "Vary": "Accept-Encoding"}
+        if request.accept_encodings["gzip"]:  # kept gzipped: sent as it is (the gateway passes it on)
+            return Response(answer.gzipped, mimetype="application/json",
+                            headers={**headers, "Content-Encoding": "gzip"})
+        return _json(answer.body, **headers)
 
 
 @mentors.route("/<uuid:mentor_id>")

@@ -103,7 +103,7 @@ def test_a_typo_of_each_kind_in_any_of_1000_surnames_finds_the_mentor_in_the_top
     assert all(plain(typo) != plain(surname) for surname, _, typo in typos)
 
     def top_20(typo: str) -> list[str]:
-        return ids(json.loads(searcher.search(load({"q": typo, "per_page": 20}), None, True)[0]))  # operator: all
+        return ids(json.loads(searcher.search(load({"q": typo, "per_page": 20}), None, True).body))  # operator: all
 
     started = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:  # as an API process's threads do; half the time is waiting for PostgreSQL

@@ -2,11 +2,13 @@
 formula; typo-tolerant names; stable pagination; the has-open-slot filter; bad queries."""
 from __future__ import annotations
 
+import gzip
+import json
 import uuid
 
 import pytest
 
-from tests.directory.conftest import deliver, profile, token
+from tests.directory.conftest import PREFIX, deliver, heard, profile, token
 
 
 def ids(result: dict) -> list[str]:
@@ -257,3 +259,21 @@ def test_a_word_in_the_name_or_specialties_outranks_the_same_word_in_the_bio(wor
     relevance = {r["id"]: r["text_relevance"] for r in result["results"]}
     assert relevance[in_name["id"]] == pytest.approx(0.5, abs=1e-4)  # A: 1.0 / (1.0 + 1)
     assert relevance[in_bio["id"]] == pytest.approx(0.2 / 1.2, abs=1e-4)  # C: 0.2 / (0.2 + 1)
+
+
+def test_a_client_that_accepts_gzip_is_sent_the_kept_gzip_and_others_the_same_json(world):
+    inst, word = world.institution(), token()
+    world.mentor(inst, profile=profile(bio=f"Zipped {word}"))
+    me = world.mentee(inst)
+    heard(world.app.extensions["directory"]["search"], world.db)
+
+    def get(**headers):
+        return world.c.get(PREFIX + "/mentors", query_string={"q": word}, headers={**me, **headers})
+
+    computed, remembered, plain = get(**{"Accept-Encoding": "gzip, deflate"}), get(**{"Accept-Encoding": "gzip"}), get()
+    assert [r.headers["X-Search-Cache"] for r in (computed, remembered, plain)] == ["miss", "hit", "hit"]
+    assert computed.headers["Content-Encoding"] == remembered.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers and plain.headers["Vary"] == "Accept-Encoding"
+    assert json.loads(gzip.decompress(computed.data)) == json.loads(gzip.decompress(remembered.data)) \
+        == plain.get_json()
+    assert plain.get_json()["total"] == 1

@@ -32,7 +32,7 @@ def answers(searcher: search.Searcher, params: list[dict], viewers) -> list[dict
     out = []
     for query in params:
         for inst, everything in viewers:
-            body, _ = searcher.search(load(query), inst, everything)
+            body = searcher.search(load(query), inst, everything).body
             out.append(json.loads(body))
     return out
 
@@ -182,7 +182,7 @@ def test_concurrent_searches_while_mentors_change_never_show_what_they_must_not(
     def searches_of(inst, other):
         while not done.is_set():
             started = time.monotonic()
-            body = json.loads(searcher.search(load({"q": word, "per_page": 50}), inst, False)[0])
+            body = json.loads(searcher.search(load({"q": word, "per_page": 50}), inst, False).body)
             searches[0] += 1
             for r in body["results"]:
                 if r["scope"] == "local" and r["institution_id"] != str(inst):
@@ -282,9 +282,9 @@ def test_remembered_responses_always_equal_fresh_ones_while_mentors_change(world
         for round_ in range(12):
             for query in params:
                 for inst, everything in viewers:
-                    body, was_remembered = remembering.search(load(query), inst, everything)
-                    kept += was_remembered
-                    assert json.loads(body) == json.loads(fresh.search(load(query), inst, everything)[0]), \
+                    answer = remembering.search(load(query), inst, everything)
+                    kept += answer.remembered
+                    assert json.loads(answer.body) == json.loads(fresh.search(load(query), inst, everything).body), \
                         (round_, query, inst)
             m = rng.choice(made)
             change = rng.randrange(6)

@@ -35,10 +35,10 @@ def test_a_remembered_search_asks_the_database_nothing_and_a_change_is_heard_as_
     word, inst = token(), world.institution()
     mentor = world.mentor(inst, profile=profile(bio=f"Heard {word}"))
     me = world.institution()
-    assert searcher.search(load({"q": word}), me, False)[1] is False
+    assert searcher.search(load({"q": word}), me, False).remembered is False
     sent = statements_of(searcher.engine)
     for _ in range(20):
-        assert searcher.search(load({"q": word}), me, False)[1] is True
+        assert searcher.search(load({"q": word}), me, False).remembered is True
     assert sent == []  # no version read: the version is known from notifications
 
     delays, first_look = [], 0
@@ -59,7 +59,7 @@ def test_a_remembered_search_asks_the_database_nothing_and_a_change_is_heard_as_
           f"returned; already at the first look in {first_look}/50")
     # every search after hearing it shows the change (the open slots moved with each mentorship)
     slots = {r["id"]: r["availability"]["open_slots"]
-             for r in json.loads(searcher.search(load({"q": word}), me, False)[0])["results"]}
+             for r in json.loads(searcher.search(load({"q": word}), me, False).body)["results"]}
     assert slots[mentor["id"]] == 0
 
 
@@ -76,7 +76,7 @@ def test_a_lost_listening_connection_reads_the_version_and_listens_again(world, 
 
     # meanwhile nothing is announced to this process; the next search reads the version, on a new connection
     deliver(world.db, "MentorEjected", {"user_id": mentor["uuid"], "institution_id": inst, "reason": "unresponsive"})
-    assert json.loads(searcher.search(load({"q": word}), me, False)[0])["total"] == 0
+    assert json.loads(searcher.search(load({"q": word}), me, False).body)["total"] == 0
     assert searcher.watch.version() is not None and searcher.watch._listening.info.backend_pid != pid
     # and listens again: a change is heard without reading the version
     world.call("post", "/me/profile/publish", mentor["headers"], {"consent_to_search": True})
