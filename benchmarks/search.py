@@ -534,7 +534,7 @@ def main() -> None:
     parser.add_argument("--api-threads", default="4")
     parser.add_argument("--cache-size", type=int, default=4096,
                         help="DIRECTORY_SEARCH_CACHE_SIZE (responses kept per API process; 0: none)")
-    parser.add_argument("--cache-mb", type=float, default=32,
+    parser.add_argument("--cache-mb", type=float, default=16,
                         help="DIRECTORY_SEARCH_CACHE_MB (MiB of gzipped responses kept per API process)")
     parser.add_argument("--changes-per-s", type=float, default=0.0,
                         help="profile changes per second while searching (mentorships started/concluded)")

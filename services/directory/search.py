@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import uuid
 import zlib
 from collections import Counter
@@ -52,8 +53,11 @@ import sqlalchemy as sa
 from services.directory import rules
 from services.directory import search_index as ix
 from services.directory.search_version import VersionWatch
+from services.directory.shared_responses import SharedResponses
 from shared import db
 from shared.lru import LRU
+
+log = logging.getLogger(__name__)
 
 # The public shape of a profile (search hits and direct lookups), built by PostgreSQL.
 PUBLIC_JSON = """json_build_object(
@@ -373,8 +377,8 @@ class Searcher:
 
     ATTEMPTS = 3
 
-    def __init__(self, url, *, cache_size: int = 4096, cache_mb: float = 32, name_similarity: float = 0.6,
-                 engine_options: dict | None = None, index_dir: str | None = None) -> None:
+    def __init__(self, url, *, cache_size: int = 4096, cache_mb: float = 16, shared_slots: int = 8192,
+                 name_similarity: float = 0.6, engine_options: dict | None = None, index_dir: str | None = None) -> None:
         # inside the process's connection budget (shared.db.engine_options), as one connection
         options = {**(engine_options or db.engine_options("api", name="directory-search")),
                    "pool_size": 1, "max_overflow": 0}
@@ -407,6 +411,9 @@ class Searcher:
         self.analyses = LRU(4096)  # (q, names epoch) -> (tsquery, names it may mean)
         self.profiles = LRU(5000)  # (user_id, stamp) -> public profile (JSON text: a third of a dict's memory)
         self.phrases = LRU(64)  # (tsquery, base stamp) -> packed mask of the base rows it matches
+        # responses of every process of the machine, beside its snapshots (opened on the first search)
+        self._shared_slots = shared_slots if self.index.snapshots is not None and cache_size else 0
+        self._shared: SharedResponses | None = None
 
     def dispose(self) -> None:
         self.watch.stop()
@@ -437,12 +444,17 @@ class Searcher:
         remembered = self.responses.get(ask.key)
         if remembered is not None and remembered.version >= version:
             return Answer(remembered.gzipped, True)
+        shared = self._shared_responses()
+        if shared is not None and (gzipped := shared.get(ask.key, version)) is not None:
+            return Answer(gzipped, True)  # computed by another process of the machine
         # may catch the index up, on the connection: none is held here
         view = self.index.view(version)
         if remembered is not None:
             remembered = remembered.brought_up_to(view)
             if remembered is not None:
                 self.responses.put(ask.key, remembered)
+                if shared is not None:
+                    shared.put(ask.key, remembered.version, remembered.gzipped)
                 return Answer(remembered.gzipped, True)
         with self._connection() as conn:
             criteria = self._criteria(conn, view, ask)
@@ -463,7 +475,20 @@ class Searcher:
             gzipped=gzipped, version=view.version, criteria=criteria, names_epoch=view.names_epoch, page=ask.page,
             per_page=ask.per_page, total=total, counts=dict(counts), top=frozenset(h[1] for h in hits),
             cutoff=hits[-1][:2] if len(hits) == limit else None))
+        if shared is not None:
+            shared.put(ask.key, view.version, gzipped)
         return Answer(gzipped, False, body)
+
+    def _shared_responses(self) -> SharedResponses | None:
+        """The machine's shared responses of this database (None: off, or its directory unusable)."""
+        if self._shared is None and self._shared_slots:
+            try:
+                self._shared = SharedResponses(self.index.snapshots.root, self.index.database_identity(),
+                                               self._shared_slots)
+            except OSError:
+                log.warning("shared search responses off: %s unusable", self.index.snapshots.root, exc_info=True)
+                self._shared_slots = 0
+        return self._shared
 
     def _connection(self):
         return self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")

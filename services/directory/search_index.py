@@ -760,13 +760,13 @@ class SearchIndex:
                 return view
             built = self._build()
             try:
-                name = self.snapshots.publish(built, self._database())
+                name = self.snapshots.publish(built, self.database_identity())
             except OSError:  # e.g. a full disk: this process serves its own, the next rebuild tries again
                 log.exception("search index snapshot not written; this process keeps its own base")
                 return built
         try:
             # map what was written and let the built arrays go: this process then holds the shared mapping only
-            mapped = self.snapshots.load(name, self.snapshots.meta(name, self._database()))
+            mapped = self.snapshots.load(name, self.snapshots.meta(name, self.database_identity()))
         except (OSError, InvalidSnapshot):
             log.exception("search index snapshot %s written but not readable; kept in memory", name)
             return built
@@ -781,7 +781,7 @@ class SearchIndex:
     def _adopt(self, current: View | None, limit: int) -> View | None:
         """The newest valid snapshot newer than `current`'s base, mapped and caught up, if at most
         `limit` profiles changed since it was built; else None."""
-        identity = self._database()
+        identity = self.database_identity()
         for _ in range(3):  # a snapshot removed while being read: look again
             try:
                 for name in self.snapshots.names():
@@ -815,7 +815,7 @@ class SearchIndex:
         names = [n for n in self.snapshots.names() if n not in self._rejected]
         return bool(names) and names[0] > max(view.base.source, self._declined)
 
-    def _database(self) -> str:
+    def database_identity(self) -> str:
         """Which database (name and oid): a snapshot of a dropped and recreated one is never taken."""
         if self._identity is None:
             with self.engine.connect() as conn:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import requests
 
-from services.directory import search
+from services.directory import schemas, search
 from services.directory import search_index as ix
 from shared.testing import ApiProcesses, JwksServer
 from tests.directory.conftest import deliver, heard, profile, token
@@ -174,7 +174,7 @@ def test_a_process_starting_while_another_builds_waits_for_its_snapshot(world, s
         with holder.index.snapshots.lock():
             locked.set()
             release.wait(30)
-            published.append(holder.index.snapshots.publish(ix.build(world.db.engine), holder.index._database()))
+            published.append(holder.index.snapshots.publish(ix.build(world.db.engine), holder.index.database_identity()))
 
     t = threading.Thread(target=build_slowly)
     t.start()
@@ -238,3 +238,24 @@ def test_a_process_starting_after_many_changes_builds_rather_than_map_an_old_sna
     assert late.index.builds == 1 and not view.tail and view.base.source > old.index.view(0).base.source
     assert answers(late, [{"q": mentors["word"]}], viewers(mentors)) == answers(old, [{"q": mentors["word"]}],
                                                                                  viewers(mentors))
+
+
+def test_a_response_computed_by_one_process_is_served_by_the_others_until_a_change(world, mentors, searchers):
+    first, second, fresh = searchers(cache_size=64), searchers(cache_size=64), searchers()
+    params = [{"q": mentors["word"]}, {"q": mentors["word"], "has_open_slot": "true"}, {"state": "WY"}]
+    computed = [first.search(schemas.SearchQuery().load(p), mentors["a"], False) for p in params]
+    taken = [second.search(schemas.SearchQuery().load(p), mentors["a"], False) for p in params]
+    assert [a.remembered for a in computed] == [False] * 3 and [a.remembered for a in taken] == [True] * 3
+    assert [a.body for a in taken] == [a.body for a in computed]
+    assert len(second.responses) == 0  # none computed there
+
+    world.start_mentorships(mentors["made"][0], 1)  # open slots move: the shared responses are older now
+    for s in (first, second, fresh):
+        heard(s, world.db)
+    after = answers(second, params, [(mentors["a"], False)])
+    assert after == answers(fresh, params, [(mentors["a"], False)]) and after != [json.loads(a.body) for a in taken]
+
+    # a slot that cannot be read is a miss, not an error
+    for slot in first._shared_responses().root.glob("slot-*"):
+        slot.write_bytes(b"\x00" * 5)
+    assert answers(first, params, [(mentors["a"], False)]) == after
