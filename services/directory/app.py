@@ -24,7 +24,7 @@ def create_app(overrides: dict | None = None):
     index_dir = config.setting("DIRECTORY_SEARCH_INDEX_DIR", search_index.default_directory(), app.config)
     searcher = search.Searcher(
         db_of(app).engine.url, cache_size=int(config.setting("DIRECTORY_SEARCH_CACHE_SIZE", "4096", app.config)),
-        cache_mb=float(config.setting("DIRECTORY_SEARCH_CACHE_MB", "16", app.config)),
+        cache_mb=float(config.setting("DIRECTORY_SEARCH_CACHE_MB", "8", app.config)),
         shared_slots=int(config.setting("DIRECTORY_SEARCH_SHARED_SLOTS", "8192", app.config)),
         name_similarity=float(config.setting("DIRECTORY_NAME_SIMILARITY", "0.6", app.config)),
         engine_options=engine_options("api", app.config, name="directory-search"),
