@@ -4,7 +4,7 @@ vocabulary) into a database of its own, runs the directory API under gunicorn be
 gateway for a query mix at 1 and 16 concurrent clients. Prints JSON. Not a pass/fail test.
 
     .venv/bin/python benchmarks/search.py [--profiles 100000] [--clients 1,16] [--duration 20]
-        [--warmup 10] [--api-workers 4] [--api-threads 1] [--cache-size 4096] [--cache-mb 32] [--identity] [--keep]
+        [--warmup 10] [--api-workers 4] [--api-threads 1] [--cache-size 4096] [--cache-mb 8] [--identity] [--keep]
         [--database URL] [--changes-per-s 0]
 
 How it runs, so that nothing else caps it:
