@@ -466,6 +466,16 @@ def _view_of(base: Base, version: int, xmin: str, facets: dict, code_of: dict) -
 
 def catch_up(engine: sa.Engine, view: View) -> View:
     """A new view with every row changed since `view` was read (nothing of `view` is modified)."""
+    version, xmin, rows, facets, code_of = _read_changes(engine, view)
+    live, tail, changes = _apply_changes(view, rows)
+    log, log_from = _logged(view, version, changes)
+    return View(base=view.base, row_of=view.row_of, live=live, tail=tail, version=version, xmin=xmin,
+                facets=facets, code_of=code_of, new_names=_new_names(view, tail), log=log, log_from=log_from)
+
+
+def _read_changes(engine: sa.Engine, view: View) -> tuple[int, str, list, dict, dict]:
+    """In one snapshot: the version and xmin now, the rows stamped since `view`'s xmin, and the facet
+    values (read again only when a row carries a code the view does not know)."""
     with engine.connect() as conn:
         with conn.begin():
             version, xmin = _read_snapshot(conn)
@@ -473,15 +483,21 @@ def catch_up(engine: sa.Engine, view: View) -> View:
             facets, code_of = view.facets, view.code_of
             if any(c not in facets for r in rows for c in (r[4] or [])):
                 facets, code_of = _facet_values(conn)
+    return version, xmin, rows, facets, code_of
+
+
+def _apply_changes(view: View, rows: list) -> tuple[np.ndarray, dict, list]:
+    """The live mask (copied on the first change only), the tail and each changed profile's (state
+    before, state after): a base row that stood no longer does, a tail entry is replaced, and a
+    published row becomes a tail entry."""
     live, tail = view.live, dict(view.tail)
-    copied = False
     changes = []
     for uid, inst, nat, rank_boost, codes, name, published, terms in rows:
         row = view.row_of.get(uid)
         before = tail.pop(uid, None)
         if row is not None and live[row]:
-            if not copied:
-                live, copied = live.copy(), True
+            if live is view.live:
+                live = live.copy()
             live[row] = False
             before = row
         after = None
@@ -490,15 +506,21 @@ def catch_up(engine: sa.Engine, view: View) -> View:
                                     {k: WEIGHTS[v] for k, v in json.loads(terms).items()})
         if before is not None or after is not None:
             changes.append((before, after))
+    return live, tail, changes
+
+
+def _logged(view: View, version: int, changes: list) -> tuple[tuple, int]:
+    """The view's log with this catch-up's changes, its oldest entries dropped past LOG_LIMIT changes."""
     log, log_from = view.log + ((view.version, version, tuple(changes)),), view.log_from
     while sum(len(entry[2]) for entry in log) > LOG_LIMIT and len(log) > 1:
         log, log_from = log[1:], log[1][0]
-    new_names = view.new_names
-    added = {d.name for d in tail.values() if d.name and d.name not in view.base.by_name} - new_names
-    if added:
-        new_names = new_names | added
-    return View(base=view.base, row_of=view.row_of, live=live, tail=tail, version=version, xmin=xmin,
-                facets=facets, code_of=code_of, new_names=new_names, log=log, log_from=log_from)
+    return log, log_from
+
+
+def _new_names(view: View, tail: dict) -> frozenset:
+    """The display names the tail brought that the base lacks (search.py looks names up per epoch)."""
+    added = {d.name for d in tail.values() if d.name and d.name not in view.base.by_name} - view.new_names
+    return view.new_names | added if added else view.new_names
 
 
 # --- snapshots: one base per machine and database, mapped by every process ------------------------------------
