@@ -3,7 +3,7 @@
 // (R8). The search lives in the URL, so back and forward go through earlier searches. Operators use the
 // same screen as the directory.
 import { useQuery, type UseQueryResult } from "@tanstack/react-query";
-import { useEffect, useId, useState } from "react";
+import { startTransition, useEffect, useId, useOptimistic, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import type { components } from "../../api/schema/directory";
 import { useAuth } from "../../auth/AuthProvider";
@@ -24,17 +24,24 @@ export default function FindMentor() {
   const { role } = useAuth();
   const [params, setParams] = useSearchParams();
   const search = parseSearch(params);
+  // The router moves to the new URL in a transition, which an answer arriving meanwhile may hold back:
+  // the controls show what the person chose at once, not the URL's previous state until it commits.
+  const [shown, setShown] = useOptimistic(search);
   const title = role === "operator" ? "Directory" : "Find a mentor";
   const results = useQuery(searchQuery(search));
-  const go = (updates: Record<string, string | null>) => setParams(changed(params, updates));
+  const go = (updates: Record<string, string | null>) => startTransition(() => {
+    const next = changed(params, updates);
+    setShown(parseSearch(next));
+    setParams(next);
+  });
 
   return (
     <Page title={title} intro={<p>{role === "operator"
       ? "Every published mentor, as mentees find them (local-only mentors of every institution included)."
       : "Search by name, specialty, interest or any word of a mentor's profile. Mentors with open slots, more time and quick answers come first."}</p>}>
-      <SearchBox value={search.q ?? ""} onSearch={(q) => go({ q: q.trim() || null })} />
+      <SearchBox value={shown.q ?? ""} onSearch={(q) => go({ q: q.trim() || null })} />
       <div className="search-layout">
-        <Filters search={search} facets={results.data?.facets} onChange={go} />
+        <Filters search={shown} facets={results.data?.facets} onChange={go} />
         <section aria-labelledby="results-title" aria-busy={results.isFetching || undefined}>
           <Results search={search} query={results} onPage={(page) => go({ page: String(page) })}
             onClear={() => setParams(new URLSearchParams())} />
