@@ -15,6 +15,7 @@ search then reads the version from search_state as before, which opens a connect
 from __future__ import annotations
 
 import logging
+import os
 import select
 import threading
 
@@ -38,6 +39,7 @@ class VersionWatch:
         self._listening = None  # the psycopg connection whose socket is watched (None: none listens)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()  # `stop` wakes the thread from its select at once
         sa.event.listen(engine, "connect", self._listen)
         sa.event.listen(engine, "invalidate", self._gone)
         sa.event.listen(engine, "close", self._gone)
@@ -55,7 +57,10 @@ class VersionWatch:
 
     def stop(self) -> None:
         self._stop.set()
+        os.write(self._wake_w, b"x")
         self._thread.join(timeout=2 * self.idle_wait)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     # --- the listening connection ------------------------------------------------------------------------
 
@@ -103,14 +108,19 @@ class VersionWatch:
         while not self._stop.is_set():
             conn = self._listening
             if conn is None or conn.closed:
-                self._stop.wait(self.idle_wait)
+                select.select([self._wake_r], [], [], self.idle_wait)
                 continue
-            if _readable(conn, self.idle_wait):
+            try:
+                ready = select.select([conn.fileno(), self._wake_r], [], [], self.idle_wait)[0]
+            except (OSError, ValueError, psycopg.Error):  # closed meanwhile: look again in a while
+                select.select([self._wake_r], [], [], self.idle_wait)
+                continue
+            if ready and self._wake_r not in ready:
                 self._drain(conn)
 
 
-def _readable(conn, timeout: float = 0.0) -> bool:
+def _readable(conn) -> bool:
     try:
-        return bool(select.select([conn.fileno()], [], [], timeout)[0])
+        return bool(select.select([conn.fileno()], [], [], 0)[0])
     except (OSError, ValueError, psycopg.Error):  # closed meanwhile
         return False
