@@ -54,7 +54,6 @@ import platform
 import random
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -73,7 +72,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from services.directory import rules, search  # noqa: E402
 from shared import config, db, gateway, migrations  # noqa: E402
-from shared.testing import ApiProcesses, JwksServer, SigningKeys, free_port  # noqa: E402
+from shared.testing import ApiProcesses, JwksServer, SigningKeys, free_port, stop_process_group  # noqa: E402
 
 SEED = 20251125
 INSTITUTIONS = 8  # viewers' institutions; profiles belong to these and to 192 more
@@ -424,17 +423,6 @@ def measure_index(database) -> dict:
 
 # --- the pieces it runs ------------------------------------------------------------------------------------
 
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def workers_rss_mb(master_pid: int) -> list[int]:
     """Resident memory of each gunicorn worker (children of the master), in MiB."""
     out = []
@@ -581,7 +569,7 @@ def main() -> None:
         gateway.check_config(runtime, conf)
         nginx = subprocess.Popen(gateway.nginx_command(runtime, conf), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, start_new_session=True)
-        stack.callback(_stop, nginx)
+        stack.callback(stop_process_group, nginx)
         wait_http(f"http://127.0.0.1:{gw_port}/api/v1/directory/openapi.json")
         tokens = [keys.mint("mentee", inst=viewers[k % INSTITUTIONS], ttl=timedelta(hours=2))
                   for k in range(16)]

@@ -145,7 +145,6 @@ def running_platform(infrastructure, platform_base, platform_run_dir):
     """The whole platform as `mmm up` starts it (gateway, six APIs, six workers, the mail sink), on ports
     and on databases and a broker prefix of its own — apart from the in-process service tests, whose
     outbox and jobs its workers would otherwise handle. Yields the gateway's base URL."""
-    import signal
     import subprocess
     import sys
     import time
@@ -180,14 +179,7 @@ def running_platform(infrastructure, platform_base, platform_run_dir):
             time.sleep(0.5)
         yield url
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        testing.stop_process_group(proc, timeout=30)
         log.close()
         from shared import config
         from shared.events import broker
