@@ -529,8 +529,7 @@ def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
     if existing is not None:  # R17: the exited mentee becomes a mentor of the inviting institution
         user = existing
         user.role, user.institution_id, user.name = "mentor", inst.id, name
-        user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
-            "active", "admitted as a mentor after exit", at, inv.invited_by
+        _set_status(user, "active", "admitted as a mentor after exit", inv.invited_by, at)
         user.password_hash, user.failed_signins, user.locked_until = password_hash, 0, None
         tokens.revoke_user_tokens(session, user.id, "role changed")
     else:
@@ -657,6 +656,11 @@ def register_mentee(session: orm.Session, ctx: Context, data: dict) -> User:
     return user
 
 
+def _set_status(user: User, status: str, reason: str | None, by: uuid.UUID | None, at: datetime | None = None) -> None:
+    """A user's status changes, with why, when and by whom (None: by the program) kept beside it."""
+    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = status, reason, at or now(), by
+
+
 def _managed_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, *, for_update: bool = True) -> User:
     user = session.get(User, user_id, with_for_update=for_update)
     if user is None or not (actor.is_operator or (actor.is_admin_of(user.institution_id))):
@@ -670,8 +674,7 @@ def decide_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, approv
         raise conflict("not-pending", "Only a pending mentee application can be approved or declined.")
     profile = session.get(MenteeProfile, user.id)
     at = now()
-    user.status = "active" if approve else "declined"
-    user.status_reason, user.status_changed_at, user.status_changed_by = note, at, actor.id
+    _set_status(user, "active" if approve else "declined", note, actor.id, at)
     if profile is not None:
         profile.decided_by, profile.decided_at, profile.decision_note = actor.id, at, note
     if approve:
@@ -693,7 +696,7 @@ def exit_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: 
     user = _managed_user(session, actor, user_id)
     if not rules.can_exit(user.role, user.status):
         raise conflict("not-active-mentee", "Only an active mentee can exit.")
-    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "exited", reason, now(), actor.id
+    _set_status(user, "exited", reason, actor.id)
     tokens.revoke_user_tokens(session, user.id, "exited")
     record_event(session, "MenteeExited", {"user_id": user.id, "institution_id": user.institution_id,
                                            "reason": reason}, subject=f"users/{user.id}")
@@ -809,8 +812,7 @@ def deactivate_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, reas
         raise conflict("already-deactivated", "This account is already deactivated.")
     counted = rules.counts_toward_minimum(user.role, user.status)
     with watching_minimum(session, user.institution_id if counted else None):
-        user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
-            "deactivated", reason, now(), actor.id
+        _set_status(user, "deactivated", reason, actor.id)
         tokens.revoke_user_tokens(session, user.id, "deactivated")
         record_event(session, "UserDeactivated", {"user_id": user.id, "institution_id": user.institution_id,
                                                   "role": user.role}, subject=f"users/{user.id}")
@@ -825,8 +827,7 @@ def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str, facts:
         log.info("mentor not ejected: unknown or not an active mentor", extra={"user_id": str(mentor_id)})
         return None
     with watching_minimum(session, user.institution_id):
-        user.status, user.status_reason, user.status_changed_at, user.status_changed_by = \
-            "ejected", reason, now(), None
+        _set_status(user, "ejected", reason, None)  # by the program (R12), not by a person
         user.status_facts = facts
         tokens.revoke_user_tokens(session, user.id, "ejected")
         record_event(session, "MentorEjected", {"user_id": user.id, "institution_id": user.institution_id,
@@ -839,7 +840,7 @@ def reinstate_mentor(session: orm.Session, actor: Actor, user_id: uuid.UUID, rea
     if not rules.can_reinstate(user.role, user.status):
         raise conflict("not-ejected", "Only an ejected mentor can be reinstated.")
     _hold_institution(session, user.institution_id)
-    user.status, user.status_reason, user.status_changed_at, user.status_changed_by = "active", reason, now(), actor.id
+    _set_status(user, "active", reason, actor.id)
     user.status_facts = None
     record_event(session, "MentorReinstated", {"user_id": user.id, "institution_id": user.institution_id,
                                                "reason": reason}, subject=f"users/{user.id}")
