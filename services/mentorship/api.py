@@ -95,6 +95,14 @@ class RequestItem(MethodView):
             return request_view(session, service.get_request(session, current_principal(), request_id))
 
 
+def _answer_request(use_case, request_id: uuid.UUID, *args):
+    """A step of a request (accept, decline, withdraw): the use case in one transaction, then the request
+    as its caller now sees it."""
+    with uow() as session:
+        req = use_case(session, current_principal(), request_id, *args)
+        return request_view(session, req[0] if isinstance(req, tuple) else req)  # accept: (request, mentorship)
+
+
 @requests_bp.route("/<uuid:request_id>/accept")
 class RequestAccept(MethodView):
     @require("mentor")
@@ -102,9 +110,7 @@ class RequestAccept(MethodView):
     @requests_bp.response(200, s.RequestOut)
     def post(self, _data, request_id: uuid.UUID):
         """Accept (RequestAccepted + MentorshipStarted) while you have fewer than 3 active mentees"""
-        with uow() as session:
-            req, _ms = service.accept_request(session, current_principal(), request_id)
-            return request_view(session, req)
+        return _answer_request(service.accept_request, request_id)
 
 
 @requests_bp.route("/<uuid:request_id>/decline")
@@ -114,9 +120,7 @@ class RequestDecline(MethodView):
     @requests_bp.response(200, s.RequestOut)
     def post(self, data, request_id: uuid.UUID):
         """Decline with a reason (RequestDeclined)"""
-        with uow() as session:
-            return request_view(session, service.decline_request(session, current_principal(), request_id,
-                                                                 data["reason"]))
+        return _answer_request(service.decline_request, request_id, data["reason"])
 
 
 @requests_bp.route("/<uuid:request_id>/withdraw")
@@ -126,8 +130,7 @@ class RequestWithdraw(MethodView):
     @requests_bp.response(200, s.RequestOut)
     def post(self, _data, request_id: uuid.UUID):
         """Withdraw your open request (RequestWithdrawn)"""
-        with uow() as session:
-            return request_view(session, service.withdraw_request(session, current_principal(), request_id))
+        return _answer_request(service.withdraw_request, request_id)
 
 
 @requests_bp.route("/<uuid:request_id>/deadline")
