@@ -178,9 +178,8 @@ def _invitations(name: str, kind: str, form, roles: tuple[str, ...], summary: st
 for path, view in (
     ("admin-invitations", _invitations("AdminInvitations", "institution_admin", s.PersonInvite, ("operator",),
                                        "Invite an institution admin")),
-    ("mentor-invitations", _invitations(
-        "MentorInvitations", "mentor", s.MentorInvite, ("operator", "institution_admin"),
-        "Invite a mentor on at least one R2 criterion, with an evidence note")),
+    ("mentor-invitations", _invitations("MentorInvitations", "mentor", s.MentorInvite, ("operator", "institution_admin"),
+                                        "Invite a mentor on at least one R2 criterion, with an evidence note")),
     ("mentee-invitations", _invitations(
         "MenteeInvitations", "mentee", s.PersonInvite, ("operator", "institution_admin"),
         "Invite a mentee (who then gives a profile and attests eligibility, for approval)")),
