@@ -159,32 +159,43 @@ def _invite(institution_id: uuid.UUID, kind: str, data: dict):
         return _invitation_created(invitation, token)
 
 
-_INVITATION_ISSUED = """
-
-InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
-with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-
-
-def _invitations(name: str, kind: str, form, roles: tuple[str, ...], summary: str) -> type[MethodView]:
-    """The resource inviting one kind of person: the three differ in who may invite, the form and the words."""
+@institutions.route("/<uuid:institution_id>/admin-invitations")
+class AdminInvitations(MethodView):
+    @require("operator")
+    @institutions.arguments(s.PersonInvite)
+    @institutions.response(201, s.InvitationCreated)
     def post(self, data, institution_id: uuid.UUID):
-        return _invite(institution_id, kind, data)
+        """Invite an institution admin
 
-    post.__doc__ = summary + _INVITATION_ISSUED  # before the decorators copy it into the OpenAPI document
-    post = require(*roles)(institutions.arguments(form)(institutions.response(201, s.InvitationCreated)(post)))
-    return type(name, (MethodView,), {"post": post, "__doc__": f"Invitations of {kind.replace('_', ' ')}s"})
+        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
+        return _invite(institution_id, "institution_admin", data)
 
 
-for path, view in (
-    ("admin-invitations", _invitations("AdminInvitations", "institution_admin", s.PersonInvite, ("operator",),
-                                       "Invite an institution admin")),
-    ("mentor-invitations", _invitations("MentorInvitations", "mentor", s.MentorInvite, ("operator", "institution_admin"),
-                                        "Invite a mentor on at least one R2 criterion, with an evidence note")),
-    ("mentee-invitations", _invitations(
-        "MenteeInvitations", "mentee", s.PersonInvite, ("operator", "institution_admin"),
-        "Invite a mentee (who then gives a profile and attests eligibility, for approval)")),
-):
-    institutions.route(f"/<uuid:institution_id>/{path}")(view)
+@institutions.route("/<uuid:institution_id>/mentor-invitations")
+class MentorInvitations(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.arguments(s.MentorInvite)
+    @institutions.response(201, s.InvitationCreated)
+    def post(self, data, institution_id: uuid.UUID):
+        """Invite a mentor on at least one R2 criterion, with an evidence note
+
+        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
+        return _invite(institution_id, "mentor", data)
+
+
+@institutions.route("/<uuid:institution_id>/mentee-invitations")
+class MenteeInvitations(MethodView):
+    @require("operator", "institution_admin")
+    @institutions.arguments(s.PersonInvite)
+    @institutions.response(201, s.InvitationCreated)
+    def post(self, data, institution_id: uuid.UUID):
+        """Invite a mentee (who then gives a profile and attests eligibility, for approval)
+
+        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
+        return _invite(institution_id, "mentee", data)
 
 
 def _import_doc(kind: str) -> dict:
