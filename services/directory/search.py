@@ -379,7 +379,8 @@ class Searcher:
     ATTEMPTS = 3
 
     def __init__(self, url, *, cache_size: int = 4096, cache_mb: float = 8, shared_slots: int = 8192,
-                 name_similarity: float = 0.6, engine_options: dict | None = None, index_dir: str | None = None) -> None:
+                 name_similarity: float = 0.6, engine_options: dict | None = None,
+                 index_dir: str | None = None) -> None:
         # inside the process's connection budget (shared.db.engine_options), as one connection
         options = {**(engine_options or db.engine_options("api", name="directory-search")),
                    "pool_size": 1, "max_overflow": 0}

@@ -20,9 +20,9 @@ its transaction id (trigger, migration 0003). A search knows the version (announ
 the change commits, search_version.py); when it differs from the index's, the index reads the rows
 stamped since the oldest transaction that was still running at its last read (`pg_snapshot_xmin`), in
 one REPEATABLE READ snapshot, before answering. So an ejected mentor is gone from the next search of
-every process once the notification reached it (a fraction of a millisecond after the commit). Rows changed since the base was built
-live in a small tail (pure Python); when the tail outgrows TAIL_LIMIT the base is rebuilt in a
-background thread and swapped in.
+every process once the notification reached it (measured: at once in 48 of 50 changes, 3.3 ms at
+most). Rows changed since the base was built live in a small tail (pure Python); when the tail outgrows
+TAIL_LIMIT the base is rebuilt in a background thread and swapped in.
 
 One base per machine (DIRECTORY_SEARCH_INDEX_DIR, Snapshots): the base is flat numpy arrays only, written
 as a snapshot (a directory of .npy files and a meta.json with the version, xmin, facet values and each
@@ -564,7 +564,7 @@ class _CrcWriter:
         return self.f.write(data)
 
 
-def _private_dir(path: Path) -> None:
+def private_dir(path: Path) -> None:
     """Create `path` (0700) or check it: ours and writable by nobody else, so that no other user can
     put a snapshot in it for us to serve."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -581,16 +581,16 @@ class Snapshots:
 
     def __init__(self, root: str | os.PathLike, engine_url: sa.URL) -> None:
         parent = Path(root)
-        _private_dir(parent)
+        private_dir(parent)
         # one subdirectory per database: named after it, so two platforms or test runs never share one
         name = f"{engine_url.host or 'local'}_{engine_url.port or 5432}_{engine_url.database}"
         self.root = parent / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-        _private_dir(self.root)
+        private_dir(self.root)
         self._listed: tuple[int, list[str]] = (-1, [])
 
     @contextlib.contextmanager
     def lock(self):
-        _private_dir(self.root)
+        private_dir(self.root)
         with open(self.root / "lock", "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
@@ -704,11 +704,6 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._rebuilding = False
         self._warming = False
-
-    def current(self, version: int) -> View | None:
-        """The view if it is at least as new as `version`, without touching the database; else None."""
-        view = self._view
-        return view if view is not None and view.version >= version else None
 
     def view(self, version: int) -> View:
         """A view at least as new as `version` (the search version the caller read)."""

@@ -11,7 +11,7 @@ own responses — and computes the search otherwise.
 Files are written whole under a temporary name and renamed into place, so a reader sees a whole entry
 or the previous one; the directory is per database (its name and oid: a recreated database never
 reads another's entries) inside the snapshot directory, which belongs to the service's user alone
-(search_index._private_dir). A slot that cannot be read is a miss, never an error.
+(search_index.private_dir). A slot that cannot be read is a miss, never an error.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import secrets
 import struct
 from pathlib import Path
 
-from services.directory.search_index import _private_dir
+from services.directory.search_index import private_dir
 
 _HEADER = struct.Struct("<qI")  # version, length of the key
 
@@ -32,7 +32,7 @@ class SharedResponses:
     def __init__(self, root: Path, identity: str, slots: int) -> None:
         self.root = root / ("responses-" + re.sub(r"[^A-Za-z0-9_.-]", "_", identity))
         self.slots = slots
-        _private_dir(self.root)
+        private_dir(self.root)
 
     def get(self, key: tuple, version: int) -> bytes | None:
         """The gzipped body of `key`'s response if one computed at `version` or later is kept."""
@@ -63,7 +63,7 @@ class SharedResponses:
             except OSError:
                 pass
             try:
-                _private_dir(self.root)
+                private_dir(self.root)
             except OSError:
                 pass
 

@@ -63,7 +63,7 @@ def token() -> str:
 def heard(searcher, database, timeout: float = 10.0) -> int:
     """Wait until `searcher`'s process has heard of every change committed so far, and return that
     version. A search knows the version by PostgreSQL's notification, which reaches it as the change
-    commits but may land a fraction of a millisecond after the committer returns (search_version.py,
+    commits but may land a few milliseconds at most after the committer returns (search_version.py,
     test_search_version.py): a test asserting what "the next search" shows starts it once heard."""
     with database.engine.connect() as conn:
         version = conn.execute(sa.text("SELECT version FROM search_state WHERE id = 1")).scalar_one()
