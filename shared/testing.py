@@ -21,6 +21,7 @@ from email.message import EmailMessage
 
 import jwt
 import sqlalchemy as sa
+from sqlalchemy import orm
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from shared import config
@@ -330,7 +331,7 @@ def outbox_events(database, name: str, **match) -> list[dict]:
         return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
     clauses = "".join(f" AND body->'data'->>'{k}' = :m_{k}" for k in match)
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:  # a session, so that a test's own rolled-back transaction is read too
         return list(conn.execute(sa.text(f"SELECT body FROM outbox WHERE event_type LIKE :t{clauses} ORDER BY seq"),
                                  {"t": f"%.{name}.v1", **{f"m_{k}": text(v) for k, v in match.items()}}).scalars())
 
@@ -420,3 +421,46 @@ def handle_event(database, handlers, name: str, data: dict, *, time: datetime | 
     with database.unit_of_work() as session:
         handlers.get(event.type.type)(session, event)
     return body
+
+
+class RolledBack:
+    """One test's writes, undone at its end: while it is open, every session of the databases it holds
+    (`Database.sessions`, so every unit of work of the apps and handlers under test) runs on one
+    connection per database, inside a transaction that is rolled back when the test ends. A unit of
+    work's commit releases a savepoint instead (SQLAlchemy's join_transaction_mode "create_savepoint"),
+    and its rollback returns to that savepoint, so the code under test behaves as it does on its own.
+
+    What reads through `Database.engine` on a connection of its own (the revocation list, the job
+    runner's schedule, the outbox relay, the directory's search) sees none of it: tests that need that
+    are marked slow and commit. The connections come from an engine per database kept for the run, so
+    a test pays no connection set-up."""
+
+    def __init__(self, engines: dict):
+        self._engines = engines  # url -> engine of one connection, kept across tests
+        self._transactions: dict = {}  # url -> (connection, transaction): databases of one URL share them
+        self._held: list = []  # (database, its own session factory)
+
+    def hold(self, database) -> None:
+        if any(held is database for held, _ in self._held):
+            return
+        url = database.engine.url
+        if url not in self._transactions:
+            engine = self._engines.get(url)
+            if engine is None:
+                engine = self._engines[url] = sa.create_engine(url, pool_size=1, max_overflow=0)
+            connection = engine.connect()
+            self._transactions[url] = (connection, connection.begin())
+        self._held.append((database, database.sessions))
+        database.sessions = orm.sessionmaker(bind=self._transactions[url][0], expire_on_commit=False,
+                                             join_transaction_mode="create_savepoint")
+
+    def close(self) -> None:
+        for database, sessions in self._held:
+            database.sessions = sessions
+        self._held.clear()
+        for connection, transaction in self._transactions.values():
+            try:
+                transaction.rollback()
+            finally:
+                connection.close()
+        self._transactions.clear()

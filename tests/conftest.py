@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 
 import pytest
 
@@ -11,6 +12,19 @@ from shared import testing
 
 RUN_ID = testing.new_run_id()
 SEARCH_INDEX_DIR = os.path.join(tempfile.gettempdir(), f"mmm-search-index-{RUN_ID}")
+
+
+# The fast tier (`make test-fast`, `pytest -m "not slow"`): rules and use-case tests, each in a
+# transaction rolled back at its end. Tests that need what they write committed — because another
+# connection, thread, process, the broker or the running platform must see it — are marked slow.
+SLOW_FIXTURES = {"running_platform"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that runs the whole platform, or stops the broker or kills processes, is slow by that alone."""
+    for item in items:
+        if SLOW_FIXTURES & set(item.fixturenames) or item.get_closest_marker("fault"):
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_configure(config):
@@ -33,6 +47,8 @@ def infrastructure():
     os.environ["AMQP_URL"] = infra.amqp_url
     testing.remove_stale(infra.postgres_url)
     yield infra
+    for engine in _ROLLBACK_ENGINES.values():
+        engine.dispose()
     testing.drop_run_databases(infra.postgres_url, RUN_ID)
     shutil.rmtree(SEARCH_INDEX_DIR, ignore_errors=True)
     from shared import config
@@ -55,6 +71,29 @@ def signing_keys():
     return testing.SigningKeys()
 
 
+_SERVICE_DATABASES = weakref.WeakSet()  # the database of every app service_app made, held by each fast test
+_ROLLBACK_ENGINES: dict = {}  # the rolled-back tests' connections, one engine per database for the run
+_rolled_back: list = []  # the running fast test's RolledBack, while it runs
+
+
+@pytest.fixture(autouse=True)
+def rolled_back(request):
+    """Unless the test is marked slow: everything it writes through the service apps' sessions is undone
+    at its end (shared.testing.RolledBack), so fast tests share the run's databases without a trace."""
+    if request.node.get_closest_marker("slow"):
+        yield None
+        return
+    scope = testing.RolledBack(_ROLLBACK_ENGINES)
+    for database in list(_SERVICE_DATABASES):
+        scope.hold(database)
+    _rolled_back.append(scope)
+    try:
+        yield scope
+    finally:
+        _rolled_back.remove(scope)
+        scope.close()
+
+
 @pytest.fixture(scope="session")
 def service_app(infrastructure, signing_keys):
     """`service_app("training")`: that service's app on this run's migrated database, test keys trusted."""
@@ -73,6 +112,11 @@ def service_app(infrastructure, signing_keys):
         app = load(name).create_app(config)
         if not overrides:
             apps[name] = app
+        from shared.app import db_of
+
+        _SERVICE_DATABASES.add(db_of(app))
+        for scope in _rolled_back:  # made during a fast test: its writes are undone too
+            scope.hold(db_of(app))
         return app
 
     return make

@@ -65,7 +65,7 @@ def heard(searcher, database, timeout: float = 10.0) -> int:
     version. A search knows the version by PostgreSQL's notification, which reaches it as the change
     commits but may land a few milliseconds at most after the committer returns (search_version.py,
     test_search_version.py): a test asserting what "the next search" shows starts it once heard."""
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         version = conn.execute(sa.text("SELECT version FROM search_state WHERE id = 1")).scalar_one()
     deadline = time.monotonic() + timeout
     while True:

@@ -36,6 +36,7 @@ def consumer(directory_db):
     thread.join(timeout=10)
 
 
+@pytest.mark.slow  # through the broker
 def test_through_the_broker_enrolled_trained_published_then_ejected(world, consumer):
     inst, user_id = uuid.uuid4(), uuid.uuid4()
     word = "zq" + uuid.uuid4().hex[:10]
@@ -69,6 +70,7 @@ def test_through_the_broker_enrolled_trained_published_then_ejected(world, consu
     assert unpublished["correlationid"] == ejected["correlationid"]
 
 
+@pytest.mark.slow  # searches: the search reads what was committed
 def test_responsiveness_from_request_outcomes(world):
     inst = world.institution()
     m = world.mentor(inst, profile=FULL_PROFILE)

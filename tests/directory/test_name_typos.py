@@ -19,6 +19,8 @@ from services.directory import rules, schemas, search
 from shared import config, db, migrations
 from tests.directory.conftest import profile
 
+pytestmark = pytest.mark.slow  # the search reads what was committed, on connections and processes of its own
+
 SURNAMES = [line.strip() for line in (Path(__file__).parent / "surnames.txt").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
 KINDS = ("substitution", "insertion", "deletion", "transposition")

@@ -13,7 +13,7 @@ from tests.directory.conftest import FULL_PROFILE, deliver
 
 
 def snapshot(database, user_id) -> tuple:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         row = conn.execute(sa.text("SELECT to_jsonb(p) - 'search_vector' FROM mentor_profiles p WHERE user_id = :u"),
                            {"u": user_id}).scalar_one()
         outbox = conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one()
@@ -205,6 +205,7 @@ def test_only_mentors_have_an_own_profile_and_authentication_comes_first(world):
     assert r.get_json()["type"].endswith("/no-profile")
 
 
+@pytest.mark.slow  # searches: the search reads what was committed
 def test_a_mentor_edits_only_their_own_profile(world):
     inst = world.institution()
     a = world.mentor(inst, profile=FULL_PROFILE)

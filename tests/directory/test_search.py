@@ -10,6 +10,8 @@ import pytest
 
 from tests.directory.conftest import PREFIX, deliver, heard, profile, token
 
+pytestmark = pytest.mark.slow  # the search reads what was committed, on a connection of its own
+
 
 def ids(result: dict) -> list[str]:
     return [r["id"] for r in result["results"]]

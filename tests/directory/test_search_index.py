@@ -14,6 +14,8 @@ from services.directory import search_index as ix
 from tests.directory.conftest import deliver, heard, profile, token
 from tests.platform.events_support import wait_until
 
+pytestmark = pytest.mark.slow  # the search reads what was committed, on connections and processes of its own
+
 
 def queries(word: str, surname: str) -> list[dict]:
     misspelt = surname[:2] + surname[3] + surname[2] + surname[4:]

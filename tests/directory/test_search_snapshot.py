@@ -20,6 +20,8 @@ from shared.testing import ApiProcesses, JwksServer
 from tests.directory.conftest import deliver, heard, profile, token
 from tests.directory.test_search_index import answers, mentors, queries  # noqa: F401 - fixture
 
+pytestmark = pytest.mark.slow  # the search reads what was committed, on connections and processes of its own
+
 VIEWERS_OF = ("a", "b")
 
 

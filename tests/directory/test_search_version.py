@@ -14,6 +14,8 @@ from services.directory import schemas, search
 from tests.directory.conftest import deliver, heard, profile, token
 from tests.platform.events_support import wait_until
 
+pytestmark = pytest.mark.slow  # the search reads what was committed, on connections and processes of its own
+
 load = schemas.SearchQuery().load
 
 
@@ -70,7 +72,7 @@ def test_a_lost_listening_connection_reads_the_version_and_listens_again(world, 
     searcher.search(load({"q": word}), me, False)
     assert searcher.watch.version() is not None
     pid = searcher.watch._listening.info.backend_pid
-    with world.db.engine.connect() as conn:
+    with world.db.sessions() as conn:
         conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     wait_until(lambda: searcher.watch.version() is None, 10, interval=0.05, what="the lost connection noticed")
 

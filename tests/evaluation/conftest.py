@@ -103,7 +103,7 @@ class World:
         return mid
 
     def conclude(self, mentorship_id: uuid.UUID, concluded_at: datetime | None = None, by: str = "mentee") -> None:
-        with self.db.engine.connect() as conn:
+        with self.db.sessions() as conn:
             row = conn.execute(sa.text("SELECT * FROM mentorships WHERE mentorship_id = :m"),
                                {"m": mentorship_id}).mappings().one()
         apply(self.db, "MentorshipConcluded", {
@@ -144,7 +144,7 @@ outbox = outbox_events  # the one in shared.testing; tests here import it from t
 
 
 def rows(database, sql: str, **params) -> list[dict]:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return [dict(r) for r in conn.execute(sa.text(sql), params).mappings()]
 
 
@@ -153,5 +153,5 @@ def schedule_to_ourselves(evaluation_db):
     """Tests that run the schedule's jobs with durations of seconds: every evaluation other tests left planned
     or due is cancelled first. The jobs work on the whole table, and a mentorship another test started years
     ago, with a period of 1.5 s, would fall due millions of times."""
-    with evaluation_db.engine.begin() as conn:
+    with evaluation_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE evaluations SET status = 'cancelled' WHERE status IN ('scheduled', 'due')"))

@@ -6,6 +6,8 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from services.evaluation.evaluations import rules
 from services.evaluation.evaluations.jobs import send_due
 from tests.evaluation.conftest import now, outbox, rows
@@ -98,6 +100,7 @@ def test_submission_writes_answers_and_an_event_without_them(world):
     assert len(outbox(world.db, "EvaluationSubmitted", evaluation_id=eid)) == 1
 
 
+@pytest.mark.slow  # two submissions at once, in threads
 def test_concurrent_double_submit_stores_one(world, evaluation_app):
     mentor, mentee = world.mentor(), world.mentee()
     eid = due_evaluation(world, mentor, mentee)
@@ -134,7 +137,8 @@ def test_submission_only_while_due_or_overdue_and_before_it_closes(world):
     # overdue is still open; closed is not
     late, closed = world.mentee(), world.mentee()
     late_id, closed_id = due_evaluation(world, mentor, late), due_evaluation(world, mentor, closed)
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql("UPDATE evaluations SET status = 'overdue' WHERE evaluation_id = %s", (late_id,))
         conn.exec_driver_sql("UPDATE evaluations SET status = 'overdue', closes_at = now() - interval '1 second' "
                              "WHERE evaluation_id = %s", (closed_id,))

@@ -41,7 +41,7 @@ def submit_evaluation(world, mentorship_id, kind: str, submitted_at: datetime, r
                       recommend=True) -> uuid.UUID:
     """A submitted evaluation written as the evaluations domain would: its schedule row marked submitted
     and its answers, free texts included."""
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as conn:
         eid = conn.execute(sa.text(
             "UPDATE evaluations SET status = 'submitted', submitted_at = :at WHERE mentorship_id = :m AND kind = :k "
             "RETURNING evaluation_id"), {"at": submitted_at, "m": mentorship_id, "k": kind}).scalar_one()
@@ -261,7 +261,7 @@ def test_link_expires(world):
     link = world.post(f"/data-requests/{req['id']}/download-link", {}, requester, 201).get_json()
     expires = datetime.fromisoformat(link["expires_at"])
     assert timedelta(minutes=14) < expires - datetime.now(timezone.utc) <= timedelta(minutes=15)  # download_ttl
-    with world.db.engine.begin() as conn:  # fifteen minutes later
+    with world.db.unit_of_work() as conn:  # fifteen minutes later
         conn.execute(sa.text("UPDATE research_download_links SET expires_at = now() - interval '1 second' "
                              "WHERE export_id = :e"), {"e": req_export(world, req["id"])})
     r = world.c.get(link["url"], headers=requester.headers)

@@ -21,7 +21,8 @@ from shared.jobs import Job, JobRunner
 from tests.evaluation.conftest import now, outbox, rows
 from tests.evaluation.test_evaluations import ANSWERS
 
-pytestmark = pytest.mark.usefixtures("schedule_to_ourselves")
+pytestmark = [pytest.mark.usefixtures("schedule_to_ourselves"),
+              pytest.mark.slow]  # job runners in threads and worker processes, as replicas run them
 
 PERIOD, GRACE, WINDOW = 1.5, 1.5, 3.0
 S = Settings(evaluation_period=timedelta(seconds=PERIOD), final_window=timedelta(seconds=WINDOW),
@@ -179,7 +180,8 @@ def test_periodic_planned_after_a_racing_conclusion_is_cancelled_not_announced(w
     """The due job planned periodic n+1 from a snapshot taken just before the conclusion committed."""
     mid = world.start(world.mentor(), world.mentee(), now() - timedelta(seconds=10))
     world.conclude(mid, now() - timedelta(seconds=5))
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql(
             "INSERT INTO evaluations (evaluation_id, mentorship_id, mentee_id, mentor_id, mentee_institution_id, "
             "mentor_institution_id, kind, sequence, due_at, overdue_at, closes_at, status) "
@@ -199,7 +201,8 @@ def _bulk_mentorships(db, n: int, started_ago: float, grace: timedelta = S.overd
     """n active mentorships of one (made-up) mentor and their first periodic evaluation, written in two
     statements (the handlers would take a minute for thousands)."""
     mentor = uuid.uuid4()
-    with db.engine.begin() as conn:
+    with db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql(
             "INSERT INTO mentorships (mentorship_id, mentor_id, mentee_id, mentor_institution_id, "
             "mentee_institution_id, started_at) SELECT gen_random_uuid(), %(m)s, gen_random_uuid(), %(i)s, %(i)s, "

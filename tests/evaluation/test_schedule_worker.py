@@ -21,7 +21,8 @@ from services.evaluation.evaluations import rules
 from tests.evaluation.conftest import now, outbox
 from tests.evaluation.test_schedule import evaluations, events_per_evaluation, sleep_until
 
-pytestmark = pytest.mark.usefixtures("schedule_to_ourselves")
+pytestmark = [pytest.mark.usefixtures("schedule_to_ourselves"),
+              pytest.mark.slow]  # job runners in threads and worker processes, as replicas run them
 
 REPO = Path(__file__).parents[2]
 DURATIONS = {"EVALUATION_PERIOD": "PT3S", "EVALUATION_OVERDUE_GRACE": "PT2S", "EVALUATION_PERIODIC_WINDOW": "PT4S",

@@ -40,10 +40,12 @@ def count(world, table: str) -> int:
 def no_open_career_survey(world):
     """Career-update surveys are one open at a time in this shared database: none before, none after."""
     sql = "UPDATE surveys SET status = 'closed', closed_at = now() WHERE kind = 'career_update' AND status = 'open'"
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql(sql)
     yield
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql(sql)
 
 
@@ -366,6 +368,7 @@ def test_admin_sees_only_their_institutions_counts_withheld_under_three(world):
     assert [(s["assigned"], s["completed"]) for s in op if s["survey_id"] == tiny["id"]] == [(2, 0)]
 
 
+@pytest.mark.slow  # two submissions at once, in threads
 def test_two_submissions_at_once_are_one_response(world, evaluation_app):
     import threading
 

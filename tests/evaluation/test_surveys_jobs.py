@@ -17,6 +17,8 @@ from shared.testing import run_together
 from tests.evaluation.conftest import apply, outbox, rows
 from tests.evaluation.test_surveys_api import create, deactivate, exit_mentee
 
+pytestmark = pytest.mark.slow  # job runners in threads, as worker replicas run them
+
 CAREER = {"kind": "career_update", "title": "Career update",
           "questions": [{"id": "position", "type": "text", "label": "Your position now", "required": True}]}
 YEARLY = settings_module.load({})
@@ -27,12 +29,14 @@ EVERY_2S = replace(YEARLY, career_survey_every=timedelta(seconds=2))
 def career(world):
     """An open career-update survey (the only one: others are closed before and after)."""
     sql = "UPDATE surveys SET status = 'closed', closed_at = now() WHERE kind = 'career_update' AND status = 'open'"
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql(sql)
     survey = create(world, CAREER)
     world.post(f"/surveys/{survey['id']}/open", {}, world.operator(), expect=200)
     yield survey
-    with world.db.engine.begin() as conn:
+    with world.db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql(sql)
 
 

@@ -140,5 +140,5 @@ def world(identity_app, client):
 
 
 def count(database, table: str) -> int:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()

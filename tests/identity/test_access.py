@@ -102,7 +102,7 @@ def test_a_mentor_cannot_approve_anything(world, two, identity_db):
         r = world.post(path, body, h)
         assert r.status_code == 403, (path, r.status_code, r.get_json())
     assert count(identity_db, "outbox") == before
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         import sqlalchemy as sa
         status = conn.execute(sa.text("SELECT status FROM users WHERE id = :i"), {"i": two["pending_b"]["id"]}).scalar()
     assert status == "pending"

@@ -93,7 +93,7 @@ def test_invitations_expire_and_can_be_revoked(world, identity_db):
     inv = world.mentor_invitation(inst, admin)
     listed = world.get(f"/institutions/{inst['id']}/invitations", admin["headers"], expect=200).get_json()
     assert any(i["id"] == inv["id"] and i["state"] == "pending" and "token" not in i for i in listed)
-    with identity_db.engine.begin() as conn:
+    with identity_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = :i"),
                      {"i": inv["id"]})
     r = world.post("/invitations/accept", {"token": inv["token"], "password": PASSWORD,
@@ -280,6 +280,7 @@ def test_deactivation_by_admin_or_operator(world, identity_db):
     world.get("/me", admin["headers"], expect=401)
 
 
+@pytest.mark.slow  # two requests at once, in threads
 def test_two_registrations_of_one_email_at_once_give_201_and_409(world, identity_app):
     import threading
 

@@ -19,7 +19,7 @@ MENTEE_TERMS = ["evaluate each of my mentors every 6 months", "when it concludes
 
 def _starter(identity_db, role: str) -> dict:
     """The newest agreement the migrations wrote (tests publish later ones through the API)."""
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         return dict(conn.execute(sa.text(
             "SELECT version, title, body FROM agreements WHERE role = :r AND published_by IS NULL "
             "ORDER BY version DESC LIMIT 1"), {"r": role}).mappings().one())
@@ -35,7 +35,7 @@ def test_the_starter_agreements_are_version_2_and_say_each_term(world, identity_
     assert published[2]["body"] == starter["body"] and 1 in published
     # unless an operator has published a later one, version 2 is the current agreement
     current = world.get(f"/agreements/{role}/current", expect=200).get_json()
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         later = conn.execute(sa.text("SELECT count(*) FROM agreements WHERE role = :r AND version > 2"),
                              {"r": role}).scalar()
     assert current["version"] == 2 or later

@@ -51,7 +51,7 @@ def test_email_is_case_insensitive_and_wrong_password_is_401(world):
 def test_passwords_are_argon2id_with_the_configured_parameters(world, identity_db):
     inst = world.institution()
     admin = world.admin(inst)
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         stored = conn.execute(sa.text("SELECT password_hash FROM users WHERE id = :i"), {"i": admin["id"]}).scalar()
     assert stored.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
 
@@ -89,11 +89,11 @@ def test_repeated_failures_lock_the_account_for_a_while(world, identity_db):
     assert 1 <= int(r.headers["Retry-After"]) <= 30
     assert r.get_json()["type"].endswith("/signin-locked")
     # once the lock has passed, the right password works and resets the count
-    with identity_db.engine.begin() as conn:
+    with identity_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE users SET locked_until = now() - interval '1 second' WHERE id = :i"),
                      {"i": admin["id"]})
     world.sign_in(admin["email"])
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         assert conn.execute(sa.text("SELECT failed_signins FROM users WHERE id = :i"), {"i": admin["id"]}).scalar() == 0
 
 
@@ -237,14 +237,14 @@ def test_rotation_job_rotates_old_keys_and_forgets_expired_ones(world, identity_
     admin = world.admin(inst)
     token = world.sign_in(admin["email"])["access_token"]
     kid = jwt.get_unverified_header(token)["kid"]
-    with identity_db.engine.begin() as conn:
+    with identity_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE signing_keys SET created_at = now() - interval '31 days' WHERE kid = :k"),
                      {"k": kid})
     assert rotate_keys(identity_db) >= 1
     jwks = {k["kid"] for k in client.get(PREFIX + "/.well-known/jwks.json").get_json()["keys"]}
     assert kid in jwks and len(jwks) >= 2  # the retired key is still published
     world.get("/me", bearer(token), expect=200)
-    with identity_db.engine.begin() as conn:
+    with identity_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE signing_keys SET published_until = now() - interval '1 second' WHERE kid = :k"),
                      {"k": kid})
     rotate_keys(identity_db)

@@ -14,6 +14,8 @@ from demo.client import Client
 from shared.testing import outbox_events
 from tests.identity.conftest import FAST, PASSWORD, World
 
+pytestmark = pytest.mark.slow  # the demo loader through the broker and the mail
+
 PUBLIC_URL = "http://127.0.0.1:8080"
 
 

@@ -28,6 +28,7 @@ def _wait_for(predicate, timeout=20.0):
     return False
 
 
+@pytest.mark.slow  # through the broker
 def test_unresponsive_mentor_is_ejected_once_and_can_be_reinstated(world, identity_db):
     inst = world.institution()
     admin = world.admin(inst)
@@ -130,6 +131,7 @@ def test_handler_ignores_unknown_or_inactive_mentors(identity_db):
         eject_unresponsive_mentor(session, event)  # no such mentor: nothing happens, nothing raised
 
 
+@pytest.mark.slow  # through the broker
 def test_end_to_end_mentor_admission_reaches_the_broker_without_criteria(identity_app, identity_db):
     """operator creates an institution → invites its admin → the admin invites a mentor with a criterion →
     the mentor accepts → the relay publishes → MentorEnrolled on the broker, with no criterion data."""

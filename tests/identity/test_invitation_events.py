@@ -52,6 +52,7 @@ def test_setting_is_off_unless_turned_on(monkeypatch):
     assert settings_module.load({SETTING: "off"}).invitation_token_in_response is False
 
 
+@pytest.mark.slow  # the outbox relay reads what was committed
 def test_without_the_setting_only_the_event_carries_the_token_and_it_is_never_logged(quiet, identity_db, caplog):
     caplog.set_level(logging.DEBUG)
     op = quiet.operator["headers"]
@@ -116,7 +117,7 @@ def test_without_the_setting_only_the_event_carries_the_token_and_it_is_never_lo
 
     assert len(set(tokens)) == 4
     # once published, the outbox keeps no token (a secret field of the contract)
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         kept = conn.execute(sa.text("SELECT body::text FROM outbox WHERE event_type LIKE '%.InvitationIssued.v1' "
                                     "AND published_at IS NOT NULL")).scalars().all()
     assert kept and not [t for t in tokens if any(t in body for body in kept)]

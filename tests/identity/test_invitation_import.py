@@ -30,7 +30,7 @@ def post_csv(world, inst, kind, body, headers):
 
 
 def invitations_of(database, institution_id) -> int:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text("SELECT count(*) FROM invitations WHERE institution_id = :i"),
                             {"i": institution_id}).scalar_one()
 

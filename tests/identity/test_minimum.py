@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import uuid
 
+import pytest
+
 from services.identity import service
 from shared.testing import outbox_events
 
@@ -121,6 +123,7 @@ def test_a_new_class_size_or_kind_that_raises_the_minimum_past_the_count(world, 
     assert event["data"] == {"institution_id": hbcu["id"], "enrolled_mentors": 0, "active_mentors": 0, "minimum_mentors": 50}
 
 
+@pytest.mark.slow  # two ejections at once, in threads
 def test_concurrent_ejections_report_the_crossing_exactly_once(world, identity_db):
     """Two ejections at once from an institution at its minimum: one crosses (reports), the other
     follows it (already below). Five rounds, each brought back to the minimum by reinstatement."""

@@ -7,11 +7,14 @@ import time
 import uuid
 
 import jwt
+import pytest
 import sqlalchemy as sa
 
 from shared import revocation
 from shared.testing import outbox_events
 from tests.identity.conftest import PASSWORD, bearer
+
+pytestmark = pytest.mark.slow  # the revocation list reads what was committed, on a connection of its own
 
 
 def _claims(token: str) -> dict:
@@ -19,7 +22,7 @@ def _claims(token: str) -> dict:
 
 
 def _not_before(identity_db, subject) -> float | None:
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         return conn.scalar(sa.text("SELECT EXTRACT(EPOCH FROM not_before)::float8 FROM revoked_subjects "
                                    "WHERE subject_id = :s"), {"s": uuid.UUID(str(subject))})
 

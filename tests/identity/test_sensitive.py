@@ -12,7 +12,7 @@ from tests.identity.conftest import PASSWORD, unique_email
 
 
 def _audit_rows(database, subject_id):
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text("SELECT actor_id::text, actor_role, record, purpose, request_id FROM sensitive_reads "
                                     "WHERE subject_id = :s ORDER BY seq"), {"s": subject_id}).all()
 
@@ -117,7 +117,7 @@ def test_sensitive_values_reach_no_event_log_or_error(world, identity_db, caplog
     r = world.post("/mentees/registrations", bad, expect=422)
     assert marker_race not in r.get_data(as_text=True)
     # events: ids and the minimum facts, nothing of the profile or the admission basis
-    with identity_db.engine.connect() as conn:
+    with identity_db.sessions() as conn:
         bodies = [json.dumps(b) for b in conn.execute(sa.text("SELECT body FROM outbox")).scalars()]
     mine = [b for b in bodies if user["id"] in b or mentor["id"] in b]
     assert sorted(json.loads(b)["type"].split(".")[3] for b in mine) == [

@@ -14,7 +14,7 @@ TABLES = ("institutions", "users", "mentee_profiles", "mentor_admissions", "invi
 
 
 def snapshot(database) -> dict:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
         counts["users_state"] = conn.execute(sa.text(
             "SELECT md5(string_agg(id::text || role || status || coalesce(institution_id::text, '') || "

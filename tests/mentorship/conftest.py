@@ -130,5 +130,5 @@ outbox = outbox_events  # the one in shared.testing; tests here import it from t
 
 
 def count(database, sql: str, **params) -> int:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text(sql), params).scalar_one()

@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from services.mentorship.events import handlers
@@ -18,7 +19,7 @@ from tests.mentorship.conftest import Person, apply, bearer, count, outbox
 
 
 def _member(db, user_id) -> dict:
-    with db.engine.connect() as conn:
+    with db.sessions() as conn:
         return dict(conn.execute(sa.text("SELECT * FROM members WHERE user_id = :u"), {"u": user_id}).mappings().one())
 
 
@@ -152,6 +153,7 @@ def test_unpublished_mentor_gets_no_new_requests(world, mentorship_db):
     world.accept(mentor, req["id"])  # what was asked before goes on
 
 
+@pytest.mark.slow  # through the broker
 def test_through_the_broker_with_duplicates(world, mentorship_db):
     """Enrollment, training and publication events (each delivered twice) make a requestable mentor;
     MentorEjected then closes what was open."""

@@ -7,6 +7,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from services.mentorship import jobs, service
@@ -14,6 +15,8 @@ from services.mentorship.settings import Settings
 from shared.jobs import JobRunner
 from shared.testing import run_together
 from tests.mentorship.conftest import apply, count, outbox
+
+pytestmark = pytest.mark.slow  # job runners in threads, as worker replicas run them
 
 FAST = Settings(respond_by=timedelta(seconds=1), remind_after=timedelta(seconds=0.3), strikes=2,
                 strike_window=timedelta(days=180), job_interval=timedelta(seconds=0.2))
@@ -95,7 +98,7 @@ def test_strikes_threshold_window_and_reinstatement(world, mentorship_db):
     assert sorted(ev["data"]["expired_request_ids"]) == sorted([first, second])
     assert ev["data"]["institution_id"] == str(mentor.institution_id) and ev["data"]["window_days"] == 180
     # with the date each expired, so identity can tell the mentor why they were ejected
-    with mentorship_db.engine.connect() as conn:
+    with mentorship_db.sessions() as conn:
         closed = {str(r.id): r.closed_at for r in conn.execute(sa.text(
             "SELECT id, closed_at FROM requests WHERE id::text IN (:a, :b)"), {"a": first, "b": second})}
     assert [e["request_id"] for e in ev["data"]["expiries"]] == [first, second]  # in the order they expired
@@ -157,7 +160,7 @@ def test_a_moved_deadline_moves_the_reminder_before_it_whichever_way_it_moves(wo
         r = world.c.put(f"/api/v1/mentorship/requests/{req['id']}/deadline", json={"respond_by": to.isoformat()},
                         headers=world.operator())
         assert r.status_code == 200, r.get_json()
-        with mentorship_db.engine.connect() as conn:
+        with mentorship_db.sessions() as conn:
             return tuple(conn.execute(sa.text("SELECT remind_at, reminded_at FROM requests WHERE id = :id"),
                                       {"id": req["id"]}).one())
 

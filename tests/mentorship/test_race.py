@@ -12,6 +12,8 @@ import requests
 from shared.testing import ApiProcesses, JwksServer
 from tests.mentorship.conftest import PREFIX, count, outbox
 
+pytestmark = pytest.mark.slow  # races: accepts on two API processes at once
+
 ROUNDS = 50
 MENTEES = 20
 

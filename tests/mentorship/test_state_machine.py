@@ -20,6 +20,8 @@ from shared.auth import Principal
 from shared.errors import Problem
 from tests.mentorship.conftest import APP_CONFIG, World, apply
 
+pytestmark = pytest.mark.slow  # a property test (Hypothesis): thousands of steps
+
 MENTORS, MENTEES = 2, 6
 EVENTS_OF = {  # request state → the request's events; mentorship state → the mentorship's
     "open": {"RequestCreated"}, "accepted": {"RequestCreated", "RequestAccepted"},
@@ -193,7 +195,7 @@ def test_request_and_mentorship_lifecycle(machine_world):
         @invariant()
         def database_matches_the_model_and_the_cap_holds(self):
             ids = [p.id for p in self.mentors]
-            with self.db.engine.connect() as conn:
+            with self.db.sessions() as conn:
                 reqs = dict(conn.execute(sa.text("SELECT id, status FROM requests WHERE mentor_id = ANY(:m)"),
                                          {"m": ids}).all())
                 mss = dict(conn.execute(sa.text("SELECT id, status FROM mentorships WHERE mentor_id = ANY(:m)"),
@@ -210,7 +212,7 @@ def test_request_and_mentorship_lifecycle(machine_world):
 
         @invariant()
         def every_state_change_has_its_event_once(self):
-            with self.db.engine.connect() as conn:
+            with self.db.sessions() as conn:
                 rows = conn.execute(sa.text(
                     "SELECT split_part(event_type, '.', 4), CASE WHEN event_type LIKE '%.Mentorship%' "
                     "THEN body->'data'->>'mentorship_id' ELSE body->'data'->>'request_id' END "

@@ -120,12 +120,12 @@ def world(notifications_db, client, signing_keys, service_settings):
 
 
 def count(database, sql: str, **params) -> int:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text(sql), params).scalar_one()
 
 
 def rows(database, sql: str, **params) -> list:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text(sql), params).all()
 
 

@@ -54,7 +54,8 @@ def test_mail_waits_and_retries_with_growing_delays_while_the_server_is_away(wor
     closed = str(smtp.port + 1 if smtp.port < 65000 else smtp.port - 1)
     delays = []
     for _ in range(3):
-        with notifications_db.engine.begin() as conn:  # make it due now, as the backoff would later
+        with notifications_db.unit_of_work() as session:  # make it due now, as the backoff would later
+            conn = session.connection()
             conn.exec_driver_sql("UPDATE emails SET next_attempt_at = now() WHERE user_id = %s", (mentor.id,))
         jobs.send_emails(notifications_db, settings_for(NOTIFICATIONS_SMTP_PORT=closed,
                                                         NOTIFICATIONS_EMAIL_RETRY="PT10S", NOTIFICATIONS_SMTP_TIMEOUT="2"))
@@ -63,7 +64,8 @@ def test_mail_waits_and_retries_with_growing_delays_while_the_server_is_away(wor
         assert mail.status == "queued" and "ConnectionRefused" in mail.last_error
         delays.append(mail.wait.total_seconds())
     assert 8 < delays[0] < 12 and 17 < delays[1] < 23 and 35 < delays[2] < 45
-    with notifications_db.engine.begin() as conn:
+    with notifications_db.unit_of_work() as session:
+        conn = session.connection()
         conn.exec_driver_sql("UPDATE emails SET next_attempt_at = now() WHERE user_id = %s", (mentor.id,))
     _send(notifications_db, smtp)
     assert len(smtp.to(mentor.email)) == 1
@@ -88,7 +90,8 @@ def test_attempts_run_out(world, notifications_db, smtp):
     world.request(mentee, mentor)
     closed = str(smtp.port + 1 if smtp.port < 65000 else smtp.port - 1)
     for _ in range(2):
-        with notifications_db.engine.begin() as conn:
+        with notifications_db.unit_of_work() as session:
+            conn = session.connection()
             conn.exec_driver_sql("UPDATE emails SET next_attempt_at = now() WHERE user_id = %s", (mentor.id,))
         jobs.send_emails(notifications_db, settings_for(NOTIFICATIONS_SMTP_PORT=closed,
                                                         NOTIFICATIONS_EMAIL_MAX_ATTEMPTS="2"))

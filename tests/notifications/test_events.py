@@ -180,6 +180,7 @@ def consumer(notifications_db):
     thread.join(timeout=30)
 
 
+@pytest.mark.slow  # through the broker
 def test_each_event_delivered_twice_through_the_broker_tells_each_recipient_once(world, notifications_db, consumer):
     cases, _ = _scenario(world)
     bodies = [(event_body(name, data), expected) for name, data, expected in cases]
@@ -190,12 +191,13 @@ def test_each_event_delivered_twice_through_the_broker_tells_each_recipient_once
                              ids=[b["id"] for b, _ in bodies]) == len(bodies), 30, "every event handled")
     for body, expected in bodies:
         assert _notifications(notifications_db, body["id"]) == sorted((str(p.id), c) for p, c in expected), body["type"]
-    with notifications_db.engine.connect() as conn:
+    with notifications_db.sessions() as conn:
         dup = conn.execute(sa.text("SELECT count(*) FROM (SELECT event_id, user_id, category FROM notifications "
                                    "GROUP BY 1, 2, 3 HAVING count(*) > 1) d")).scalar_one()
     assert dup == 0
 
 
+@pytest.mark.slow  # through the broker
 def test_a_batch_sees_its_own_enrollments_and_deactivations_in_order(world, notifications_db, consumer):
     """One consumer batch (one transaction, rows written at its end): a request to a mentor not yet
     enrolled gets the address the batch's later enrollment brings; after a deactivation in the same

@@ -35,7 +35,7 @@ def test_request_accepted_reaches_both_institutions_each_with_its_member(notific
     event_id = deliver(notifications_db, "RequestAccepted", {
         "request_id": request_id, "mentee_id": mentee, "mentor_id": mentor, "mentorship_id": uuid.uuid4(),
         "created_at": now - timedelta(days=1), "responded_at": now})
-    with notifications_db.engine.connect() as conn:
+    with notifications_db.sessions() as conn:
         rows = conn.execute(sa.text("SELECT institution_id, body FROM feed_events WHERE event_id = :e"),
                             {"e": event_id}).all()
         told = conn.scalar(sa.text("SELECT count(*) FROM notifications WHERE event_id = :e AND user_id = :u "

@@ -13,6 +13,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from services.notifications import jobs
 from tests.notifications.conftest import apply, count, now, settings_for
 
+pytestmark = pytest.mark.slow  # webhook deliveries to a receiver, retried in real time
+
 FAST = {"NOTIFICATIONS_WEBHOOK_RETRY_BASE": "PT1S", "NOTIFICATIONS_WEBHOOK_RETRY_MAX": "PT8S",
         "NOTIFICATIONS_WEBHOOK_RETRY_FOR": "PT1H", "NOTIFICATIONS_WEBHOOK_TIMEOUT": "3"}
 
@@ -113,7 +115,7 @@ def test_a_subscription_that_keeps_failing_is_disabled_and_its_admins_told(world
     _run_jobs(notifications_db, NOTIFICATIONS_WEBHOOK_DISABLE_AFTER="PT2S")
     assert len(receiver.requests) == 2
     time.sleep(2.2)
-    with notifications_db.engine.begin() as conn:
+    with notifications_db.unit_of_work() as conn:
         conn.exec_driver_sql("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE subscription_id = %s",
                              (uuid.UUID(sub["id"]),))
     _run_jobs(notifications_db, NOTIFICATIONS_WEBHOOK_DISABLE_AFTER="PT2S")

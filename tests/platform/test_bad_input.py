@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from shared import config
 from shared.app import db_of
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 PROBLEM = "application/problem+json"
 ROLES = ("operator", "institution_admin", "mentor", "mentee")
 DEEP = "[" * 1000 + "]" * 1000

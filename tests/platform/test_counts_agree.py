@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 import requests
 
 from demo.client import Client
 from tests.journeys import call, institution_with_admin, new_operator, request_mentorship, sign_in, until
+
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
 
 PASSWORD = "a-long-test-password-1"
 IDENTITY, TRAINING = "/api/v1/identity", "/api/v1/training"

@@ -19,6 +19,8 @@ from tests.platform.events_support import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 ROUTING_KEY = "probe.ProbeHappened.v1"
 
 

@@ -18,6 +18,8 @@ import pytest
 from tests.conftest import RUN_ID
 from tests.platform import fault_campaign_support as fc
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 PREFIX = RUN_ID + "_f"
 
 

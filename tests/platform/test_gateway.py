@@ -24,6 +24,8 @@ import requests
 
 from shared import config, gateway
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 try:
     NGINX: str | None = gateway.nginx_binary()
 except gateway.GatewayError:

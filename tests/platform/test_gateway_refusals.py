@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 PROBLEM = "application/problem+json"
 
 

@@ -17,6 +17,8 @@ from shared.auth import TokenVerifier, require
 from shared.errors import Problem
 from shared.testing import SigningKeys
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 PROBLEM = "application/problem+json"
 
 

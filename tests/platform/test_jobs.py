@@ -4,11 +4,14 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from shared.jobs import Job, JobRunner
 
 from tests.platform import probe
+
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
 
 
 def test_two_replicas_run_a_job_once_per_period(infrastructure):

@@ -15,6 +15,8 @@ from mmm import run
 from mmm.mailsink import MailSink
 from shared import testing
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -16,6 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from shared import serve
 from shared.testing import ApiProcesses, JwksServer
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 REQUESTS = 240
 
 

@@ -6,6 +6,8 @@ from alembic import command
 
 from shared import config, migrations
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 
 @pytest.mark.parametrize("service", config.SERVICES)
 def test_migrations_match_the_models(infrastructure, service):

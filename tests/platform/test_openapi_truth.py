@@ -28,6 +28,8 @@ from shared import config
 from shared.auth import ROLES
 from tests.journeys import admit_published_mentor, call, demo_people, sign_in
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBLEM_JSON = "application/problem+json"
 

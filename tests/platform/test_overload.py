@@ -35,6 +35,8 @@ from tests.platform import probe
 from shared.testing import publish_events
 from tests.platform.events_support import commit_events, effect_counts, pending_outbox, wait_until
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 TINY_POOL = {"MMM_DB_POOL_SIZE": "1", "MMM_DB_MAX_OVERFLOW": "0", "MMM_DB_POOL_TIMEOUT": "0.2",
              "DIRECTORY_SEARCH_WARM": "off"}
 

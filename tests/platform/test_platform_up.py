@@ -1,9 +1,12 @@
 """The whole platform started as `make up` starts it, exercised through the gateway."""
 from __future__ import annotations
 
+import pytest
 import requests
 
 from shared import config
+
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
 
 PROBLEM = "application/problem+json"
 

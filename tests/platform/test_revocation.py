@@ -18,6 +18,8 @@ from shared.events import record_event
 from shared.revocation import DETAIL
 from tests.journeys import call, demo_people, until
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 # One authenticated GET per service that a mentor and a mentee may make.
 READS = {
     "identity": "/api/v1/identity/me",

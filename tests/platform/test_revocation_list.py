@@ -17,6 +17,8 @@ from shared.app import db_of
 from shared.events import envelope, registry
 from shared.revocation import RevocationList, handle_sessions_revoked, store
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 
 @pytest.fixture(scope="module")
 def app(service_app):

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 REPO = Path(__file__).resolve().parents[2]
 
 

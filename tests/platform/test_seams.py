@@ -35,6 +35,8 @@ from shared.app import create_service_app, db_of
 from shared.events import envelope
 from shared.testing import ApiProcesses, JwksServer, free_port
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 try:
     gateway.nginx_binary()
     NGINX = True

@@ -19,6 +19,8 @@ import requests
 from tests.journeys import (admit_published_mentor, admit_trained_mentor, call, demo_people, request_mentorship,
                             sign_in, until)
 
+pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
+
 ROOT = Path(__file__).resolve().parents[2]
 
 RULE_NUMBER = re.compile(r"\(R\d+(?:,\s*R\d+)*\)|\bR\d{1,2}\b")

@@ -82,7 +82,7 @@ class Learning:
         return r.get_json()
 
     def answers(self, module_id, version, correct=True) -> list[int]:
-        with self.db.engine.connect() as conn:
+        with self.db.sessions() as conn:
             questions = conn.scalar(sa.select(ModuleVersion.questions).where(
                 ModuleVersion.module_id == module_id, ModuleVersion.version == version))
         return [q["answer"] if correct else (q["answer"] + 1) % len(q["choices"]) for q in questions]
@@ -119,5 +119,5 @@ def learning(training_app, client, signing_keys):
 
 
 def count(database, table: str) -> int:
-    with database.engine.connect() as conn:
+    with database.sessions() as conn:
         return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()

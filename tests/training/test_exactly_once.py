@@ -21,6 +21,8 @@ from shared.events.consumer import Consumer
 from tests.platform.events_support import wait_until
 from tests.training.conftest import PREFIX, enrollment_event, outbox_events
 
+pytestmark = pytest.mark.slow  # deliveries at once, in threads and through the broker
+
 
 @pytest.fixture(scope="module")
 def served(training_app):

@@ -10,6 +10,8 @@ import pytest
 
 from tests.web.conftest import WEB
 
+pytestmark = pytest.mark.slow  # the web client's own unit tests (Node.js)
+
 
 @pytest.mark.skipif(not (shutil.which("node") and (WEB / "node_modules" / "vitest").exists()),
                     reason="needs Node.js and the web client's npm packages (scripts/bootstrap.sh installs them)")
