@@ -159,43 +159,43 @@ def _invite(institution_id: uuid.UUID, kind: str, data: dict):
         return _invitation_created(invitation, token)
 
 
-@institutions.route("/<uuid:institution_id>/admin-invitations")
+def _invitations(path: str, kind: str, form, *roles: str):
+    """Make the decorated class the resource at `path` that invites one kind of person, its docstring the
+    operation's words: the three invitation resources differ only in who may invite, the form and the words."""
+    def define(view: type[MethodView]) -> type[MethodView]:
+        def post(self, data, institution_id: uuid.UUID):
+            return _invite(institution_id, kind, data)
+
+        post.__doc__ = view.__doc__  # before the decorators copy it into the OpenAPI document
+        view.post = require(*roles)(institutions.arguments(form)(institutions.response(201, s.InvitationCreated)(post)))
+        view.methods = {"POST"}
+        return institutions.route(f"/<uuid:institution_id>/{path}")(view)
+
+    return define
+
+
+@_invitations("admin-invitations", "institution_admin", s.PersonInvite, "operator")
 class AdminInvitations(MethodView):
-    @require("operator")
-    @institutions.arguments(s.PersonInvite)
-    @institutions.response(201, s.InvitationCreated)
-    def post(self, data, institution_id: uuid.UUID):
-        """Invite an institution admin
+    """Invite an institution admin
 
-        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
-        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-        return _invite(institution_id, "institution_admin", data)
+    InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+    with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
 
 
-@institutions.route("/<uuid:institution_id>/mentor-invitations")
+@_invitations("mentor-invitations", "mentor", s.MentorInvite, "operator", "institution_admin")
 class MentorInvitations(MethodView):
-    @require("operator", "institution_admin")
-    @institutions.arguments(s.MentorInvite)
-    @institutions.response(201, s.InvitationCreated)
-    def post(self, data, institution_id: uuid.UUID):
-        """Invite a mentor on at least one R2 criterion, with an evidence note
+    """Invite a mentor on at least one R2 criterion, with an evidence note
 
-        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
-        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-        return _invite(institution_id, "mentor", data)
+    InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+    with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
 
 
-@institutions.route("/<uuid:institution_id>/mentee-invitations")
+@_invitations("mentee-invitations", "mentee", s.PersonInvite, "operator", "institution_admin")
 class MenteeInvitations(MethodView):
-    @require("operator", "institution_admin")
-    @institutions.arguments(s.PersonInvite)
-    @institutions.response(201, s.InvitationCreated)
-    def post(self, data, institution_id: uuid.UUID):
-        """Invite a mentee (who then gives a profile and attests eligibility, for approval)
+    """Invite a mentee (who then gives a profile and attests eligibility, for approval)
 
-        InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
-        with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
-        return _invite(institution_id, "mentee", data)
+    InvitationIssued: the invitee receives the link by e-mail; the response carries the token only
+    with IDENTITY_INVITATION_TOKEN_IN_RESPONSE on."""
 
 
 def _import_doc(kind: str) -> dict:
