@@ -92,7 +92,9 @@ def create_request(session: orm.Session, settings: Settings, actor: Principal, d
         first = _by_idempotency_key(session, actor.id, idempotency_key)
         if first is not None:
             return _same_request(first, data), False
-    mentee = session.get(Member, actor.id)
+    # FOR SHARE: waits for an event about the mentee (an exit withdraws their open requests), so that
+    # no request is created that the exit would not see.
+    mentee = lock_member(session, actor.id, shared=True)
     if mentee is None or mentee.role != "mentee":
         _refuse(rules.mentee_refusal("pending", False, False))
     _refuse(rules.mentee_refusal(mentee.status, mentee.enrolled_at is not None, mentee.trained_at is not None))
