@@ -1,7 +1,7 @@
 """Periodic jobs of the mentorship service (R12): reminders and expiry. Both are safe with several
 worker replicas running them at once: reminders claim rows with FOR UPDATE SKIP LOCKED, and expiry
-locks each mentor's row before that mentor's requests, so every request is reminded once and expired
-once. Durations are configuration (settings.py)."""
+locks each mentor's row before that mentor's requests (the lock order of locks.py), so every request is
+reminded once and expired once. Durations are configuration (settings.py)."""
 from __future__ import annotations
 
 from services.mentorship import service

@@ -1,17 +1,15 @@
 """Use cases of the mentorship service. Each takes a session (one transaction), applies the rules of
 rules.py, changes state and records its events with shared.events.record_event in that transaction.
 
-Locking, the one order every transaction follows so that they never deadlock: a mentor's `members`
-row (SELECT ... FOR UPDATE) before any of that mentor's requests or mentorships, mentors in id order
-when there are several. Accepting holds the mentor's row while it moves the capacity ledger with a
-conditional UPDATE (active_mentees < 3, and a CHECK constraint behind it): the cap (R11) holds with any
-number of API processes and worker replicas racing.
+Locking: every row lock is taken through locks.py, which holds the one order all transactions follow
+(so that they never deadlock) and refuses a lock out of it. Accepting holds the mentor's row while it
+moves the capacity ledger with a conditional UPDATE (active_mentees < 3, and a CHECK constraint behind
+it): the cap (R11) holds with any number of API processes and worker replicas racing.
 """
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import insert
 
 from services.mentorship import rules
+from services.mentorship.locks import lock, locks
 from services.mentorship.models import MAX_ACTIVE_MENTEES, Institution, Member, Mentorship, MentorshipRequest
 from services.mentorship.settings import Settings
 from shared.auth import Principal, visible_or_404
@@ -38,24 +37,13 @@ def _forbidden(slug: str, detail: str) -> Problem:
 
 # --- members (known from events) ---------------------------------------------------------------------------
 
-def lock_member(session: orm.Session, user_id: uuid.UUID, *, shared: bool = False) -> Member | None:
-    stmt = sa.select(Member).where(Member.user_id == user_id)
-    stmt = stmt.with_for_update(read=shared)
-    return session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
-
-
-def lock_mentors(session: orm.Session, mentor_ids: Iterable[uuid.UUID]) -> None:
-    """Lock several mentors' rows, in id order (the platform-wide lock order)."""
-    for mid in sorted(set(mentor_ids)):
-        lock_member(session, mid)
-
-
 def member_for_event(session: orm.Session, user_id: uuid.UUID, role: str, institution_id: uuid.UUID) -> Member:
-    """The member's row, created when this is the first event about them, locked for the handler."""
+    """The member's row, created when this is the first event about them, locked for the handler (the
+    member the transaction is about, in the lock order)."""
     session.execute(insert(Member).values(
         user_id=user_id, role=role, institution_id=institution_id, status="pending",
     ).on_conflict_do_nothing(index_elements=["user_id"]))
-    return lock_member(session, user_id)
+    return locks(session).member(user_id)
 
 
 def name_institution(session: orm.Session, institution_id: uuid.UUID, name: str, at: datetime) -> None:
@@ -92,13 +80,15 @@ def create_request(session: orm.Session, settings: Settings, actor: Principal, d
         first = _by_idempotency_key(session, actor.id, idempotency_key)
         if first is not None:
             return _same_request(first, data), False
-    mentee = session.get(Member, actor.id)
+    # FOR SHARE: waits for an event about the mentee (an exit withdraws their open requests), so that
+    # no request is created that the exit would not see.
+    mentee = locks(session).member(actor.id, shared=True)
     if mentee is None or mentee.role != "mentee":
         _refuse(rules.mentee_refusal("pending", False, False))
     _refuse(rules.mentee_refusal(mentee.status, mentee.enrolled_at is not None, mentee.trained_at is not None))
     # FOR SHARE: waits for an accept that is moving this mentor's capacity, so that a request is never
     # created for a mentor who has just reached the cap.
-    mentor = lock_member(session, data["mentor_id"], shared=True)
+    mentor = locks(session).mentor(data["mentor_id"], shared=True)
     if mentor is None or mentor.role != "mentor":
         raise not_found("mentor")
     _refuse(rules.mentor_refusal(
@@ -179,15 +169,14 @@ def _answerable(session: orm.Session, actor: Principal, request_id: uuid.UUID) -
     visible_or_404(req is not None and actor.id in (req.mentee_id, req.mentor_id), "request")
     if actor.id != req.mentor_id:
         raise _forbidden("only-mentor-answers", "Only the requested mentor answers a request.")
-    mentor = lock_member(session, req.mentor_id)
     req = _lock_open(session, req, actor)
-    return mentor, req
+    return session.get(Member, req.mentor_id), req  # locked with the request, read again then
 
 
 def _lock_open(session: orm.Session, req: MentorshipRequest, actor: Principal) -> MentorshipRequest:
-    """The request, locked, while it is open; otherwise a 409 saying what happened to it, in the words of
-    the person who tried to change it."""
-    session.refresh(req, with_for_update=True)
+    """The request, locked after its mentor's row, while it is open; otherwise a 409 saying what happened
+    to it, in the words of the person who tried to change it."""
+    lock(session, mentors=[req.mentor_id], requests=[req])
     if not rules.can_close(req.status):
         closed = rules.closed_request(
             req.status, reader=_reader(actor, req), decline_reason=req.decline_reason,
@@ -218,6 +207,7 @@ def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID
     mentee = session.get(Member, req.mentee_id)
     if mentee is None or mentee.status != "active":
         raise conflict("mentee-not-active", "This mentee is no longer in the program.")
+    locks(session).require(mentor.user_id)
     active = session.execute(
         sa.update(Member)
         .where(Member.user_id == mentor.user_id, Member.active_mentees < MAX_ACTIVE_MENTEES)
@@ -265,8 +255,7 @@ def _decline(session: orm.Session, req: MentorshipRequest, reason: str, automati
 
 def _locked(session: orm.Session, model, status: str, order, **where) -> list:
     """Rows of `model` in `status` matching `where`, locked, oldest first (the caller holds their mentors)."""
-    stmt = sa.select(model).where(model.status == status).filter_by(**where).order_by(order)
-    return list(session.execute(stmt.with_for_update().execution_options(populate_existing=True)).scalars())
+    return locks(session).select(sa.select(model).where(model.status == status).filter_by(**where).order_by(order))
 
 
 def _open_requests_locked(session: orm.Session, **where) -> list[MentorshipRequest]:
@@ -301,7 +290,6 @@ def withdraw_request(session: orm.Session, actor: Principal, request_id: uuid.UU
     visible_or_404(req is not None and actor.id in (req.mentee_id, req.mentor_id), "request")
     if actor.id != req.mentee_id:
         raise _forbidden("only-mentee-withdraws", "Only the mentee who made a request withdraws it.")
-    lock_member(session, req.mentor_id)
     req = _lock_open(session, req, actor)
     _withdraw(session, req)
     return req
@@ -313,7 +301,6 @@ def set_deadline(session: orm.Session, settings: Settings, actor: Principal, req
     already past expires the request at the expiry job's next run. The reminder moves with it (the rule of
     a new request); a reminder already sent is sent again when the new one falls after it."""
     req = _visible_request(session, actor, request_id)
-    lock_member(session, req.mentor_id)
     req = _lock_open(session, req, actor)
     if respond_by < req.created_at:
         raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
@@ -352,6 +339,7 @@ def _conclude(session: orm.Session, ms: Mentorship, by: str, reason: str) -> Non
     """Conclude an active mentorship (MentorshipConcluded) and free the mentor's slot. The caller holds
     the mentor's row and the mentorship's."""
     assert rules.can_conclude(ms.status), ms.status
+    locks(session).require(ms.mentor_id)
     at = now()
     ms.status, ms.concluded_at, ms.concluded_by, ms.conclusion_reason = "concluded", at, by, reason
     session.execute(sa.update(Member).where(Member.user_id == ms.mentor_id)
@@ -379,8 +367,7 @@ def get_mentorship(session: orm.Session, actor: Principal, mentorship_id: uuid.U
 def conclude_mentorship(session: orm.Session, actor: Principal, mentorship_id: uuid.UUID, reason: str) -> Mentorship:
     ms = session.get(Mentorship, mentorship_id)
     visible_or_404(ms is not None and actor.id in (ms.mentee_id, ms.mentor_id), "mentorship")
-    lock_member(session, ms.mentor_id)
-    session.refresh(ms, with_for_update=True)
+    lock(session, mentors=[ms.mentor_id], mentorships=[ms])
     if not rules.can_conclude(ms.status):
         raise conflict("mentorship-not-active", "This mentorship has already concluded.")
     _conclude(session, ms, "mentor" if actor.id == ms.mentor_id else "mentee", reason)
@@ -492,7 +479,7 @@ def close_mentee(session: orm.Session, mentee: Member, reason: str) -> None:
                                                      MentorshipRequest.status == rules.OPEN)
         .union(sa.select(Mentorship.mentor_id).where(Mentorship.mentee_id == mentee.user_id,
                                                      Mentorship.status == "active"))).scalars().all()
-    lock_mentors(session, mentor_ids)
+    locks(session).mentors(mentor_ids)
     for req in _open_requests_locked(session, mentee_id=mentee.user_id):
         _withdraw(session, req)
     for ms in _active_mentorships_locked(session, mentee_id=mentee.user_id):
@@ -518,12 +505,11 @@ def _active_mentorships_locked(session: orm.Session, **where) -> list[Mentorship
 
 def remind_due(session: orm.Session, at: datetime, limit: int = 500) -> int:
     """RequestReminderDue once per open request whose reminder time has come (before its deadline)."""
-    reqs = session.execute(
+    reqs = locks(session).claim(
         sa.select(MentorshipRequest).where(
             MentorshipRequest.status == rules.OPEN, MentorshipRequest.reminded_at.is_(None),
             MentorshipRequest.remind_at <= at, MentorshipRequest.respond_by > at)
-        .order_by(MentorshipRequest.remind_at).limit(limit)
-        .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars().all()
+        .order_by(MentorshipRequest.remind_at).limit(limit))
     for req in reqs:
         req.reminded_at = at
         record_event(session, "RequestReminderDue", {**_request_event(req), "respond_by": req.respond_by},
@@ -543,13 +529,13 @@ def expire_due_of(session: orm.Session, settings: Settings, mentor_id: uuid.UUID
     """Expire a mentor's open requests past their deadline (RequestExpired, once each: the mentor's row is
     locked first, so a second replica finds them expired), then count the strikes and report the mentor
     unresponsive once (MentorUnresponsive) when they reach the threshold."""
-    mentor = lock_member(session, mentor_id)
-    reqs = session.execute(
+    held = locks(session)
+    mentor = held.mentor(mentor_id)
+    reqs = held.claim(
         sa.select(MentorshipRequest).where(MentorshipRequest.mentor_id == mentor_id,
                                            MentorshipRequest.status == rules.OPEN,
                                            MentorshipRequest.respond_by <= at)
-        .order_by(MentorshipRequest.respond_by)
-        .with_for_update(skip_locked=True).execution_options(populate_existing=True)).scalars().all()
+        .order_by(MentorshipRequest.respond_by))
     for req in reqs:
         _close(req, "expired", at)
     if not reqs:
