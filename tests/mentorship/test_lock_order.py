@@ -87,13 +87,14 @@ def test_several_mentors_are_locked_in_id_order(world, mentorship_db):
         if "FOR UPDATE" in statement and "members" in statement:
             locked.extend(v for v in parameters.values() if isinstance(v, uuid.UUID))
 
-    sa.event.listen(mentorship_db.engine, "before_cursor_execute", record)
+    # On every engine: in the fast tier the session runs on the test's own connection (shared.testing.RolledBack)
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
     try:
         with transaction(mentorship_db) as session:
             rows = lock(session, mentors=given).mentors(given)  # the second time: held already
             assert [m.user_id for m in rows] == sorted(mentors)
     finally:
-        sa.event.remove(mentorship_db.engine, "before_cursor_execute", record)
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     assert locked[:4] == sorted(mentors), locked
 
 
