@@ -64,3 +64,9 @@ def drop_platform_tables(names: tuple[str, ...] = FIRST_PLATFORM_TABLES) -> None
     from alembic import op
 
     db.platform_metadata().drop_all(op.get_bind(), tables=_platform_tables(names))
+
+
+def platform_tables_migration(names: tuple[str, ...] = FIRST_PLATFORM_TABLES):
+    """(upgrade, downgrade) of a migration that adds platform tables, the same in every service:
+    `upgrade, downgrade = platform_tables_migration()` is the whole of it beside its revision ids."""
+    return (lambda: create_platform_tables(names)), (lambda: drop_platform_tables(names))

@@ -3,17 +3,8 @@
 Revision ID: directory_0001
 Revises:
 """
-from shared.migrations import create_platform_tables, drop_platform_tables
+from shared.migrations import platform_tables_migration
 
 revision = "directory_0001"
 down_revision = None
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    create_platform_tables()
-
-
-def downgrade() -> None:
-    drop_platform_tables()
+upgrade, downgrade = platform_tables_migration()

@@ -3,17 +3,8 @@
 Revision ID: evaluation_0006
 Revises: evaluation_0005
 """
-from shared.migrations import create_platform_tables, drop_platform_tables
+from shared.migrations import platform_tables_migration
 
 revision = "evaluation_0006"
 down_revision = "evaluation_0005"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    create_platform_tables(("revoked_subjects",))
-
-
-def downgrade() -> None:
-    drop_platform_tables(("revoked_subjects",))
+upgrade, downgrade = platform_tables_migration(("revoked_subjects",))

@@ -3,17 +3,8 @@
 Revision ID: identity_0005
 Revises: identity_0004
 """
-from shared.migrations import create_platform_tables, drop_platform_tables
+from shared.migrations import platform_tables_migration
 
 revision = "identity_0005"
 down_revision = "identity_0004"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    create_platform_tables(("revoked_subjects",))
-
-
-def downgrade() -> None:
-    drop_platform_tables(("revoked_subjects",))
+upgrade, downgrade = platform_tables_migration(("revoked_subjects",))

@@ -3,17 +3,8 @@
 Revision ID: notifications_0004
 Revises: notifications_0003
 """
-from shared.migrations import create_platform_tables, drop_platform_tables
+from shared.migrations import platform_tables_migration
 
 revision = "notifications_0004"
 down_revision = "notifications_0003"
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-    create_platform_tables(("revoked_subjects",))
-
-
-def downgrade() -> None:
-    drop_platform_tables(("revoked_subjects",))
+upgrade, downgrade = platform_tables_migration(("revoked_subjects",))
