@@ -26,7 +26,7 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def setting(name: str, default: str, overrides=None) -> str:
+def setting(name: str, default: str | None, overrides=None) -> str | None:
     """A service setting: the app config (or overrides mapping) of that name, else the environment
     variable, else the default."""
     value = (overrides or {}).get(name)
