@@ -82,7 +82,7 @@ def do_work(database: db.Database) -> int:
 
 
 service = Service(name=NAME, create_app=_no_app, metadata=metadata, handlers=handlers,
-                  jobs=[Job("probe-work", timedelta(seconds=0.2), do_work)])
+                  jobs=lambda settings: [Job("probe-work", timedelta(seconds=0.2), do_work)])
 
 
 def prepare_database() -> db.Database:
