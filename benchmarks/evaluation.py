@@ -66,7 +66,10 @@ class Context:
 
 def handle(database: db.Database, events: list[tuple[str, dict]], batch: int = 500) -> None:
     """Handle consumed events as the consumer would, `batch` to a transaction."""
+    from services.evaluation import settings as settings_module
     from services.evaluation.events import handlers
+
+    handlers.settings = settings_module.load()  # as a worker gives them at its start
 
     for start in range(0, len(events), batch):
         with database.unit_of_work() as session:
@@ -306,16 +309,19 @@ def _timed_job(database: db.Database, fn, replicas: int) -> dict:
 def section_schedule(ctx: Context) -> dict:
     """One run of the due job (EvaluationDue for each, the next periodic one planned), then of the overdue job
     (EvaluationOverdue for each), over --schedule-mentorships active mentorships; the tables are emptied after."""
+    from services.evaluation import settings as settings_module
     from services.evaluation.evaluations.jobs import send_due, send_overdue
     from services.evaluation.evaluations.service import BATCH
+
+    settings = settings_module.load()  # as a worker builds them at its start
 
     n, replicas = ctx.args.schedule_mentorships, ctx.args.replicas
     with ctx.database.engine.begin() as conn:
         for statement in filter(str.strip, SCHEDULE_SEED.split(";")):
             conn.execute(sa.text(statement), {"n": n})
         conn.exec_driver_sql("ANALYZE mentorships; ANALYZE evaluations")
-    due = _timed_job(ctx.database, send_due, replicas)
-    overdue = _timed_job(ctx.database, send_overdue, replicas)
+    due = _timed_job(ctx.database, lambda database: send_due(database, settings), replicas)
+    overdue = _timed_job(ctx.database, lambda database: send_overdue(database, settings), replicas)
     with ctx.database.engine.begin() as conn:
         events = dict(conn.execute(sa.text("SELECT event_type, count(*) FROM outbox GROUP BY 1")).all())
         planned = conn.scalar(sa.text("SELECT count(*) FROM evaluations WHERE sequence = 2"))

@@ -320,8 +320,11 @@ class Mix:
 
 def handle_in_process(database, bodies: list[dict], per_transaction: int = 50) -> None:
     """Handle events with the service's own handlers, as the consumer does (one transaction a batch)."""
+    from services.notifications import settings as settings_module
     from services.notifications.events import handlers
     from shared.events import envelope
+
+    handlers.settings = settings_module.load()  # as a worker gives them at its start
 
     for start in range(0, len(bodies), per_transaction):
         with database.unit_of_work() as session:

@@ -1,6 +1,9 @@
-"""Configuration from environment variables, with safe local defaults."""
+"""Configuration from environment variables, with safe local defaults. This module is the only one that
+reads or sets the process environment: services build their frozen Settings from `setting`, `flag` and
+`duration` once at start (services/<name>/settings.py); processes started from here get `environment()`."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from datetime import timedelta
@@ -23,7 +26,7 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
-def setting(name: str, default: str, overrides=None) -> str:
+def setting(name: str, default: str | None, overrides=None) -> str | None:
     """A service setting: the app config (or overrides mapping) of that name, else the environment
     variable, else the default."""
     value = (overrides or {}).get(name)
@@ -33,6 +36,58 @@ def setting(name: str, default: str, overrides=None) -> str:
 def flag(name: str, default: str, overrides=None) -> bool:
     """A setting read as on/off ("off", "0", "false", "no" are off)."""
     return setting(name, default, overrides).strip().lower() not in ("off", "0", "false", "no")
+
+
+def environment(**overrides: str) -> dict[str, str]:
+    """The environment of a process started from this one: a copy of this process's with `overrides`,
+    without PYTEST_CURRENT_TEST (pytest's note of the test in hand, not the child's)."""
+    merged = {**os.environ, **{name: str(value) for name, value in overrides.items()}}
+    merged.pop("PYTEST_CURRENT_TEST", None)
+    return merged
+
+
+def export(**values: str) -> None:
+    """Set variables of this process's environment: what it configures afterwards reads them, and the
+    processes it starts inherit them (gunicorn's workers, a test run's platform)."""
+    os.environ.update({name: str(value) for name, value in values.items()})
+
+
+def export_default(**values: str) -> None:
+    """`export` of the variables not set already (a value the caller's shell gives wins)."""
+    for name, value in values.items():
+        os.environ.setdefault(name, str(value))
+
+
+@contextlib.contextmanager
+def exported(**values: str):
+    """`export` for the duration of a `with` block; the variables are as they were afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    export(**values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def log_level() -> str:
+    return env("LOG_LEVEL", "INFO")
+
+
+# prometheus-client's multiprocess mode reads this variable: the directory where the gunicorn workers of
+# one API keep their metrics (shared/serve.py sets it in the master, before any worker starts).
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def metrics_dir() -> str | None:
+    return env(METRICS_DIR_VARIABLE)
+
+
+def set_metrics_dir(directory: str) -> None:
+    export(**{METRICS_DIR_VARIABLE: directory})
 
 
 def amqp_url() -> str:
@@ -133,5 +188,6 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**parts)
 
 
-def duration(name: str, default: str) -> timedelta:
-    return parse_duration(env(name, default))
+def duration(name: str, default: str, overrides=None) -> timedelta:
+    """A setting read as an ISO-8601 duration (`parse_duration`)."""
+    return parse_duration(setting(name, default, overrides))

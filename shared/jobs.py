@@ -32,11 +32,8 @@ _CLAIM = sa.text(
 @dataclass(frozen=True)
 class Job:
     name: str
-    every: Callable[[], timedelta] | timedelta  # a callable reads configuration at run time
+    every: timedelta  # from the service's settings, read once when its worker starts
     run: Callable[[Database], int | None]  # returns how many items it handled
-
-    def interval(self) -> timedelta:
-        return self.every() if callable(self.every) else self.every
 
 
 class JobRunner:
@@ -50,7 +47,7 @@ class JobRunner:
     def claim(self, job: Job) -> bool:
         with self.db.engine.begin() as conn:
             conn.execute(_ENSURE, {"n": job.name})
-            return conn.execute(_CLAIM, {"n": job.name, "every": job.interval(), "owner": self.owner}).first() is not None
+            return conn.execute(_CLAIM, {"n": job.name, "every": job.every, "owner": self.owner}).first() is not None
 
     def run_once(self) -> None:
         for job in self.jobs:

@@ -7,6 +7,8 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from shared import config
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -29,8 +31,6 @@ _configured = False
 def configure(service: str, level: str | None = None) -> None:
     """Send every log record to stderr as one JSON object per line."""
     global _configured
-    import os
-
     root = logging.getLogger()
     if _configured:
         for h in root.handlers:
@@ -47,6 +47,6 @@ def configure(service: str, level: str | None = None) -> None:
     )
     handler.addFilter(_ContextFilter(service))
     root.handlers[:] = [handler]
-    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
+    root.setLevel(level or config.log_level())
     logging.getLogger("pika").setLevel(logging.WARNING)
     _configured = True

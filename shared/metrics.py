@@ -6,9 +6,9 @@ PROMETHEUS_MULTIPROC_DIR before any worker starts), and `exposition()` adds up e
 metrics from it, those of workers that have exited included. A worker process (`mmm worker`) and an
 app in a test are one process: their own registry. A Gauge added here needs a `multiprocess_mode`.
 """
-import os
-
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+
+from shared import config
 
 HTTP_REQUESTS = Counter("mmm_http_requests_total", "HTTP requests", ["service", "method", "endpoint", "status"])
 HTTP_LATENCY = Histogram("mmm_http_request_seconds", "HTTP request latency", ["service", "endpoint"])
@@ -20,7 +20,7 @@ JOB_RUNS = Counter("mmm_job_runs_total", "Periodic job runs", ["service", "job",
 
 def exposition() -> bytes:
     """The text of a scrape: every process of this API (multiprocess mode), else this process."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = config.metrics_dir()
     if not directory:
         return generate_latest(REGISTRY)
     from prometheus_client import multiprocess

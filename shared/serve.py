@@ -17,7 +17,6 @@ Both live under <run dir>/api/<name>-<port>[.ctl] (run dir: MMM_RUN_DIR, else .r
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -28,7 +27,6 @@ from shared import config
 log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # A Unix socket's path has at most 107 bytes on Linux; beyond that the master runs without one.
 _MAX_SOCKET_PATH = 100
 
@@ -75,7 +73,7 @@ def on_starting(server) -> None:
     except OSError as exc:  # a run dir this user may not write: a private directory keeps metrics whole
         directory = Path(tempfile.mkdtemp(prefix=f"{_instance(server)}-"))
         server.log.warning("cannot write %s (%s); metrics in %s", metrics_dir(server), exc, directory)
-    os.environ[MULTIPROC_ENV] = str(directory)
+    config.set_metrics_dir(str(directory))
     if not config.flag("API_CONTROL_SOCKET", "on"):
         server.cfg.set("control_socket_disable", True)
         return
@@ -95,6 +93,6 @@ def child_exit(server, worker) -> None:
 
 
 def on_exit(server) -> None:
-    directory = os.environ.get(MULTIPROC_ENV)
+    directory = config.metrics_dir()
     if directory:
         shutil.rmtree(directory, ignore_errors=True)

@@ -1,8 +1,9 @@
-"""What a service declares about itself: name, app factory, event handlers, jobs, tables."""
+"""What a service declares about itself: name, app factory, event handlers, jobs, tables, settings."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
@@ -18,7 +19,10 @@ class Service:
     create_app: Callable[..., Flask]
     metadata: sa.MetaData
     handlers: Handlers = field(default_factory=Handlers)
-    jobs: list[Job] = field(default_factory=list)
+    # Its periodic jobs, made from its settings (those its worker builds once at start; None without any).
+    jobs: Callable[[Any], list[Job]] = lambda settings: []
+    # Its settings.load: app config overrides (or None) -> its frozen Settings. None: it has no settings.
+    load_settings: Callable[[Mapping | None], Any] | None = None
 
     def __post_init__(self) -> None:
         # Every service refuses revoked tokens: its worker keeps its revoked_subjects table from identity's

@@ -34,7 +34,7 @@ def new_run_id() -> str:
 
 
 def docker_engine_answers() -> bool:
-    if os.environ.get("MMM_TEST_NO_CONTAINERS"):
+    if config.env("MMM_TEST_NO_CONTAINERS"):
         return False
     try:
         import docker
@@ -88,7 +88,7 @@ def start_infrastructure() -> TestInfrastructure:
 
 def remove_stale(postgres_url: str, older_than: timedelta | None = None) -> None:
     """Drop databases and broker objects of test runs that crashed long ago."""
-    hours = float(os.environ.get("MMM_TEST_STALE_HOURS", "6"))
+    hours = float(config.env("MMM_TEST_STALE_HOURS", "6"))
     cutoff = time.time() - (older_than or timedelta(hours=hours)).total_seconds()
 
     def stale(name: str) -> bool:
@@ -149,8 +149,8 @@ class SigningKeys:
              ttl: timedelta = timedelta(minutes=15), **overrides) -> str:
         now = datetime.now(timezone.utc)
         claims = {
-            "iss": os.environ.get("AUTH_ISSUER", "mentormemed-identity"),
-            "aud": os.environ.get("AUTH_AUDIENCE", "mentormemed"),
+            "iss": config.env("AUTH_ISSUER", "mentormemed-identity"),
+            "aud": config.env("AUTH_AUDIENCE", "mentormemed"),
             "sub": str(sub or uuid.uuid4()), "role": role, "inst": str(inst) if inst else None,
             "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8),
         }
@@ -244,7 +244,7 @@ class ApiProcesses:
         log_dir = Path(self.log_dir or tempfile.mkdtemp(prefix=f"{self.service}-api-"))
         log_dir.mkdir(parents=True, exist_ok=True)
         self.logs = [log_dir / f"api{n}.log" for n in range(self.count)]
-        env = {k: v for k, v in {**os.environ, **self.env}.items() if k != "PYTEST_CURRENT_TEST"}
+        env = config.environment(**self.env)
         try:
             for n, log in enumerate(self.logs):
                 port = self.ports[n] if self.ports else free_port()

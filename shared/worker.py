@@ -56,6 +56,9 @@ def run(service: Service, *, relays: int | None = None, probe_port: int | None =
         stop: threading.Event | None = None) -> None:
     logs.configure(f"{service.name}-worker")
     database = Database(config.database_url(service.name), role="worker", name=f"{service.name}-worker")
+    # Read once, here: the consumers' handlers and the jobs all run with these.
+    settings = service.load_settings() if service.load_settings else None
+    service.handlers.settings = settings
     stop = stop or threading.Event()
 
     def _stop(signum, _frame):
@@ -80,7 +83,7 @@ def run(service: Service, *, relays: int | None = None, probe_port: int | None =
         relay = OutboxRelay(database, service=service.name, wakeup=wakeup)
         threads.append(threading.Thread(target=relay.run, args=(stop,), name=f"relay-{i}"))
     # One thread per job, so that a long run of one (mails to a slow server) never delays another.
-    for job in service.jobs:
+    for job in service.jobs(settings):
         runner = JobRunner(service.name, database, [job])
         threads.append(threading.Thread(target=runner.run, args=(stop,), name=f"job-{job.name}"))
     port = probe_port if probe_port is not None else int(config.env("WORKER_PORT", str(config.WORKER_PORTS[service.name])))

@@ -9,6 +9,7 @@ import weakref
 import pytest
 
 from shared import testing
+from shared.config import environment, export, export_default
 
 RUN_ID = testing.new_run_id()
 SEARCH_INDEX_DIR = os.path.join(tempfile.gettempdir(), f"mmm-search-index-{RUN_ID}")
@@ -29,22 +30,19 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_configure(config):
     # Set before any service module reads its configuration.
-    os.environ["MMM_DATABASE_PREFIX"] = RUN_ID
-    os.environ["MMM_BROKER_PREFIX"] = RUN_ID
-    os.environ.setdefault("MMM_RETRY_DELAY", "PT0.5S")
-    os.environ.setdefault("JWKS_MIN_REFRESH", "0")
+    export(MMM_DATABASE_PREFIX=RUN_ID, MMM_BROKER_PREFIX=RUN_ID)
+    export_default(MMM_RETRY_DELAY="PT0.5S", JWKS_MIN_REFRESH="0")
     # Tests accept invitations with the token from the inviter's response (off in production, where only
     # the invitation e-mail carries it); the test platform inherits this too.
-    os.environ.setdefault("IDENTITY_INVITATION_TOKEN_IN_RESPONSE", "on")
+    export_default(IDENTITY_INVITATION_TOKEN_IN_RESPONSE="on")
     # The directory's search index snapshots: this run's own directory, removed at the end.
-    os.environ["DIRECTORY_SEARCH_INDEX_DIR"] = SEARCH_INDEX_DIR
+    export(DIRECTORY_SEARCH_INDEX_DIR=SEARCH_INDEX_DIR)
 
 
 @pytest.fixture(scope="session")
 def infrastructure():
     infra = testing.start_infrastructure()
-    os.environ["MMM_POSTGRES_URL"] = infra.postgres_url
-    os.environ["AMQP_URL"] = infra.amqp_url
+    export(MMM_POSTGRES_URL=infra.postgres_url, AMQP_URL=infra.amqp_url)
     testing.remove_stale(infra.postgres_url)
     yield infra
     for engine in _ROLLBACK_ENGINES.values():
@@ -195,7 +193,7 @@ def running_platform(infrastructure, platform_base, platform_run_dir):
     from pathlib import Path
 
     base, run_dir = platform_base, platform_run_dir
-    env = {**os.environ, "MMM_DATABASE_PREFIX": PLATFORM_PREFIX, "MMM_BROKER_PREFIX": PLATFORM_PREFIX,
+    env = {"MMM_DATABASE_PREFIX": PLATFORM_PREFIX, "MMM_BROKER_PREFIX": PLATFORM_PREFIX,
            "MMM_PORT_BASE": str(base), "MMM_GATEWAY_LISTEN": f"127.0.0.1:{base + 180}",
            "MMM_RUN_DIR": str(run_dir), "API_WORKERS": "1", "GATEWAY_SIGNIN_RATE": "600r/m",
            "GATEWAY_SIGNIN_BURST": "100", "PYTHONUNBUFFERED": "1",
@@ -206,9 +204,9 @@ def running_platform(infrastructure, platform_base, platform_run_dir):
            # deadline (journeys.expire_soon) sees the reminder and the expiry within seconds.
            "MENTORSHIP_RESPOND_BY": "P14D", "MENTORSHIP_REMIND_AFTER": "P7D", "MENTORSHIP_JOB_INTERVAL": "PT0.5S",
            "EVALUATION_JOB_INTERVAL": "PT0.5S"}
-    env.pop("PYTEST_CURRENT_TEST", None)
     log = open(run_dir / "platform.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "up"], cwd=Path(__file__).parents[1], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "up"], cwd=Path(__file__).parents[1],
+                            env=environment(**env),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                             preexec_fn=_terminate_with_parent)
     url = f"http://127.0.0.1:{base + 180}"

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import insert
 
-from services.evaluation import settings as settings_module
 from services.evaluation.evaluations import schedule
 from services.evaluation.models import CmeCredit, Institution, Member, Mentorship, RequestFact
 from shared.events import Event, Handlers
@@ -209,7 +208,7 @@ def mentorship_started(session: orm.Session, event: Event) -> None:
     ).on_conflict_do_nothing(index_elements=["mentorship_id"])
     session.execute(stmt)
     ms = session.get(Mentorship, d["mentorship_id"], with_for_update=True, populate_existing=True)
-    schedule.started(session, settings_module.load(), ms)
+    schedule.started(session, handlers.settings, ms)
 
 
 @handlers.on("MentorshipConcluded")
@@ -226,4 +225,4 @@ def mentorship_concluded(session: orm.Session, event: Event) -> None:
     if ms.concluded_at is not None:
         return  # a repeat
     ms.concluded_at, ms.concluded_by = d["concluded_at"], d["concluded_by"]
-    schedule.concluded(session, settings_module.load(), ms)
+    schedule.concluded(session, handlers.settings, ms)

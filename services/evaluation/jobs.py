@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from services.evaluation.evaluations.jobs import jobs as evaluation_jobs
+from services.evaluation.settings import Settings
 from services.evaluation.surveys import jobs as survey_jobs
 from shared.jobs import Job
 
-jobs: list[Job] = [*evaluation_jobs, *survey_jobs.jobs]
+
+def jobs(settings: Settings) -> list[Job]:
+    return [*evaluation_jobs(settings), *survey_jobs.jobs(settings)]

@@ -22,7 +22,7 @@ class Settings:
 
 def load(overrides: dict | None = None) -> Settings:
     def dur(name: str, default: str) -> timedelta:
-        return config.parse_duration(config.setting(name, default, overrides))
+        return config.duration(name, default, overrides)
 
     settings = Settings(
         evaluation_period=dur("EVALUATION_PERIOD", "P182D"),

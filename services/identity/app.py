@@ -37,4 +37,5 @@ def create_app(overrides: dict | None = None):
     return app
 
 
-service = Service(name="identity", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)
+service = Service(name="identity", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs,
+                  load_settings=settings_module.load)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 
 from services.identity import settings as settings_module
 from services.identity import service
 from services.identity.tokens import KeyRing, Passwords
+from shared import config
 from shared.db import Database
 from shared.errors import Problem
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     op.add_argument("--password", help="default: $IDENTITY_OPERATOR_PASSWORD, else asked for")
     args = parser.parse_args(argv)
     if args.command == "create-operator":
-        password = args.password or os.environ.get("IDENTITY_OPERATOR_PASSWORD")
+        password = args.password or config.env("IDENTITY_OPERATOR_PASSWORD")
         if not password:
             password = getpass.getpass("Password for the new operator: ")
         try:

@@ -39,14 +39,11 @@ class Settings:
 
 
 def load(overrides: dict | None = None) -> Settings:
-    o = overrides or {}
-
     def get(name: str, default: str | None) -> str | None:
-        value = o.get(name)
-        return str(value) if value not in (None, "") else config.env(name, default)
+        return config.setting(name, default, overrides)
 
     def dur(name: str, default: str) -> timedelta:
-        return config.parse_duration(get(name, default))
+        return config.duration(name, default, overrides)
 
     return Settings(
         issuer=get("AUTH_ISSUER", "mentormemed-identity"),
@@ -66,5 +63,5 @@ def load(overrides: dict | None = None) -> Settings:
             maximum=dur("IDENTITY_LOCKOUT_MAX", "PT15M"),
         ),
         key_passphrase=get("IDENTITY_KEY_PASSPHRASE", None),
-        invitation_token_in_response=config.flag("IDENTITY_INVITATION_TOKEN_IN_RESPONSE", "off", o),
+        invitation_token_in_response=config.flag("IDENTITY_INVITATION_TOKEN_IN_RESPONSE", "off", overrides),
     )

@@ -1,17 +1,19 @@
 """Periodic jobs of the mentorship service (R12): reminders and expiry. Both are safe with several
 worker replicas running them at once: reminders claim rows with FOR UPDATE SKIP LOCKED, and expiry
 locks each mentor's row before that mentor's requests (the lock order of locks.py), so every request is
-reminded once and expired once. Durations are configuration (settings.py)."""
+reminded once and expired once. Durations are configuration (settings.py), read once by the worker and
+given to `jobs`."""
 from __future__ import annotations
 
+from functools import partial
+
 from services.mentorship import service
-from services.mentorship import settings as settings_module
 from services.mentorship.settings import Settings
 from shared.db import Database
 from shared.jobs import Job
 
 
-def send_reminders(database: Database, settings: Settings | None = None) -> int:
+def send_reminders(database: Database, settings: Settings) -> int:
     """RequestReminderDue for each open request whose reminder time has come."""
     total = 0
     while True:
@@ -22,10 +24,9 @@ def send_reminders(database: Database, settings: Settings | None = None) -> int:
             return total
 
 
-def expire_requests(database: Database, settings: Settings | None = None) -> int:
+def expire_requests(database: Database, settings: Settings) -> int:
     """RequestExpired for each open request past its deadline, one transaction per mentor; a mentor
     reaching the strike threshold is reported once (MentorUnresponsive)."""
-    settings = settings or settings_module.load()
     at = service.now()
     with database.unit_of_work() as session:
         mentors = service.mentors_with_due_requests(session, at)
@@ -36,11 +37,9 @@ def expire_requests(database: Database, settings: Settings | None = None) -> int
     return total
 
 
-def _interval():
-    return settings_module.load().job_interval
-
-
-jobs = [
-    Job("mentorship.send-reminders", _interval, send_reminders),
-    Job("mentorship.expire-requests", _interval, expire_requests),
-]
+def jobs(settings: Settings) -> list[Job]:
+    """The jobs as the worker runs them, with the settings it built at its start."""
+    return [
+        Job("mentorship.send-reminders", settings.job_interval, partial(send_reminders, settings=settings)),
+        Job("mentorship.expire-requests", settings.job_interval, partial(expire_requests, settings=settings)),
+    ]

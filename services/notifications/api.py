@@ -9,7 +9,6 @@ from flask.views import MethodView
 
 from services.notifications import asyncapi, rules, service
 from services.notifications import schemas as s
-from services.notifications import settings as settings_module
 from shared.app import Blueprint, db_of
 from shared.auth import current_principal, require
 from shared.events import registry
@@ -33,10 +32,7 @@ def uow():
 
 
 def settings():
-    app_settings = current_app.extensions.get("notifications_settings")
-    if app_settings is None:
-        app_settings = current_app.extensions["notifications_settings"] = settings_module.load(current_app.config)
-    return app_settings
+    return current_app.extensions["notifications_settings"]
 
 
 # --- inbox -----------------------------------------------------------------------------------------------

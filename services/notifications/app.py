@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+from services.notifications import settings as settings_module
 from services.notifications.api import BLUEPRINTS
 from services.notifications.events import handlers
 from services.notifications.jobs import jobs
@@ -18,13 +19,16 @@ from shared.service import Service
 
 
 def create_app(overrides: dict | None = None):
-    return create_service_app(
+    app = create_service_app(
         "notifications", BLUEPRINTS, title="MentorMeMed Notifications",
         description="The in-app inbox and e-mail preferences of every user; institution event feeds and "
                     "webhook subscriptions (R18). The events institutions receive are described in "
                     "AsyncAPI 3.0 at /api/v1/notifications/asyncapi.json.",
         overrides=overrides,
     )
+    app.extensions["notifications_settings"] = settings_module.load(app.config)
+    return app
 
 
-service = Service(name="notifications", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs)
+service = Service(name="notifications", create_app=create_app, metadata=Base.metadata, handlers=handlers, jobs=jobs,
+                  load_settings=settings_module.load)

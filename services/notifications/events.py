@@ -11,7 +11,6 @@ from collections.abc import Callable
 from sqlalchemy import orm
 
 from services.notifications import rules, service
-from services.notifications import settings as settings_module
 from services.notifications.settings import Settings
 from shared.events import Event, Handlers
 
@@ -40,7 +39,7 @@ def on(name: str):
         @handlers.on(name)
         def handle(session: orm.Session, event: Event) -> None:
             with service.handling(session, _named(event)):
-                fn(session, settings_module.for_handlers(), event)
+                fn(session, handlers.settings, event)
                 service.record_feed(session, event)
         return fn
     return wrap

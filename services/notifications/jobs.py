@@ -20,12 +20,12 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from prometheus_client import Counter
 
 from services.notifications import messages, rules, senders, service
-from services.notifications import settings as settings_module
 from services.notifications.models import (
     Email, FeedEvent, WebhookAttempt, WebhookSubscription,
 )
@@ -75,8 +75,7 @@ def _claim_emails(database: Database, limit: int, lease: timedelta) -> list[Emai
                                     .values(leased_until=sa.func.now() + lease).returning(Email)))
 
 
-def send_emails(database: Database, settings: Settings | None = None) -> int:
-    settings = settings or settings_module.load()
+def send_emails(database: Database, settings: Settings) -> int:
     started, sent = time.monotonic(), 0
     with database.unit_of_work() as session:
         session.execute(_ADDRESS_WAITING)
@@ -144,8 +143,7 @@ _CLAIM_DELIVERIES = sa.text(
     "RETURNING d.id, d.subscription_id, d.feed_event_id, d.attempts, d.retry_until, d.replay_pending")
 
 
-def deliver_webhooks(database: Database, settings: Settings | None = None) -> int:
-    settings = settings or settings_module.load()
+def deliver_webhooks(database: Database, settings: Settings) -> int:
     started, delivered = time.monotonic(), 0
     with ThreadPoolExecutor(settings.webhook_concurrency, thread_name_prefix="webhook") as pool:
         while time.monotonic() - started < RUN_BUDGET:
@@ -254,12 +252,10 @@ def _disable(session, settings: Settings, sub: WebhookSubscription, last_error: 
     }, f"{settings.public_url}/institutions/{sub.institution_id}/webhooks/{sub.id}")
 
 
-def _interval() -> timedelta:
-    return settings_module.load().job_interval
-
-
-jobs = [
-    Job("notifications.feed-sequence", _interval, sequence_feed),
-    Job("notifications.email-send", _interval, send_emails),
-    Job("notifications.webhook-deliver", _interval, deliver_webhooks),
-]
+def jobs(settings: Settings) -> list[Job]:
+    """The jobs as the worker runs them, with the settings it built at its start."""
+    return [
+        Job("notifications.feed-sequence", settings.job_interval, partial(sequence_feed, settings=settings)),
+        Job("notifications.email-send", settings.job_interval, partial(send_emails, settings=settings)),
+        Job("notifications.webhook-deliver", settings.job_interval, partial(deliver_webhooks, settings=settings)),
+    ]

@@ -2,7 +2,6 @@
 with safe local defaults. Durations are ISO-8601, so tests shrink a day of retries to seconds."""
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -41,7 +40,7 @@ def load(overrides: dict | None = None) -> Settings:
         return config.setting(name, default, overrides)
 
     def dur(name: str, default: str) -> timedelta:
-        return config.parse_duration(get(name, default))
+        return config.duration(name, default, overrides)
 
     security = get("NOTIFICATIONS_SMTP_SECURITY", "none").lower()
     if security not in ("none", "starttls", "tls"):
@@ -72,15 +71,3 @@ def load(overrides: dict | None = None) -> Settings:
     if settings.email_max_attempts < 1 or settings.webhook_concurrency < 1:
         raise ValueError("NOTIFICATIONS_EMAIL_MAX_ATTEMPTS and NOTIFICATIONS_WEBHOOK_CONCURRENCY must be at least 1")
     return settings
-
-
-
-def for_handlers() -> Settings:
-    """The settings event handlers use (only the public URL, for links), loaded once per value of
-    NOTIFICATIONS_PUBLIC_URL: reading all of them costs more than writing an event's rows."""
-    return _cached(config.env("NOTIFICATIONS_PUBLIC_URL"))
-
-
-@functools.lru_cache(maxsize=8)
-def _cached(_public_url) -> Settings:
-    return load()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import orm
 
@@ -21,6 +22,9 @@ class Handlers:
 
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
+        # The service's frozen Settings, for handlers that need them: its worker's, given once at its start
+        # (shared/worker.py); tests give theirs.
+        self.settings: Any = None
         self._batch: Callable[[orm.Session, list[Event]], contextlib.AbstractContextManager] | None = None
 
     def around_batch(self, fn: Callable[[orm.Session, list[Event]], contextlib.AbstractContextManager]):

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from services.evaluation import settings as settings_module
 from services.evaluation.events import handlers
 from shared.app import db_of
 from shared.testing import Person, bearer, handle_event, outbox_events
@@ -18,6 +19,14 @@ PREFIX = "/api/v1/evaluation"
 # Durations of the app under test: long enough that nothing falls due during a test unless it says so.
 APP_CONFIG = {"EVALUATION_PERIOD": "P182D", "EVALUATION_FINAL_WINDOW": "P30D", "EVALUATION_PERIODIC_WINDOW": "P30D",
               "EVALUATION_OVERDUE_GRACE": "P14D"}
+APP_SETTINGS = settings_module.load(APP_CONFIG)
+
+
+@pytest.fixture(autouse=True)
+def handler_settings(monkeypatch):
+    """The event handlers plan with the settings a worker gives them: here the app's durations."""
+    monkeypatch.setattr(handlers, "settings", APP_SETTINGS)
+    return APP_SETTINGS
 
 
 @pytest.fixture(scope="session")

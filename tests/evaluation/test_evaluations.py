@@ -10,7 +10,7 @@ import pytest
 
 from services.evaluation.evaluations import rules
 from services.evaluation.evaluations.jobs import send_due
-from tests.evaluation.conftest import now, outbox, rows
+from tests.evaluation.conftest import APP_SETTINGS, now, outbox, rows
 
 ANSWERS = {"form_version": 1, "availability": 4, "responsiveness": 5, "guidance": 4, "overall": 5,
            "would_recommend": True, "program_text": "The kickoff call helped.", "shared_text": "Thank you!"}
@@ -19,7 +19,7 @@ ANSWERS = {"form_version": 1, "availability": 4, "responsiveness": 5, "guidance"
 def due_evaluation(world, mentor, mentee) -> uuid.UUID:
     """A mentorship started a little over one period ago (P182D), its first periodic evaluation due."""
     mid = world.start(mentor, mentee, now() - timedelta(days=183))
-    send_due(world.db)
+    send_due(world.db, APP_SETTINGS)
     [row] = rows(world.db, "SELECT evaluation_id, status FROM evaluations WHERE mentorship_id = :m AND sequence = 1",
                  m=mid)
     assert row["status"] == "due"
@@ -206,8 +206,8 @@ def test_operator_moves_an_evaluation_not_yet_due_and_the_job_announces_it(world
     assert moved["status"] == "scheduled"
     [row] = rows(world.db, "SELECT due_at, overdue_at, closes_at FROM evaluations WHERE evaluation_id = :e", e=eid)
     assert (row["overdue_at"] - row["due_at"], row["closes_at"] - row["due_at"]) == (timedelta(days=14), timedelta(days=30))
-    send_due(world.db)
-    send_overdue(world.db)
+    send_due(world.db, APP_SETTINGS)
+    send_overdue(world.db, APP_SETTINGS)
     assert state(world, eid)[0] == "overdue"
     assert len(outbox(world.db, "EvaluationDue", evaluation_id=eid)) == 1
     assert len(outbox(world.db, "EvaluationOverdue", evaluation_id=eid)) == 1

@@ -14,6 +14,7 @@ import pytest
 
 from services.evaluation.evaluations import rules
 from services.evaluation.evaluations.jobs import send_due, send_overdue
+from services.evaluation.events import handlers
 from services.evaluation.settings import Settings
 from shared.db import Database
 from shared.events import envelope
@@ -33,10 +34,8 @@ S = Settings(evaluation_period=timedelta(seconds=PERIOD), final_window=timedelta
 
 @pytest.fixture()
 def shrunk(monkeypatch):
-    """The event handlers plan with settings.load(): the same shrunk durations as S."""
-    for name, seconds in (("EVALUATION_PERIOD", PERIOD), ("EVALUATION_OVERDUE_GRACE", GRACE),
-                          ("EVALUATION_PERIODIC_WINDOW", WINDOW), ("EVALUATION_FINAL_WINDOW", WINDOW)):
-        monkeypatch.setenv(name, f"PT{seconds}S")
+    """The event handlers plan with the jobs' shrunk durations, S."""
+    monkeypatch.setattr(handlers, "settings", S)
     return S
 
 

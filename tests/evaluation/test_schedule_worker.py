@@ -4,7 +4,6 @@ SIGKILL before an evaluation falls due, the due time passing while none runs, th
 again — each EvaluationDue and EvaluationOverdue is in the outbox exactly once."""
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -18,6 +17,8 @@ import requests
 
 from services.evaluation import settings
 from services.evaluation.evaluations import rules
+from services.evaluation.events import handlers
+from shared import config
 from tests.evaluation.conftest import now, outbox
 from tests.evaluation.test_schedule import evaluations, events_per_evaluation, sleep_until
 
@@ -42,9 +43,8 @@ class Worker:
     def __init__(self, log_dir: Path, name: str):
         self.port = _free_port()
         self.log_path = log_dir / f"{name}.log"
-        env = {**os.environ, **DURATIONS, "EVALUATION_JOB_INTERVAL": "PT0.2S", "WORKER_PORT": str(self.port),
-               "MMM_CONSUMERS": "1", "MMM_RELAYS": "1", "PYTHONUNBUFFERED": "1"}
-        env.pop("PYTEST_CURRENT_TEST", None)
+        env = config.environment(**DURATIONS, EVALUATION_JOB_INTERVAL="PT0.2S", WORKER_PORT=str(self.port),
+                                 MMM_CONSUMERS="1", MMM_RELAYS="1", PYTHONUNBUFFERED="1")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "worker", "evaluation"], cwd=REPO, env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -97,15 +97,14 @@ def wait_for(condition, timeout: float, what: str):
 
 
 def test_worker_killed_before_the_due_time_and_restarted_announces_each_once(world, workers, monkeypatch):
-    for name, value in DURATIONS.items():  # this process's handlers plan with the workers' durations
-        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(handlers, "settings", settings.load(DURATIONS))  # this process's: the workers' durations
     first = workers("first")
     first.wait_ready()
     mentor, mentee = world.mentor(), world.mentee()
     started = now()
     mid = world.start(mentor, mentee, started)
     [p1] = evaluations(world.db, mid)
-    assert p1["due_at"] == rules.periodic(settings.load(), started, 1).due_at
+    assert p1["due_at"] == rules.periodic(handlers.settings, started, 1).due_at
 
     time.sleep(0.8)  # the first worker runs its jobs a few times: nothing is due yet
     assert now() < p1["due_at"], "the test machine is too slow for this test's seconds"

@@ -61,13 +61,12 @@ def test_two_replicas_assign_each_user_once_in_batches(world, career):
         assert events_of(world, career, p) == 1
 
 
-def test_two_job_runners_then_a_new_cycle_after_the_interval(world, career, monkeypatch):
-    monkeypatch.setenv("EVALUATION_JOB_INTERVAL", "PT0.1S")
-    monkeypatch.setenv("EVALUATION_CAREER_SURVEY_EVERY", "PT2S")
+def test_two_job_runners_then_a_new_cycle_after_the_interval(world, career):
+    settings = replace(EVERY_2S, job_interval=timedelta(seconds=0.1))
     inst = world.new_institution()
     people = [world.mentee(inst) for _ in range(8)]
     stop = threading.Event()
-    runners = [JobRunner("evaluation", world.db, jobs.jobs, tick=0.05) for _ in range(2)]
+    runners = [JobRunner("evaluation", world.db, jobs.jobs(settings), tick=0.05) for _ in range(2)]
     threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in runners]
     for t in threads:
         t.start()

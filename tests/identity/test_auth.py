@@ -233,6 +233,7 @@ def test_other_services_refuse_every_bad_token(client, bad_tokens, service_app):
 def test_rotation_job_rotates_old_keys_and_forgets_expired_ones(world, identity_app, identity_db, client):
     from services.identity.jobs import purge_refresh_tokens, rotate_keys
 
+    settings = identity_app.extensions["identity"].settings  # the app's, as the worker's would be
     inst = world.institution()
     admin = world.admin(inst)
     token = world.sign_in(admin["email"])["access_token"]
@@ -240,14 +241,14 @@ def test_rotation_job_rotates_old_keys_and_forgets_expired_ones(world, identity_
     with identity_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE signing_keys SET created_at = now() - interval '31 days' WHERE kid = :k"),
                      {"k": kid})
-    assert rotate_keys(identity_db) >= 1
+    assert rotate_keys(identity_db, settings) >= 1
     jwks = {k["kid"] for k in client.get(PREFIX + "/.well-known/jwks.json").get_json()["keys"]}
     assert kid in jwks and len(jwks) >= 2  # the retired key is still published
     world.get("/me", bearer(token), expect=200)
     with identity_db.unit_of_work() as conn:
         conn.execute(sa.text("UPDATE signing_keys SET published_until = now() - interval '1 second' WHERE kid = :k"),
                      {"k": kid})
-    rotate_keys(identity_db)
+    rotate_keys(identity_db, settings)
     jwks = {k["kid"] for k in client.get(PREFIX + "/.well-known/jwks.json").get_json()["keys"]}
     assert kid not in jwks
     assert purge_refresh_tokens(identity_db) >= 0

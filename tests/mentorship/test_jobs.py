@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -23,6 +24,8 @@ FAST = Settings(respond_by=timedelta(seconds=1), remind_after=timedelta(seconds=
 # reminders come after 0.3 s, with room before the deadline however slowly a loaded machine seeds
 ROOMY = Settings(respond_by=timedelta(seconds=3), remind_after=timedelta(seconds=0.3), strikes=2,
                  strike_window=timedelta(days=180), job_interval=timedelta(seconds=0.2))
+# as two workers run the jobs: the service's own strikes and window, its jobs running every 0.1 s
+EVERY_100MS = replace(ROOMY, job_interval=timedelta(seconds=0.1))
 
 
 
@@ -32,8 +35,8 @@ def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     pairs = [(world.mentee(), m) for m in mentors for _ in range(3)]
     ids = [world.create(mentee, mentor, ROOMY) for mentee, mentor in pairs]
     time.sleep(0.4)
-    run_together(lambda: jobs.send_reminders(mentorship_db))
-    run_together(lambda: jobs.send_reminders(mentorship_db))
+    run_together(lambda: jobs.send_reminders(mentorship_db, ROOMY))
+    run_together(lambda: jobs.send_reminders(mentorship_db, ROOMY))
     for rid in ids:
         assert len(outbox(mentorship_db, "RequestReminderDue", request_id=rid)) == 1
     assert not any(outbox(mentorship_db, "RequestExpired", request_id=rid) for rid in ids)
@@ -55,13 +58,12 @@ def test_reminded_once_then_expired_once_with_two_workers(world, mentorship_db):
     assert late["reason"] == "expired" and late["request_status"] == "expired"
 
 
-def test_two_job_runners_expire_each_request_once(world, mentorship_db, monkeypatch):
-    monkeypatch.setenv("MENTORSHIP_JOB_INTERVAL", "PT0.1S")
+def test_two_job_runners_expire_each_request_once(world, mentorship_db):
     mentor = world.mentor()
     mentees = [world.mentee() for _ in range(5)]
     ids = [world.create(mentee, mentor, ROOMY) for mentee in mentees]
     stop = threading.Event()
-    runners = [JobRunner("mentorship", mentorship_db, jobs.jobs, tick=0.05) for _ in range(2)]
+    runners = [JobRunner("mentorship", mentorship_db, jobs.jobs(EVERY_100MS), tick=0.05) for _ in range(2)]
     threads = [threading.Thread(target=r.run, args=(stop,), daemon=True) for r in runners]
     for t in threads:
         t.start()
@@ -168,7 +170,7 @@ def test_a_moved_deadline_moves_the_reminder_before_it_whichever_way_it_moves(wo
     assert move(created + timedelta(days=30))[0] == created + timedelta(days=23)  # later
     remind_at, _ = move(created + timedelta(days=2))  # closer than the lead: at once, not before the request
     assert remind_at == created
-    assert jobs.send_reminders(mentorship_db) >= 1
+    assert jobs.send_reminders(mentorship_db, FAST) >= 1
     assert len(outbox(mentorship_db, "RequestReminderDue", request_id=req["id"])) == 1
     remind_at, reminded_at = move(created + timedelta(seconds=1))  # earlier still: already reminded, stays so
     assert remind_at == created and reminded_at is not None

@@ -107,11 +107,10 @@ class World:
         return self.call("GET", "/inbox", who, 200, query_string=params).get_json()
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
 def service_settings(monkeypatch):
-    """Event handlers and jobs read the service's settings as the worker does (from its environment)."""
-    for name, value in APP_CONFIG.items():
-        monkeypatch.setenv(name, value)
+    """The event handlers get the service's settings as from the worker: here the app's."""
+    monkeypatch.setattr(handlers, "settings", settings_for())
 
 
 @pytest.fixture()

@@ -1,7 +1,6 @@
 """Helpers for the event backbone tests: the probe database, writing events, draining queues."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -11,6 +10,7 @@ from pathlib import Path
 import pika
 import sqlalchemy as sa
 
+from shared import config
 from shared.events import broker, record_event
 
 
@@ -75,7 +75,7 @@ def drain(name: str) -> list[tuple[pika.BasicProperties, bytes]]:
 
 
 def start_worker(extra_env: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, **(extra_env or {})}
+    env = config.environment(**(extra_env or {}))
     return subprocess.Popen([sys.executable, "-m", "tests.platform.probe"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

@@ -9,7 +9,6 @@ transaction whose COMMIT was cut off by a fault may or may not be there, and eit
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
@@ -219,7 +218,7 @@ class Campaign:
     def __init__(self, prefix: str, run_dir: Path):
         self.prefix, self.run_dir = prefix, run_dir
         self.smtp_port = testing.free_port()
-        self.env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+        self.env = config.environment()
         self.env.update({
             "MMM_DATABASE_PREFIX": prefix, "MMM_BROKER_PREFIX": prefix, "MMM_RUN_DIR": str(run_dir),
             "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1", "MMM_SMTP_LISTEN": f"127.0.0.1:{self.smtp_port}",

@@ -6,7 +6,6 @@ Run as a worker process: `python -m tests.platform.probe` (honours MMM_* and AMQ
 """
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 
@@ -56,7 +55,7 @@ handlers = Handlers()
 def apply_effect(session, event) -> None:
     if event.data["fail"]:
         raise RuntimeError("this handler always fails for this event")
-    delay = float(os.environ.get("PROBE_HANDLER_SECONDS", "0"))
+    delay = float(config.env("PROBE_HANDLER_SECONDS", "0"))
     if delay:
         time.sleep(delay)
     session.execute(sa.insert(effects).values(key=event.data["key"], event_id=event.id))
@@ -82,7 +81,7 @@ def do_work(database: db.Database) -> int:
 
 
 service = Service(name=NAME, create_app=_no_app, metadata=metadata, handlers=handlers,
-                  jobs=[Job("probe-work", timedelta(seconds=0.2), do_work)])
+                  jobs=lambda settings: [Job("probe-work", timedelta(seconds=0.2), do_work)])
 
 
 def prepare_database() -> db.Database:

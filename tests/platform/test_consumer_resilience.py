@@ -8,7 +8,6 @@ restarting it twenty times disturbs neither the rest of the suite nor a platform
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from shared import db
+from shared import config, db
 from shared.db import DATABASE_DOWN
 from shared.events import broker, record_event
 
@@ -120,8 +119,7 @@ class Stream:
 
 
 def start_worker(log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "MMM_CONSUMERS": str(CONSUMERS), "MMM_RELAYS": "2", "PYTHONUNBUFFERED": "1"}
-    env.pop("PYTEST_CURRENT_TEST", None)
+    env = config.environment(MMM_CONSUMERS=str(CONSUMERS), MMM_RELAYS="2", PYTHONUNBUFFERED="1")
     log = open(log_path, "w")
     return subprocess.Popen([sys.executable, "-m", "tests.platform.probe"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
@@ -159,7 +157,7 @@ def wait_settled(database: db.Database, expected: set[str], queue: str, timeout:
 
 def test_20_rounds_of_postgresql_cut_lose_nothing_double_nothing_and_silence_nothing(
         server, setting, infrastructure, tmp_path, capsys):
-    seed = int(os.environ.get("MMM_CUT_SEED", random.SystemRandom().randrange(10**6)))
+    seed = int(config.env("MMM_CUT_SEED") or random.SystemRandom().randrange(10**6))
     rnd = random.Random(seed)
     database = probe.prepare_database()
     names = broker.names(setting)

@@ -9,12 +9,12 @@ MMM_FAULT_STREAM_SECONDS (60, the time over which the events are written). Run i
 """
 from __future__ import annotations
 
-import os
 import random
 import time
 
 import pytest
 
+from shared import config
 from tests.conftest import RUN_ID
 from tests.platform import fault_campaign_support as fc
 
@@ -40,10 +40,10 @@ def campaign(infrastructure, monkeypatch, tmp_path):
 @pytest.mark.fault
 def test_every_effect_exactly_once_across_services_through_broker_worker_and_database_faults(
         campaign, infrastructure, capsys):
-    seed = int(os.environ.get("MMM_FAULT_SEED") or random.SystemRandom().randrange(10**6))
-    events_wanted = int(os.environ.get("MMM_FAULT_EVENTS", "2000"))
-    fault_count = int(os.environ.get("MMM_FAULT_COUNT", "12"))
-    seconds = float(os.environ.get("MMM_FAULT_STREAM_SECONDS", "60"))
+    seed = int(config.env("MMM_FAULT_SEED") or random.SystemRandom().randrange(10**6))
+    events_wanted = int(config.env("MMM_FAULT_EVENTS", "2000"))
+    fault_count = int(config.env("MMM_FAULT_COUNT", "12"))
+    seconds = float(config.env("MMM_FAULT_STREAM_SECONDS", "60"))
     with capsys.disabled():
         print(f"\nfault campaign: seed {seed} (replay with MMM_FAULT_SEED={seed})", flush=True)
     rng = random.Random(seed)
@@ -85,6 +85,6 @@ def test_every_effect_exactly_once_across_services_through_broker_worker_and_dat
     assert counts.lost == 0, f"lost: {detail}\n{diagnosis}"
     assert counts.doubled == 0, f"doubled: {detail}\n{diagnosis}"
     assert {q: n for q, (n, _) in queues.items() if n} == {}, "queues not empty (main, retry or dead-letter)"
-    assert all(n >= int(os.environ.get("MMM_CONSUMERS", "2")) for n in consumers.values()), \
+    assert all(n >= int(config.env("MMM_CONSUMERS", "2")) for n in consumers.values()), \
         f"a queue with fewer consumers than its worker runs: {consumers}"
     assert silent == [], f"consumers that did not handle a new event after the faults: {silent}\n{diagnosis}"

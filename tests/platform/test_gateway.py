@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import shutil
 import socket
@@ -505,7 +504,7 @@ def test_envsubst_as_in_the_nginx_image_renders_what_render_does(tmp_path):
     """docker-compose renders the template with the official image's envsubst of every defined
     environment variable; the result must equal render()'s, even with unrelated variables defined."""
     values = gateway.local_values(tmp_path / "run")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/root", "HOSTNAME": "abc123",
+    env = {"PATH": config.env("PATH", "/usr/bin:/bin"), "HOME": "/root", "HOSTNAME": "abc123",
            "NGINX_VERSION": "1.27.5", "PKG_RELEASE": "1", "NGINX_ENVSUBST_OUTPUT_DIR": "/etc/nginx", **values}
     shell_format = " ".join(f"${{{name}}}" for name in env)  # as 20-envsubst-on-templates.sh builds it
     rendered = subprocess.run(["envsubst", shell_format], input=gateway.TEMPLATE.read_text(), env=env,

@@ -1,7 +1,6 @@
 """The local mail sink (`mmm mail`): a real SMTP server keeping every mail in a Maildir."""
 from __future__ import annotations
 
-import os
 import signal
 import smtplib
 import subprocess
@@ -13,7 +12,7 @@ import pytest
 
 from mmm import run
 from mmm.mailsink import MailSink
-from shared import testing
+from shared import config, testing
 
 pytestmark = pytest.mark.slow  # platform tests: the shared mechanisms end to end
 
@@ -67,8 +66,7 @@ def test_a_login_is_accepted_and_mails_keep_their_order(tmp_path):
 
 def test_mmm_mail_runs_in_the_foreground_and_stops_on_sigterm(tmp_path):
     port = testing.free_port()
-    env = {**os.environ, "MMM_RUN_DIR": str(tmp_path), "MMM_SMTP_LISTEN": f"127.0.0.1:{port}",
-           "PYTHONUNBUFFERED": "1"}
+    env = config.environment(MMM_RUN_DIR=str(tmp_path), MMM_SMTP_LISTEN=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, "-m", "mmm.cli", "mail"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -96,7 +94,7 @@ def test_mmm_mail_says_when_its_port_is_taken(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {**os.environ, "MMM_RUN_DIR": str(tmp_path), "MMM_SMTP_LISTEN": f"127.0.0.1:{port}"}
+        env = config.environment(MMM_RUN_DIR=str(tmp_path), MMM_SMTP_LISTEN=f"127.0.0.1:{port}")
         result = subprocess.run([sys.executable, "-m", "mmm.cli", "mail"], cwd=REPO, env=env,
                                 capture_output=True, text=True, timeout=30)
     assert result.returncode == 1

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -256,8 +255,8 @@ EXCLUDED = {
         "it before acting again, so the other platform tests of the run would be refused",
 }
 
-EXAMPLES = int(os.environ.get("MMM_OPENAPI_EXAMPLES", "20"))
-BUDGET_S = float(os.environ.get("MMM_OPENAPI_BUDGET_S", "60"))
+EXAMPLES = int(config.env("MMM_OPENAPI_EXAMPLES", "20"))
+BUDGET_S = float(config.env("MMM_OPENAPI_BUDGET_S", "60"))
 
 
 @dataclass

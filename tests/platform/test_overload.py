@@ -165,7 +165,7 @@ def test_a_worker_refused_by_its_database_backs_off_and_resumes_by_itself(infras
         return 0
 
     service = Service(name=probe.NAME, create_app=probe._no_app, metadata=probe.metadata, handlers=probe.handlers,
-                      jobs=[Job("overload.tick", timedelta(seconds=0.2), tick)])
+                      jobs=lambda settings: [Job("overload.tick", timedelta(seconds=0.2), tick)])
     admin = sa.create_engine(config.postgres_url(), isolation_level="AUTOCOMMIT")
     database = db.Database(url)
     stop = threading.Event()

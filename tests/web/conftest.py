@@ -4,18 +4,18 @@ Debian's Chromium. Screenshots land in web/e2e/artifacts/<test>/."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from shared import config
 from tests.conftest import PLATFORM_PREFIX, _terminate_with_parent
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = config.env("CHROMIUM", "/usr/bin/chromium")
 
 needs_browser = pytest.mark.skipif(
     not (shutil.which("node") and Path(CHROMIUM).exists() and (WEB / "node_modules" / "playwright-core").exists()
@@ -32,9 +32,7 @@ def demo_logins(running_platform) -> dict:
     from demo.client import Client
     from demo.loader import OPERATOR, ensure_operator
 
-    saved = {k: os.environ.get(k) for k in ("MMM_DATABASE_PREFIX", "MMM_BROKER_PREFIX")}
-    os.environ["MMM_DATABASE_PREFIX"] = os.environ["MMM_BROKER_PREFIX"] = PLATFORM_PREFIX
-    try:
+    with config.exported(MMM_DATABASE_PREFIX=PLATFORM_PREFIX, MMM_BROKER_PREFIX=PLATFORM_PREFIX):
         ensure_operator()
         client = Client(running_platform)
         logins: dict[str, dict] = {"operator": dict(OPERATOR)}
@@ -43,12 +41,6 @@ def demo_logins(running_platform) -> dict:
         for module in (demo.identity, demo.training, demo.directory, demo.mentorship):
             module.load(client, logins)
         return logins
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture()
@@ -59,8 +51,8 @@ def browser_test(running_platform, demo_logins, tmp_path, request):
         scenario = tmp_path / "scenario.json"
         scenario.write_text(json.dumps({"logins": demo_logins, **extra}, default=str))
         artifacts = WEB / "e2e" / "artifacts" / name
-        env = {**os.environ, "E2E_BASE_URL": running_platform, "E2E_SCENARIO": str(scenario),
-               "E2E_ARTIFACTS": str(artifacts), "CHROMIUM": CHROMIUM}
+        env = config.environment(E2E_BASE_URL=running_platform, E2E_SCENARIO=str(scenario),
+                                 E2E_ARTIFACTS=str(artifacts), CHROMIUM=CHROMIUM)
         proc = subprocess.run(["node", "--test", "--test-reporter=spec", f"e2e/{name}.test.mjs"], cwd=WEB, env=env,
                               capture_output=True, text=True, timeout=600,
                               preexec_fn=_terminate_with_parent)

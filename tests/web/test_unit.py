@@ -2,12 +2,12 @@
 words, CSV escaping, the screens' validation), run by Vitest in jsdom — part of `make test`."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 
 import pytest
 
+from shared import config
 from tests.web.conftest import WEB
 
 pytestmark = pytest.mark.slow  # the web client's own unit tests (Node.js)
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow  # the web client's own unit tests (Node.js)
 @pytest.mark.skipif(not (shutil.which("node") and (WEB / "node_modules" / "vitest").exists()),
                     reason="needs Node.js and the web client's npm packages (scripts/bootstrap.sh installs them)")
 def test_vitest_unit_tests_pass():
-    env = {**os.environ, "CI": "1", "NO_COLOR": "1", "FORCE_COLOR": "0"}
+    env = config.environment(CI="1", NO_COLOR="1", FORCE_COLOR="0")
     proc = subprocess.run(["node", "node_modules/vitest/vitest.mjs", "run", "--reporter=verbose"], cwd=WEB, env=env,
                           capture_output=True, text=True, timeout=600)
     output = proc.stdout + proc.stderr

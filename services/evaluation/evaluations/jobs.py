@@ -4,18 +4,18 @@ so a run catches up everything that came due while workers were down, and two re
 claim disjoint rows (FOR UPDATE SKIP LOCKED): every event is written exactly once."""
 from __future__ import annotations
 
-from services.evaluation import settings as settings_module
+from functools import partial
+
 from services.evaluation.evaluations import service
 from services.evaluation.settings import Settings
 from shared.db import Database
 from shared.jobs import Job
 
 
-def send_due(database: Database, settings: Settings | None = None) -> int:
+def send_due(database: Database, settings: Settings) -> int:
     """EvaluationDue for every scheduled evaluation whose due time has come, planning the next periodic
     one of each active mentorship; loops until a batch finds nothing, since a catch-up may plan a next
     evaluation that is itself already due."""
-    settings = settings or settings_module.load()
     total = 0
     while True:
         with database.unit_of_work() as session:
@@ -25,7 +25,7 @@ def send_due(database: Database, settings: Settings | None = None) -> int:
         total += n
 
 
-def send_overdue(database: Database, settings: Settings | None = None) -> int:
+def send_overdue(database: Database, settings: Settings) -> int:
     """EvaluationOverdue for every due evaluation past its grace and not submitted."""
     total = 0
     while True:
@@ -36,11 +36,9 @@ def send_overdue(database: Database, settings: Settings | None = None) -> int:
         total += n
 
 
-def _interval():
-    return settings_module.load().job_interval
-
-
-jobs = [
-    Job("evaluation.send-due", _interval, send_due),
-    Job("evaluation.send-overdue", _interval, send_overdue),
-]
+def jobs(settings: Settings) -> list[Job]:
+    """The jobs as the worker runs them, with the settings it built at its start."""
+    return [
+        Job("evaluation.send-due", settings.job_interval, partial(send_due, settings=settings)),
+        Job("evaluation.send-overdue", settings.job_interval, partial(send_overdue, settings=settings)),
+    ]

@@ -6,17 +6,17 @@ short transaction. Two replicas running it at once compute the same next cycle f
 records no event). A run after downtime simply finds more users due."""
 from __future__ import annotations
 
-from services.evaluation import settings as settings_module
+from functools import partial
+
 from services.evaluation.settings import Settings
 from services.evaluation.surveys import service
 from shared.db import Database
 from shared.jobs import Job
 
 
-def assign_career_surveys(database: Database, settings: Settings | None = None, batch: int = service.BATCH) -> int:
+def assign_career_surveys(database: Database, settings: Settings, batch: int = service.BATCH) -> int:
     """SurveyAssigned for each user due a career update; returns how many were assigned. One short
     transaction per batch of members, so a long run holds no lock for long and keeps what it did."""
-    settings = settings or settings_module.load()
     total, after = 0, None
     while True:
         with database.unit_of_work() as session:
@@ -29,8 +29,7 @@ def assign_career_surveys(database: Database, settings: Settings | None = None, 
             return total
 
 
-def _interval():
-    return settings_module.load().job_interval
-
-
-jobs = [Job("evaluation.assign-career-surveys", _interval, assign_career_surveys)]
+def jobs(settings: Settings) -> list[Job]:
+    """The job as the worker runs it, with the settings it built at its start."""
+    return [Job("evaluation.assign-career-surveys", settings.job_interval,
+                partial(assign_career_surveys, settings=settings))]
