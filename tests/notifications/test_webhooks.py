@@ -115,9 +115,9 @@ def test_a_subscription_that_keeps_failing_is_disabled_and_its_admins_told(world
     _run_jobs(notifications_db, NOTIFICATIONS_WEBHOOK_DISABLE_AFTER="PT2S")
     assert len(receiver.requests) == 2
     time.sleep(2.2)
-    with notifications_db.unit_of_work() as conn:
-        conn.exec_driver_sql("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE subscription_id = %s",
-                             (uuid.UUID(sub["id"]),))
+    with notifications_db.unit_of_work() as session:
+        session.connection().exec_driver_sql(
+            "UPDATE webhook_deliveries SET next_attempt_at = now() WHERE subscription_id = %s", (uuid.UUID(sub["id"]),))
     _run_jobs(notifications_db, NOTIFICATIONS_WEBHOOK_DISABLE_AFTER="PT2S")
     state = world.call("GET", f"/webhooks/{sub['id']}", admin, 200).get_json()
     assert state["status"] == "disabled" and state["disabled_reason"].startswith("every delivery failed since")
