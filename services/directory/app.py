@@ -4,6 +4,7 @@ from __future__ import annotations
 from services.directory import rules, search
 from services.directory import search_index
 from services.directory.api import BLUEPRINTS
+from services.directory.errors import PROBLEM_TYPES
 from services.directory.events import handlers
 from services.directory.models import Base
 from services.directory.jobs import jobs
@@ -19,7 +20,7 @@ DESCRIPTION = ("Searchable mentor profiles (R8, R9, R10): mentors fill and publi
 
 def create_app(overrides: dict | None = None):
     app = create_service_app("directory", BLUEPRINTS, title="MentorMeMed Directory", description=DESCRIPTION,
-                             overrides=overrides)
+                             problem_types=PROBLEM_TYPES, overrides=overrides)
     # one index per machine, mapped by every API process ("off": each process builds its own)
     index_dir = config.setting("DIRECTORY_SEARCH_INDEX_DIR", search_index.default_directory(), app.config)
     searcher = search.Searcher(
