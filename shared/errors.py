@@ -86,14 +86,6 @@ def invalid_field(detail: str, *, pointer: str | None = None, parameter: str | N
     return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.", errors=[error])
 
 
-def not_found(what: str = "resource") -> Problem:  # the services still to move to shared.domain_errors use these
-    return Problem(404, "not-found", "Not Found", f"No such {what}.")
-
-
-def conflict(slug: str, detail: str, **extra: Any) -> Problem:
-    return Problem(409, slug, "Conflict", detail, **extra)
-
-
 def invalid_fields(errors: list[dict[str, str]]) -> Problem:
     """A 422 naming several invalid fields ({pointer, detail} or {parameter, in, detail} each)."""
     return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.", errors=errors)
