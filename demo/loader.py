@@ -18,12 +18,12 @@ ORDER = ("identity", "training", "directory", "mentorship", "evaluation", "notif
 
 def ensure_operator() -> None:
     from services.identity import cli
-    from shared.errors import Problem
+    from shared.domain_errors import Refused
 
     try:
         cli.create_operator(OPERATOR["email"], OPERATOR["name"], OPERATOR["password"])
-    except Problem as exc:
-        if exc.status != 409:  # 409: it exists from an earlier demo run
+    except Refused as exc:
+        if exc.kind != "email-taken":  # it exists from an earlier demo run
             raise
 
 

@@ -59,7 +59,8 @@ def api_prefix(service: str) -> str:
 
 
 def create_service_app(name: str, blueprints: list[flask_smorest.Blueprint], *, title: str, description: str,
-                       overrides: dict | None = None) -> Flask:
+                       problem_types: errors.ProblemTypes | None = None, overrides: dict | None = None) -> Flask:
+    """`problem_types`: the service's table of the refusals its rules and use cases raise (shared/errors.py)."""
     logs.configure(name)
     app = Flask(f"services.{name}")
     app.config.update(
@@ -81,7 +82,7 @@ def create_service_app(name: str, blueprints: list[flask_smorest.Blueprint], *, 
     app.config.update(overrides or {})
     api = openapi.ProblemApi(app)  # errors documented as the RFC 9457 problems the services send
     openapi.install(api)  # before the blueprints: their document is built as they are registered
-    errors.install(app)  # after Api(): replaces flask-smorest's JSON errors with problem+json
+    errors.install(app, problem_types)  # after Api(): replaces flask-smorest's JSON errors with problem+json
     contention.install(app)  # a view that lost a deadlock is run again
     for bp in blueprints:
         api.register_blueprint(bp, url_prefix=api_prefix(name) + (bp.url_prefix or ""))

@@ -25,6 +25,7 @@ import requests
 from flask import current_app, g, request
 
 from shared import config, revocation
+from shared.domain_errors import not_found
 from shared.errors import Problem
 from shared.lru import LRU
 
@@ -248,4 +249,4 @@ def require(*roles: str):
 def visible_or_404(condition: bool, what: str = "resource") -> None:
     """Object-level check: an object the caller may not see does not exist for them."""
     if not condition:
-        raise Problem(404, "not-found", "Not Found", f"No such {what}.")
+        raise not_found(what)

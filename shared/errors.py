@@ -1,7 +1,16 @@
-"""RFC 9457 problem details for every error: never HTML, never a stack trace."""
+"""RFC 9457 problem details for every error: never HTML, never a stack trace.
+
+Two kinds of refusal reach the client the same way. Rules and use cases raise shared.domain_errors.Refused
+— a kind ("mentor-no-open-slot"), a sentence for the person and any facts a client can act on, nothing of
+HTTP; each service maps its kinds to a status and a title in one table, `PROBLEM_TYPES` in
+services/<service>/errors.py, given to shared.app.create_service_app. The HTTP layer raises `Problem`
+directly for what only HTTP knows: authentication, media types, malformed bodies, and fields of the request
+it names by JSON pointer or parameter (`invalid_field`, `invalid_fields`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -10,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from shared import contention
+from shared.domain_errors import Refused
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +41,40 @@ class Problem(Exception):
         self.extra = extra
 
 
-def not_found(what: str = "resource") -> Problem:
-    return Problem(404, "not-found", "Not Found", f"No such {what}.")
+@dataclass(frozen=True)
+class ProblemType:
+    """How the HTTP API answers one kind of refusal; `headers` derives any response headers from it."""
+    status: int
+    title: str
+    headers: Callable[[Refused], dict[str, str]] | None = None
+
+
+CONFLICT = ProblemType(409, "Conflict")
+FORBIDDEN = ProblemType(403, "Forbidden")
+GONE = ProblemType(410, "Gone")
+NOT_FOUND = ProblemType(404, "Not Found")
+# Kinds every service's table has: shared.auth.visible_or_404 refuses with "not-found".
+COMMON_PROBLEM_TYPES = {"not-found": NOT_FOUND, "forbidden": FORBIDDEN}
+
+
+class ProblemTypes:
+    """A service's table: kind of refusal -> problem type, the common kinds included."""
+
+    def __init__(self, types: Mapping[str, ProblemType]):
+        self.types = {**COMMON_PROBLEM_TYPES, **types}
+
+    def __contains__(self, kind: str) -> bool:
+        return kind in self.types
+
+    def problem(self, refused: Refused) -> Problem:
+        """The problem that answers `refused`; a kind missing from the table is a bug, raised as one."""
+        try:
+            found = self.types[refused.kind]
+        except KeyError:
+            raise LookupError(f"refusal kind {refused.kind!r} is not in the service's table of problem types "
+                              "(PROBLEM_TYPES in services/<service>/errors.py)") from None
+        headers = found.headers(refused) if found.headers else None
+        return Problem(found.status, refused.kind, found.title, refused.detail, headers=headers, **refused.extra)
 
 
 def invalid_field(detail: str, *, pointer: str | None = None, parameter: str | None = None,
@@ -44,8 +86,9 @@ def invalid_field(detail: str, *, pointer: str | None = None, parameter: str | N
     return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.", errors=[error])
 
 
-def conflict(slug: str, detail: str, **extra: Any) -> Problem:
-    return Problem(409, slug, "Conflict", detail, **extra)
+def invalid_fields(errors: list[dict[str, str]]) -> Problem:
+    """A 422 naming several invalid fields ({pointer, detail} or {parameter, in, detail} each)."""
+    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.", errors=errors)
 
 
 def problem_response(status: int, title: str, detail: str | None = None, slug: str | None = None,
@@ -129,13 +172,20 @@ def database_overload(exc: BaseException) -> Response | None:
     return problem_response(503, "Service Unavailable", detail, slug, headers={"Retry-After": config.retry_after()})
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, problem_types: ProblemTypes | None = None) -> None:
+    """problem+json for every error; `problem_types` is the service's table for the refusals it raises."""
+    table = problem_types or ProblemTypes({})
+
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         headers = dict(exc.headers)
         if exc.status == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer realm="mentormemed"')
         return problem_response(exc.status, exc.title, exc.detail, exc.slug, headers=headers, **exc.extra)
+
+    @app.errorhandler(Refused)
+    def _refused(exc: Refused):
+        return _problem(table.problem(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from services.directory import rules, search
 from services.directory import settings as settings_module
 from services.directory.api import BLUEPRINTS
+from services.directory.errors import PROBLEM_TYPES
 from services.directory.events import handlers
 from services.directory.models import Base
 from services.directory.jobs import jobs
@@ -18,7 +19,7 @@ DESCRIPTION = ("Searchable mentor profiles (R8, R9, R10): mentors fill and publi
 
 def create_app(overrides: dict | None = None):
     app = create_service_app("directory", BLUEPRINTS, title="MentorMeMed Directory", description=DESCRIPTION,
-                             overrides=overrides)
+                             problem_types=PROBLEM_TYPES, overrides=overrides)
     settings = settings_module.load(app.config)
     searcher = search.Searcher(
         db_of(app).engine.url, cache_size=settings.search_cache_size, cache_mb=settings.search_cache_mb,

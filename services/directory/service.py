@@ -17,7 +17,7 @@ from services.directory import rules, search
 from services.directory.models import MentorProfile, Mentorship, RequestOutcome, SearchState
 from shared.auth import Principal, visible_or_404
 from shared.contention import lock_last
-from shared.errors import Problem
+from shared.domain_errors import Refused
 from shared.events import record_event
 
 INTEREST_FIELDS = ("clinical_interests", "research_interests", "education_interests")
@@ -146,7 +146,7 @@ def own_profile(session: orm.Session, principal: Principal, *, lock: bool = Fals
     stmt = sa.select(MentorProfile).where(MentorProfile.user_id == principal.id)
     profile = session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
     if profile is None:
-        raise Problem(404, "no-profile", "Not Found",
+        raise Refused("no-profile",
                       "No directory profile yet: it is created when your enrolment reaches the directory.")
     return profile
 
@@ -175,7 +175,7 @@ def update_profile(session: orm.Session, principal: Principal, data: dict) -> Me
     if profile.published:
         missing = profile.missing_fields
         if missing:
-            raise Problem(409, "published-profile-incomplete", "Conflict",
+            raise Refused("published-profile-incomplete",
                           f"A published profile keeps its required fields: to clear your {rules.labels(missing)}, "
                           "unpublish your profile first.", missing_fields=missing)
         if profile.scope != old_scope:  # mentorship enforces R8 from this event's scope
@@ -192,7 +192,7 @@ def publish(session: orm.Session, principal: Principal, consent: bool) -> Mentor
                                     consent=consent)
     if refusal:
         extra = {"missing_fields": list(refusal.missing_fields)} if refusal.missing_fields else {}
-        raise Problem(409, refusal.slug, "Conflict", refusal.detail, **extra)
+        raise Refused(refusal.slug, refusal.detail, **extra)
     profile.published = True
     profile.published_at = now()
     _published_event(session, profile)

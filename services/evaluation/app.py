@@ -5,6 +5,7 @@ filled by events.py."""
 from __future__ import annotations
 
 from services.evaluation import settings as settings_module
+from services.evaluation.errors import PROBLEM_TYPES
 from services.evaluation.evaluations import api as evaluations_api
 from services.evaluation.events import handlers
 from services.evaluation.jobs import jobs
@@ -23,7 +24,7 @@ def create_app(overrides: dict | None = None):
     app = create_service_app(
         "evaluation", BLUEPRINTS, title="MentorMeMed Evaluation",
         description="Evaluation schedule, evaluations, surveys, participation reports and research data requests.",
-        overrides=overrides,
+        problem_types=PROBLEM_TYPES, overrides=overrides,
     )
     app.extensions["evaluation"] = settings_module.load(app.config)
     return app

@@ -18,7 +18,8 @@ from services.identity.service import Actor, Context
 from shared.app import Blueprint, accepts, db_of
 from shared.auth import current_principal, require
 from shared.schemas import HIDDEN, shown
-from shared.errors import Problem, invalid_field, not_found
+from shared.domain_errors import not_found
+from shared.errors import Problem, invalid_field
 
 institutions = Blueprint("institutions", __name__, url_prefix="/institutions",
                          description="Subscribing institutions, their R1 mentor minimum and compliance")

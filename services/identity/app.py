@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from services.identity import settings as settings_module
 from services.identity.api import BLUEPRINTS
+from services.identity.errors import PROBLEM_TYPES
 from services.identity.events import handlers
 from services.identity.jobs import jobs
 from services.identity.models import Base
@@ -26,7 +27,7 @@ def create_app(overrides: dict | None = None):
         "identity", BLUEPRINTS, title="MentorMeMed Identity",
         description="Institutions, people, credentials, invitations, admission criteria, eligibility, "
                     "agreements and tokens.",
-        overrides=overrides,
+        problem_types=PROBLEM_TYPES, overrides=overrides,
     )
     if app.config.get("AUTH_JWKS_LOADER") is None:
         app.config["AUTH_JWKS_LOADER"] = own_jwks_loader(app)

@@ -18,6 +18,7 @@ from services.identity import service
 from services.identity.tokens import KeyRing, Passwords
 from shared import config
 from shared.db import Database
+from shared.domain_errors import Refused
 from shared.errors import Problem
 
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             password = getpass.getpass("Password for the new operator: ")
         try:
             print(json.dumps(create_operator(args.email, args.name, password)))
-        except Problem as exc:
+        except (Refused, Problem) as exc:
             print(f"error: {exc.detail}", file=sys.stderr)
             return 1
         except ValueError as exc:

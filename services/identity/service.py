@@ -1,8 +1,9 @@
 """Use cases of the identity service. Each takes a session (one transaction), applies the rules of
 rules.py, changes state and records its events with shared.events.record_event in that transaction.
 
-Refusals are shared.errors.Problem; the API turns them into problem+json. Sensitive values (mentee
-demographics and eligibility, mentor admission basis) never appear in a Problem, a log or an event.
+Refusals are shared.domain_errors.Refused, answered as problem+json by the table in errors.py; invalid
+fields of a request are shared.errors.invalid_field. Sensitive values (mentee demographics and eligibility,
+mentor admission basis) never appear in a refusal, a log or an event.
 """
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from services.identity.models import (
 from services.identity.settings import Settings
 from services.identity.tokens import KeyRing, Passwords, now
 from shared.auth import Principal
-from shared.errors import Problem, conflict, invalid_field, not_found
+from shared.domain_errors import Refused, not_found
+from shared.errors import Problem, invalid_field
 from shared.events import record_event, record_events
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,8 @@ class Context:
 Actor = Principal
 
 
-def _unauthorized(detail: str) -> Problem:
-    return Problem(401, "unauthorized", "Unauthorized", detail)
+def _unauthorized(detail: str) -> Refused:
+    return Refused("unauthorized", detail)
 
 
 def load_actor(session: orm.Session, principal: Principal, *, check_agreement: bool = True) -> Actor:
@@ -62,18 +64,13 @@ def load_actor(session: orm.Session, principal: Principal, *, check_agreement: b
     return Actor(user.id, user.role, user.institution_id)
 
 
-def _rule(exc: rules.RuleViolation, status: int = 422) -> Problem:
-    if status == 422 and exc.field:
-        return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                       errors=[{"pointer": f"#/{exc.field}", "detail": exc.detail}])
-    return Problem(status, exc.slug, "Conflict" if status == 409 else "Unprocessable Content", exc.detail)
+def _rule(exc: rules.RuleViolation) -> Problem:
+    """A rule's refusal of one field the request sent (each names its field)."""
+    return invalid_field(exc.detail, pointer=exc.field)
 
 
-def _field_error(field: str, detail: str, slug: str = "validation-error") -> Problem:
-    if slug == "validation-error":
-        return invalid_field(detail, pointer=field)
-    return Problem(422, slug, "Validation failed", "One or more fields are invalid.",
-                   errors=[{"pointer": f"#/{field}", "detail": detail}])
+def _field_error(field: str, detail: str) -> Problem:
+    return invalid_field(detail, pointer=field)
 
 
 def normalise_email(email: str) -> str:
@@ -87,7 +84,7 @@ def _add_user(session: orm.Session, user: User) -> None:
         with session.begin_nested():
             session.flush()
     except sa.exc.IntegrityError:
-        raise conflict("email-taken", "An account with this e-mail address already exists.") from None
+        raise Refused("email-taken", "An account with this e-mail address already exists.") from None
 
 
 # --- institutions (R1) -----------------------------------------------------------------------------------------
@@ -246,8 +243,8 @@ def all_compliance(session: orm.Session) -> list[dict]:
 
 def _require_subscribed(inst: Institution) -> None:
     if inst.subscription_status != "active":
-        raise conflict("institution-not-active",
-                       "The institution's subscription is not active: no one can be admitted.")
+        raise Refused("institution-not-active",
+                      "The institution's subscription is not active: no one can be admitted.")
 
 
 # --- agreements (R5) --------------------------------------------------------------------------------------------
@@ -288,8 +285,8 @@ def agreement_outstanding(session: orm.Session, user: User) -> Agreement | None:
     return None
 
 
-def agreement_required(agreement: Agreement) -> Problem:
-    return Problem(403, "agreement-required", "Agreement acceptance required",
+def agreement_required(agreement: Agreement) -> Refused:
+    return Refused("agreement-required",
                    f"Accept version {agreement.version} of the {agreement.role} agreement to continue.",
                    agreement={"role": agreement.role, "version": agreement.version, "title": agreement.title})
 
@@ -298,12 +295,12 @@ def accept_agreement(session: orm.Session, user: User, version: int) -> Agreemen
     """Record acceptance of the current version of the user's agreement (idempotent)."""
     role = rules.agreement_role(user.role)
     if role is None:
-        raise conflict("no-agreement", "This role has no agreement to accept.")
+        raise Refused("no-agreement", "This role has no agreement to accept.")
     current = current_agreement(session, role)
     if current is None or current.version != version:
-        raise conflict("agreement-version-mismatch",
-                       "Only the current version of the agreement can be accepted.",
-                       current_version=current.version if current else None)
+        raise Refused("agreement-version-mismatch",
+                      "Only the current version of the agreement can be accepted.",
+                      current_version=current.version if current else None)
     existing = session.scalars(sa.select(AgreementAcceptance).where(
         AgreementAcceptance.user_id == user.id, AgreementAcceptance.role == role,
         AgreementAcceptance.version == version)).first()
@@ -339,7 +336,7 @@ def _check_email_free(session: orm.Session, email: str, kind: str) -> None:
         return
     if kind == "mentor" and rules.can_become_mentor(existing.role, existing.status):
         return  # R17: an exited mentee stays on as a mentor
-    raise conflict("email-taken", "An account with this e-mail address already exists.")
+    raise Refused("email-taken", "An account with this e-mail address already exists.")
 
 
 def _active_mentor(session: orm.Session, user_id: uuid.UUID | None, institution_id: uuid.UUID) -> bool:
@@ -391,10 +388,10 @@ def invite(session: orm.Session, ctx: Context, actor: Actor, institution_id: uui
     return invitation, token
 
 
-def _invalid_rows(errors: list[dict], kind: str) -> Problem:
+def _invalid_rows(errors: list[dict], kind: str) -> Refused:
     rows = sorted({e["row"] for e in errors})
     which = f"row {rows[0]}" if len(rows) == 1 else f"rows {', '.join(map(str, rows[:-1]))} and {rows[-1]}"
-    return Problem(422, "invalid-import", "Validation failed",
+    return Refused("invalid-import",
                    f"Nothing was imported: {which} of the file need{'s' if len(rows) == 1 else ''} correcting "
                    f"(each is listed below). Correct the file and import it again; no {kind} was invited.",
                    errors=errors)
@@ -411,7 +408,7 @@ def import_invitations(session: orm.Session, ctx: Context, actor: Actor, institu
     try:
         parsed = invitation_import.parse(body, kind)
     except invitation_import.FileUnreadable as exc:
-        raise Problem(422, "unreadable-import", "Validation failed", exc.detail,
+        raise Refused("unreadable-import", exc.detail,
                       errors=[{"pointer": exc.pointer, "detail": exc.detail}]) from None
     errors = parsed.errors
     emails = [row.email for row in parsed.rows]
@@ -480,7 +477,7 @@ def revoke_invitation(session: orm.Session, actor: Actor, invitation_id: uuid.UU
             inv.kind == "institution_admin" and not actor.is_operator):
         raise not_found("invitation")
     if invitation_state(inv) != "pending":
-        raise conflict("invitation-not-pending", "Only a pending invitation can be revoked.")
+        raise Refused("invitation-not-pending", "Only a pending invitation can be revoked.")
     inv.revoked_at = now()
     return inv
 
@@ -491,10 +488,10 @@ def _usable_invitation(session: orm.Session, token: str, *, for_update: bool) ->
         query = query.with_for_update()
     inv = session.scalars(query).first()
     if inv is None:
-        raise Problem(404, "invitation-unknown", "Not Found", "No such invitation.")
+        raise Refused("invitation-unknown", "No such invitation.")
     state = invitation_state(inv)
     if state != "pending":
-        raise Problem(410, f"invitation-{state}", "Gone", f"This invitation has been {state}; ask for a new one."
+        raise Refused(f"invitation-{state}", f"This invitation has been {state}; ask for a new one."
                       if state != "expired" else "This invitation has expired; ask for a new one.")
     return inv
 
@@ -521,7 +518,7 @@ def accept_invitation(session: orm.Session, ctx: Context, data: dict) -> User:
     name = data.get("name") or inv.name
     existing = _existing_user(session, inv.email)
     if existing is not None and not (inv.kind == "mentor" and rules.can_become_mentor(existing.role, existing.status)):
-        raise conflict("email-taken", "An account with this e-mail address already exists.")
+        raise Refused("email-taken", "An account with this e-mail address already exists.")
     password_hash = ctx.passwords.hash(data["password"])
     if inv.kind == "mentor":
         _hold_institution(session, inst.id)  # one more active mentor: see watching_minimum
@@ -561,7 +558,7 @@ def _member_event(user: User) -> dict:
 
 def nominate(session: orm.Session, actor: Actor, name: str, email: str, evidence: str) -> Nomination:
     if actor.role != "mentor":
-        raise Problem(403, "forbidden", "Forbidden", "Only an active mentor may nominate a colleague.")
+        raise Refused("forbidden", "Only an active mentor may nominate a colleague.")
     inst = session.get(Institution, actor.institution_id)
     _require_subscribed(inst)
     email = normalise_email(email)
@@ -595,7 +592,7 @@ def _managed_nomination(session: orm.Session, actor: Actor, nomination_id: uuid.
     if nomination is None or not actor.manages(nomination.institution_id):
         raise not_found("nomination")
     if nomination.status != "pending":
-        raise conflict("nomination-decided", "This nomination has already been decided.")
+        raise Refused("nomination-decided", "This nomination has already been decided.")
     return nomination
 
 
@@ -603,7 +600,7 @@ def approve_nomination(session: orm.Session, ctx: Context, actor: Actor, nominat
                        note: str | None) -> tuple[Nomination, Invitation, str]:
     nomination = _managed_nomination(session, actor, nomination_id)
     if not _active_mentor(session, nomination.nominator_id, nomination.institution_id):
-        raise conflict("nominator-not-active", "The nominating mentor is no longer an active mentor.")
+        raise Refused("nominator-not-active", "The nominating mentor is no longer an active mentor.")
     invitation, token = invite(session, ctx, actor, nomination.institution_id, "mentor", email=nomination.email,
                                name=nomination.name, criteria=[rules.NOMINATED_BY_MENTOR],
                                evidence=nomination.evidence, nominated_by=nomination.nominator_id,
@@ -646,7 +643,7 @@ def register_mentee(session: orm.Session, ctx: Context, data: dict) -> User:
     _check_eligibility(data)
     email = normalise_email(data["email"])
     if _existing_user(session, email) is not None:
-        raise conflict("email-taken", "An account with this e-mail address already exists.")
+        raise Refused("email-taken", "An account with this e-mail address already exists.")
     user = User(id=uuid.uuid4(), email=email, name=data["name"], role="mentee", institution_id=inst.id,
                 status="pending", status_changed_at=now(), password_hash=ctx.passwords.hash(data["password"]),
                 failed_signins=0, created_at=now())
@@ -671,7 +668,7 @@ def _managed_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, *, for
 def decide_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, approve: bool, note: str | None) -> User:
     user = _managed_user(session, actor, user_id)
     if not rules.can_decide_mentee(user.role, user.status):
-        raise conflict("not-pending", "Only a pending mentee application can be approved or declined.")
+        raise Refused("not-pending", "Only a pending mentee application can be approved or declined.")
     profile = session.get(MenteeProfile, user.id)
     at = now()
     _set_status(user, "active" if approve else "declined", note, actor.id, at)
@@ -695,7 +692,7 @@ def _studies(profile: MenteeProfile | None) -> dict:
 def exit_mentee(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
     user = _managed_user(session, actor, user_id)
     if not rules.can_exit(user.role, user.status):
-        raise conflict("not-active-mentee", "Only an active mentee can exit.")
+        raise Refused("not-active-mentee", "Only an active mentee can exit.")
     _set_status(user, "exited", reason, actor.id)
     tokens.revoke_user_tokens(session, user.id, "exited")
     record_event(session, "MenteeExited", {"user_id": user.id, "institution_id": user.institution_id,
@@ -807,9 +804,9 @@ def list_users(session: orm.Session, actor: Actor, filters: dict) -> list[User]:
 def deactivate_user(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
     user = _managed_user(session, actor, user_id)
     if user.id == actor.id:
-        raise conflict("cannot-deactivate-self", "You cannot deactivate your own account.")
+        raise Refused("cannot-deactivate-self", "You cannot deactivate your own account.")
     if not rules.can_deactivate(user.status):
-        raise conflict("already-deactivated", "This account is already deactivated.")
+        raise Refused("already-deactivated", "This account is already deactivated.")
     counted = rules.counts_toward_minimum(user.role, user.status)
     with watching_minimum(session, user.institution_id if counted else None):
         _set_status(user, "deactivated", reason, actor.id)
@@ -838,7 +835,7 @@ def eject_mentor(session: orm.Session, mentor_id: uuid.UUID, reason: str, facts:
 def reinstate_mentor(session: orm.Session, actor: Actor, user_id: uuid.UUID, reason: str) -> User:
     user = _managed_user(session, actor, user_id)
     if not rules.can_reinstate(user.role, user.status):
-        raise conflict("not-ejected", "Only an ejected mentor can be reinstated.")
+        raise Refused("not-ejected", "Only an ejected mentor can be reinstated.")
     _hold_institution(session, user.institution_id)
     _set_status(user, "active", reason, actor.id)
     user.status_facts = None
@@ -850,7 +847,7 @@ def reinstate_mentor(session: orm.Session, actor: Actor, user_id: uuid.UUID, rea
 def create_operator(session: orm.Session, ctx: Context, email: str, name: str, password: str) -> User:
     email = normalise_email(email)
     if _existing_user(session, email) is not None:
-        raise conflict("email-taken", "An account with this e-mail address already exists.")
+        raise Refused("email-taken", "An account with this e-mail address already exists.")
     user = User(id=uuid.uuid4(), email=email, name=name, role="operator", institution_id=None, status="active",
                 status_changed_at=now(), password_hash=ctx.passwords.hash(password), failed_signins=0,
                 created_at=now())
@@ -865,7 +862,7 @@ class SignInResult:
     """Either tokens, or a refusal to raise after the transaction has committed (so that a failed
     attempt is counted, and a reused refresh token's family stays revoked)."""
     body: dict | None = None
-    refusal: Problem | None = None
+    refusal: Refused | None = None
 
 
 def _tokens_for(session: orm.Session, ctx: Context, user: User, family_id: uuid.UUID | None = None) -> dict:
@@ -877,7 +874,7 @@ def _tokens_for(session: orm.Session, ctx: Context, user: User, family_id: uuid.
             "refresh_token": refresh.token, "refresh_expires_in": refresh.expires_in}
 
 
-def _agreement_gate(session: orm.Session, user: User, version: int | None) -> Problem | None:
+def _agreement_gate(session: orm.Session, user: User, version: int | None) -> Refused | None:
     outstanding = agreement_outstanding(session, user)
     if outstanding is None:
         return None
@@ -895,9 +892,8 @@ def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accep
     user = session.scalars(sa.select(User).where(User.email == normalise_email(email))).first()
     if user is not None and user.locked_until and user.locked_until > at:
         wait = max(1, int((user.locked_until - at).total_seconds() + 0.999))
-        return SignInResult(refusal=Problem(429, "signin-locked", "Too Many Requests",
-                                            "Too many failed sign-ins; try again later.", retry_after=wait,
-                                            headers={"Retry-After": str(wait)}))
+        return SignInResult(refusal=Refused("signin-locked", "Too many failed sign-ins; try again later.",
+                                            retry_after=wait))
     if not ctx.passwords.verify(user.password_hash if user else None, password):
         if user is not None:
             failures = session.scalar(sa.update(User).where(User.id == user.id)
@@ -918,15 +914,15 @@ def sign_in(session: orm.Session, ctx: Context, email: str, password: str, accep
     if user.status == "ejected":
         return SignInResult(refusal=_ejected(session, user))
     if not rules.can_sign_in(user.status):
-        return SignInResult(refusal=Problem(403, "account-not-active", "Forbidden",
-                                            f"This account is {user.status}.", status_of_account=user.status))
+        return SignInResult(refusal=Refused("account-not-active", f"This account is {user.status}.",
+                                            status_of_account=user.status))
     gate = _agreement_gate(session, user, accept_version)
     if gate is not None:
         return SignInResult(refusal=gate)
     return SignInResult(body=_tokens_for(session, ctx, user))
 
 
-def _ejected(session: orm.Session, user: User) -> Problem:
+def _ejected(session: orm.Session, user: User) -> Refused:
     """R12: an ejected mentor is told why (the expired requests and their dates) and whom to ask for
     reinstatement (their institution's administrators; operators decide) — in `detail` for the person,
     in `ejection`, `contacts` and `next_step` for a client."""
@@ -934,7 +930,7 @@ def _ejected(session: orm.Session, user: User) -> Problem:
         User.institution_id == user.institution_id, User.role == "institution_admin", User.status == "active")
         .order_by(User.name)).all()
     facts = user.status_facts or {}
-    return Problem(403, "account-not-active", "Forbidden",
+    return Refused("account-not-active",
                    rules.ejection_detail(facts, user.status_reason, user.status_changed_at,
                                          [f"{a.name} <{a.email}>" for a in admins]),
                    status_of_account=user.status, next_step=rules.ASK_FOR_REINSTATEMENT,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from services.mentorship import settings as settings_module
 from services.mentorship.api import BLUEPRINTS
+from services.mentorship.errors import PROBLEM_TYPES
 from services.mentorship.events import handlers
 from services.mentorship.jobs import jobs
 from services.mentorship.models import Base
@@ -15,7 +16,7 @@ def create_app(overrides: dict | None = None):
         "mentorship", BLUEPRINTS, title="MentorMeMed Mentorship",
         description="Mentorship requests and their deadlines, mentorships, the 3-mentee cap and mentors' "
                     "responsiveness.",
-        overrides=overrides,
+        problem_types=PROBLEM_TYPES, overrides=overrides,
     )
     app.extensions["mentorship"] = settings_module.load(app.config)
     return app

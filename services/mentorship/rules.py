@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.mentorship.models import MAX_ACTIVE_MENTEES
+from shared.domain_errors import Refused
 
 # --- requests --------------------------------------------------------------------------------------
 
@@ -74,36 +75,30 @@ def closed_request(status: str, *, reader: str | None, decline_reason: str | Non
     return Closed(status, f"This request is {status} and can no longer change.")
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why a request may not be made: a distinct problem type per precondition."""
-    status: int
-    slug: str
-    detail: str
+# Why a request may not be made, a distinct kind of refusal per precondition (the service raises it).
 
-
-def mentee_refusal(status: str, enrolled: bool, trained: bool) -> Refusal | None:
+def mentee_refusal(status: str, enrolled: bool, trained: bool) -> Refused | None:
     if not enrolled or status != "active":
-        return Refusal(409, "mentee-not-enrolled", "You are not an enrolled, active mentee.")
+        return Refused("mentee-not-enrolled", "You are not an enrolled, active mentee.")
     if not trained:
-        return Refusal(409, "mentee-not-trained",
+        return Refused("mentee-not-trained",
                        "Complete and attest your required training before requesting a mentor.")
     return None
 
 
 def mentor_refusal(*, status: str, enrolled: bool, trained: bool, published: bool, scope: str | None,
-                   mentor_institution, mentee_institution, active_mentees: int) -> Refusal | None:
+                   mentor_institution, mentee_institution, active_mentees: int) -> Refused | None:
     if not enrolled or status != "active":
-        return Refusal(409, "mentor-not-active", "This mentor is not an active mentor of the program.")
+        return Refused("mentor-not-active", "This mentor is not an active mentor of the program.")
     if not trained:
-        return Refusal(409, "mentor-not-trained", "This mentor has not completed the required training yet.")
+        return Refused("mentor-not-trained", "This mentor has not completed the required training yet.")
     if not published:
-        return Refusal(409, "mentor-not-published", "This mentor has not published a profile yet.")
+        return Refused("mentor-not-published", "This mentor has not published a profile yet.")
     if scope == "local" and mentor_institution != mentee_institution:
-        return Refusal(409, "mentor-local-only",
+        return Refused("mentor-local-only",
                        "This mentor mentors only learners of their own institution.")
     if not has_open_slot(active_mentees):
-        return Refusal(409, "mentor-no-open-slot",
+        return Refused("mentor-no-open-slot",
                        f"This mentor already has {MAX_ACTIVE_MENTEES} mentees, the most a mentor may have.")
     return None
 

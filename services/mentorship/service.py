@@ -21,7 +21,8 @@ from services.mentorship.locks import lock, locks
 from services.mentorship.models import MAX_ACTIVE_MENTEES, Institution, Member, Mentorship, MentorshipRequest
 from services.mentorship.settings import Settings
 from shared.auth import Principal, visible_or_404
-from shared.errors import Problem, conflict, not_found
+from shared.domain_errors import Refused, not_found
+from shared.errors import invalid_field
 from shared.events import record_event
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,6 @@ log = logging.getLogger(__name__)
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _forbidden(slug: str, detail: str) -> Problem:
-    return Problem(403, slug, "Forbidden", detail)
 
 
 # --- members (known from events) ---------------------------------------------------------------------------
@@ -66,10 +63,9 @@ def _request_event(req: MentorshipRequest) -> dict:
     return {"request_id": req.id, "mentee_id": req.mentee_id, "mentor_id": req.mentor_id}
 
 
-def _refuse(refusal: rules.Refusal | None) -> None:
+def _refuse(refusal: Refused | None) -> None:
     if refusal is not None:
-        raise Problem(refusal.status, refusal.slug, "Conflict" if refusal.status == 409 else "Refused",
-                      refusal.detail)
+        raise refusal
 
 
 def create_request(session: orm.Session, settings: Settings, actor: Principal, data: dict,
@@ -96,9 +92,9 @@ def create_request(session: orm.Session, settings: Settings, actor: Principal, d
         published=mentor.published, scope=mentor.scope, mentor_institution=mentor.institution_id,
         mentee_institution=mentee.institution_id, active_mentees=mentor.active_mentees))
     if _active_mentorship(session, mentor.user_id, mentee.user_id) is not None:
-        raise conflict("mentorship-already-active", "You already have an active mentorship with this mentor.")
+        raise Refused("mentorship-already-active", "You already have an active mentorship with this mentor.")
     if _open_request(session, mentor.user_id, mentee.user_id) is not None:
-        raise conflict("request-already-open", "You already have an open request to this mentor.")
+        raise Refused("request-already-open", "You already have an open request to this mentor.")
     created = now()
     respond_by, remind_at = rules.deadlines(created, settings.respond_by, settings.remind_after)
     req = MentorshipRequest(
@@ -121,7 +117,7 @@ def create_request(session: orm.Session, settings: Settings, actor: Principal, d
             first = _by_idempotency_key(session, actor.id, idempotency_key)
             if first is not None:
                 return _same_request(first, data), False
-        raise conflict("request-already-open", "You already have an open request to this mentor.") from None
+        raise Refused("request-already-open", "You already have an open request to this mentor.") from None
     record_event(session, "RequestCreated", {
         **_request_event(req), "mentee_institution_id": req.mentee_institution_id,
         "mentor_institution_id": req.mentor_institution_id, "created_at": req.created_at,
@@ -136,7 +132,7 @@ def _by_idempotency_key(session: orm.Session, mentee_id: uuid.UUID, key: str) ->
 
 def _same_request(first: MentorshipRequest, data: dict) -> MentorshipRequest:
     if first.mentor_id != data["mentor_id"]:
-        raise Problem(422, "idempotency-key-reused", "Idempotency key reused",
+        raise Refused("idempotency-key-reused",
                       "This Idempotency-Key was used for a request to another mentor; use a new key.")
     return first
 
@@ -168,20 +164,20 @@ def _answerable(session: orm.Session, actor: Principal, request_id: uuid.UUID) -
     req = session.get(MentorshipRequest, request_id)
     visible_or_404(req is not None and actor.id in (req.mentee_id, req.mentor_id), "request")
     if actor.id != req.mentor_id:
-        raise _forbidden("only-mentor-answers", "Only the requested mentor answers a request.")
+        raise Refused("only-mentor-answers", "Only the requested mentor answers a request.")
     req = _lock_open(session, req, actor)
     return session.get(Member, req.mentor_id), req  # locked with the request, read again then
 
 
 def _lock_open(session: orm.Session, req: MentorshipRequest, actor: Principal) -> MentorshipRequest:
-    """The request, locked after its mentor's row, while it is open; otherwise a 409 saying what happened
-    to it, in the words of the person who tried to change it."""
+    """The request, locked after its mentor's row, while it is open; otherwise a refusal saying what
+    happened to it, in the words of the person who tried to change it."""
     lock(session, mentors=[req.mentor_id], requests=[req])
     if not rules.can_close(req.status):
         closed = rules.closed_request(
             req.status, reader=_reader(actor, req), decline_reason=req.decline_reason,
             declined_automatically=req.declined_automatically, mentee_left=_withdrawn_on_leaving(session, req))
-        raise conflict("request-not-open", closed.detail, request_status=req.status, reason=closed.reason)
+        raise Refused("request-not-open", closed.detail, request_status=req.status, reason=closed.reason)
     return req
 
 
@@ -203,10 +199,10 @@ def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID
     mentees; reaching 3 declines their other open requests ("at capacity", not counted against them)."""
     mentor, req = _answerable(session, actor, request_id)
     if mentor.status != "active":
-        raise conflict("mentor-not-active", "You are not an active mentor of the program.")
+        raise Refused("mentor-not-active", "You are not an active mentor of the program.")
     mentee = session.get(Member, req.mentee_id)
     if mentee is None or mentee.status != "active":
-        raise conflict("mentee-not-active", "This mentee is no longer in the program.")
+        raise Refused("mentee-not-active", "This mentee is no longer in the program.")
     locks(session).require(mentor.user_id)
     active = session.execute(
         sa.update(Member)
@@ -216,8 +212,8 @@ def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID
         .execution_options(synchronize_session="fetch")
     ).scalar_one_or_none()
     if active is None:
-        raise conflict("mentor-no-open-slot", f"You already have {MAX_ACTIVE_MENTEES} mentees, the most a mentor "
-                                              "may have: accept another request when a mentorship ends.")
+        raise Refused("mentor-no-open-slot", f"You already have {MAX_ACTIVE_MENTEES} mentees, the most a mentor "
+                                             "may have: accept another request when a mentorship ends.")
     at = now()
     req.status, req.closed_at = "accepted", at
     ms = Mentorship(id=uuid.uuid4(), request_id=req.id, mentee_id=req.mentee_id, mentor_id=req.mentor_id,
@@ -228,7 +224,7 @@ def accept_request(session: orm.Session, actor: Principal, request_id: uuid.UUID
         with session.begin_nested():
             session.flush()
     except sa.exc.IntegrityError:
-        raise conflict("mentorship-already-active", "You already mentor this mentee.") from None
+        raise Refused("mentorship-already-active", "You already mentor this mentee.") from None
     record_event(session, "RequestAccepted", {**_request_event(req), "mentorship_id": ms.id,
                                               "created_at": req.created_at, "responded_at": at},
                  subject=f"requests/{req.id}")
@@ -289,7 +285,7 @@ def withdraw_request(session: orm.Session, actor: Principal, request_id: uuid.UU
     req = session.get(MentorshipRequest, request_id)
     visible_or_404(req is not None and actor.id in (req.mentee_id, req.mentor_id), "request")
     if actor.id != req.mentee_id:
-        raise _forbidden("only-mentee-withdraws", "Only the mentee who made a request withdraws it.")
+        raise Refused("only-mentee-withdraws", "Only the mentee who made a request withdraws it.")
     req = _lock_open(session, req, actor)
     _withdraw(session, req)
     return req
@@ -303,8 +299,7 @@ def set_deadline(session: orm.Session, settings: Settings, actor: Principal, req
     req = _visible_request(session, actor, request_id)
     req = _lock_open(session, req, actor)
     if respond_by < req.created_at:
-        raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                      errors=[{"pointer": "#/respond_by", "detail": "Must not be before the request was made."}])
+        raise invalid_field("Must not be before the request was made.", pointer="respond_by")
     req.respond_by = respond_by
     req.remind_at = rules.reminder_before(respond_by, req.created_at, settings.respond_by, settings.remind_after)
     if req.reminded_at is not None and req.remind_at > req.reminded_at:
@@ -369,7 +364,7 @@ def conclude_mentorship(session: orm.Session, actor: Principal, mentorship_id: u
     visible_or_404(ms is not None and actor.id in (ms.mentee_id, ms.mentor_id), "mentorship")
     lock(session, mentors=[ms.mentor_id], mentorships=[ms])
     if not rules.can_conclude(ms.status):
-        raise conflict("mentorship-not-active", "This mentorship has already concluded.")
+        raise Refused("mentorship-not-active", "This mentorship has already concluded.")
     _conclude(session, ms, "mentor" if actor.id == ms.mentor_id else "mentee", reason)
     return ms
 

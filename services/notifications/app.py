@@ -13,6 +13,7 @@ from services.notifications import settings as settings_module
 from services.notifications.api import BLUEPRINTS
 from services.notifications.events import handlers
 from services.notifications.jobs import jobs
+from services.notifications.errors import PROBLEM_TYPES
 from services.notifications.models import Base
 from shared.app import create_service_app
 from shared.service import Service
@@ -24,7 +25,7 @@ def create_app(overrides: dict | None = None):
         description="The in-app inbox and e-mail preferences of every user; institution event feeds and "
                     "webhook subscriptions (R18). The events institutions receive are described in "
                     "AsyncAPI 3.0 at /api/v1/notifications/asyncapi.json.",
-        overrides=overrides,
+        problem_types=PROBLEM_TYPES, overrides=overrides,
     )
     app.extensions["notifications_settings"] = settings_module.load(app.config)
     return app

@@ -32,7 +32,8 @@ from services.notifications.models import (
 )
 from services.notifications.settings import Settings
 from shared.auth import Principal
-from shared.errors import Problem, invalid_field, not_found
+from shared.domain_errors import Refused, not_found
+from shared.errors import Problem, invalid_field
 from shared.events import Event
 
 
@@ -642,7 +643,7 @@ def replay(session: orm.Session, principal: Principal, subscription_id: uuid.UUI
     if delivery is None or delivery.subscription_id != sub.id:
         raise not_found("delivery")
     if sub.status != "active":
-        raise Problem(409, "subscription-disabled", "Conflict",
+        raise Refused("subscription-disabled",
                       "This subscription is disabled: enable it first, then replay.")
     delivery.status, delivery.next_attempt_at, delivery.leased_until = "pending", now(), None
     delivery.retry_until, delivery.replay_pending = None, True

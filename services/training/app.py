@@ -10,6 +10,7 @@ training gate (TrainingCompleted, R6) and CME certificates (R7).
 from __future__ import annotations
 
 from services.training.api import BLUEPRINTS
+from services.training.errors import PROBLEM_TYPES
 from services.training.events import handlers
 from services.training.models import Base
 from shared.app import create_service_app
@@ -20,7 +21,7 @@ def create_app(overrides: dict | None = None):
     return create_service_app(
         "training", BLUEPRINTS, title="MentorMeMed Training",
         description="Training modules, knowledge checks, attestations, the training gate and CME certificates.",
-        overrides=overrides,
+        problem_types=PROBLEM_TYPES, overrides=overrides,
     )
 
 

@@ -22,7 +22,8 @@ from services.training import rules
 from services.training.models import (CmeCertificate, Completion, Curriculum, Learner, Module, ModuleVersion,
                                       Progress)
 from shared.auth import Principal, visible_or_404
-from shared.errors import Problem, conflict, not_found
+from shared.domain_errors import Refused, not_found
+from shared.errors import invalid_field, invalid_fields
 from shared.events import record_event
 
 CONTENT_FIELDS = ("title", "summary", "body_markdown", "estimated_minutes", "required", "cme_credit_hours")
@@ -66,7 +67,7 @@ def learner_of(session: orm.Session, principal: Principal, *, lock: bool = False
                                     Learner.enrolled_at.is_not(None))
     learner = session.scalar(stmt.with_for_update() if lock else stmt)
     if learner is None:
-        raise Problem(409, "not-enrolled", "Not enrolled",
+        raise Refused("not-enrolled",
                       "Your enrollment has not reached the training service yet; try again in a moment.")
     return learner
 
@@ -168,9 +169,9 @@ def open_module(session: orm.Session, principal: Principal, module_id: uuid.UUID
 def _current_version(module: Module, version: int) -> ModuleVersion:
     v = module.published
     if version != v.version:
-        raise conflict("module-version-outdated",
-                       f"Version {version} is not the module's current version ({v.version}): open it again.",
-                       current_version=v.version)
+        raise Refused("module-version-outdated",
+                      f"Version {version} is not the module's current version ({v.version}): open it again.",
+                      current_version=v.version)
     return v
 
 
@@ -188,11 +189,10 @@ def submit_check(session: orm.Session, principal: Principal, module_id: uuid.UUI
     module = _learner_module(session, learner, module_id)
     v = _current_version(module, version)
     if not v.questions:
-        raise conflict("no-knowledge-check", "This module has no knowledge check: attest it directly.")
+        raise Refused("no-knowledge-check", "This module has no knowledge check: attest it directly.")
     problems = rules.answer_errors(v.questions, answers)
     if problems:
-        raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                      errors=[{"pointer": "#/answers", "detail": p} for p in problems])
+        raise invalid_fields([{"pointer": "#/answers", "detail": p} for p in problems])
     grade = rules.grade(v.questions, v.pass_mark, answers)
     p = _locked_progress(session, learner, module)
     p.check_attempts += 1
@@ -214,8 +214,8 @@ def attest(session: orm.Session, principal: Principal, module_id: uuid.UUID, ver
         return _module_summary(module, p), False
     v = _current_version(module, version)
     if v.questions and p.check_passed_version != v.version:
-        raise conflict("knowledge-check-not-passed",
-                       "Pass this module's knowledge check before attesting that you completed it.")
+        raise Refused("knowledge-check-not-passed",
+                      "Pass this module's knowledge check before attesting that you completed it.")
     at = now()
     p.attested_version, p.attested_at = v.version, at
     record_event(session, "TrainingModuleCompleted", {
@@ -295,7 +295,7 @@ def certificate_of(session: orm.Session, principal: Principal, certificate_id: u
 def verify_certificate(session: orm.Session, code: str) -> dict:
     cert = session.scalar(sa.select(CmeCertificate).where(CmeCertificate.code == rules.normalise_code(code)))
     if cert is None:
-        raise Problem(404, "certificate-not-found", "Not Found", "No certificate has this verification code.")
+        raise Refused("certificate-not-found", "No certificate has this verification code.")
     return {"valid": True, "code": cert.code, "name": cert.learner_name, "module_title": cert.module_title,
             "credit_hours": cert.credit_hours, "awarded_on": cert.awarded_at.date()}
 
@@ -331,8 +331,7 @@ def institution_training(session: orm.Session, principal: Principal, institution
 
 def _check_credit(track: str, data: dict) -> None:
     if data.get("cme_credit_hours") is not None and track != "mentor":
-        raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                      errors=[{"pointer": "#/cme_credit_hours", "detail": "Only mentor modules carry CME credit."}])
+        raise invalid_field("Only mentor modules carry CME credit.", pointer="cme_credit_hours")
 
 
 def _apply(version: ModuleVersion, data: dict) -> None:
@@ -401,7 +400,7 @@ def publish_module(session: orm.Session, principal: Principal, module_id: uuid.U
     module = authored(session, module_id, lock=True)
     draft = module.latest
     if draft.published_at is not None:
-        raise conflict("nothing-to-publish", f"Version {draft.version} is already published; edit the module first.")
+        raise Refused("nothing-to-publish", f"Version {draft.version} is already published; edit the module first.")
     cur = curriculum(session, module.track, lock="update")
     at = now()
     draft.published_at = at

@@ -16,7 +16,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from services.mentorship import rules, service
 from services.mentorship import settings as settings_module
+from services.mentorship.errors import PROBLEM_TYPES
 from shared.auth import Principal
+from shared.domain_errors import Refused
 from shared.errors import Problem
 from tests.mentorship.conftest import APP_CONFIG, World, apply
 
@@ -55,10 +57,13 @@ def test_request_and_mentorship_lifecycle(machine_world):
             return Principal(p.id, p.role, p.institution_id)
 
         def _run(self, fn, *args):
-            """Run a use case in one transaction; a refusal (Problem) rolls it back and is returned."""
+            """Run a use case in one transaction; a refusal rolls it back and is returned as the Problem the
+            API answers with (its kind looked up in the service's table)."""
             try:
                 with self.db.unit_of_work() as session:
                     return fn(session, *args)
+            except Refused as exc:
+                return PROBLEM_TYPES.problem(exc)
             except Problem as exc:
                 return exc
 

@@ -28,7 +28,7 @@ CODE_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")  # snake_case: acad
 PLACEHOLDER = re.compile(r"\{[^}]*\}")
 
 # Calls whose argument at the given position is read by people, and their detail keywords.
-DETAIL_ARGS = {"Problem": 3, "conflict": 1, "_forbidden": 1, "Refusal": 2, "PublishRefusal": 1, "Closed": 1,
+DETAIL_ARGS = {"Problem": 3, "conflict": 1, "_forbidden": 1, "Refused": 1, "PublishRefusal": 1, "Closed": 1,
                "_field_error": 1, "ValidationError": 0, "invalid_field": 0, "_unauthorized": 0,
                "RuleViolation": 1, "problem_response": 2, "error": 2}  # error: an import file's row error
 DETAIL_KEYWORDS = {"detail", "errors", "error"}

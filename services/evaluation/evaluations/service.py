@@ -21,7 +21,8 @@ from services.evaluation.evaluations.models import EvaluationForm
 from services.evaluation.models import Evaluation, EvaluationAnswers, Member
 from services.evaluation.settings import Settings
 from shared.auth import Principal, visible_or_404
-from shared.errors import conflict, invalid_field, not_found
+from shared.domain_errors import Refused, not_found
+from shared.errors import invalid_field
 from shared.events import record_event
 from shared.events.outbox import iso_time, notify_relays, outbox_insert
 
@@ -100,7 +101,7 @@ def submit(session: orm.Session, principal: Principal, evaluation_id: uuid.UUID,
     at = now()
     refused = rules.refusal(evaluation.status, evaluation.closes_at, at)
     if refused:
-        raise conflict(*refused, evaluation_status=evaluation.status)
+        raise Refused(*refused, evaluation_status=evaluation.status)
     answers = EvaluationAnswers(evaluation_id=evaluation.evaluation_id, form_version=form.version,
                                 would_recommend=data["would_recommend"], submitted_at=at,
                                 program_text=_text(data.get("program_text")),
@@ -124,8 +125,8 @@ def reschedule(session: orm.Session, settings: Settings, principal: Principal, e
                                  .with_for_update().execution_options(populate_existing=True)).first()
     visible_or_404(evaluation is not None and principal.is_operator, "evaluation")
     if evaluation.status != rules.SCHEDULED:
-        raise conflict("already-announced", "Only an evaluation that has not fallen due yet can be moved.",
-                       evaluation_status=evaluation.status)
+        raise Refused("already-announced", "Only an evaluation that has not fallen due yet can be moved.",
+                      evaluation_status=evaluation.status)
     window = rules.moved(settings, evaluation.kind, due_at)
     evaluation.due_at, evaluation.overdue_at, evaluation.closes_at = window.due_at, window.overdue_at, window.closes_at
     name = session.scalar(sa.select(Member.name).where(Member.user_id == evaluation.mentor_id))

@@ -108,10 +108,10 @@ class ExportDownload(MethodView):
             with uow() as session:
                 exp = service.download(session, principal, request_id, query["token"])
                 content, media_type, made = exp.content, exp.media_type, exp.created_at
-        except service.Refused as refused:
+        except service.DownloadRefused as refused:
             with uow() as session:
                 service.record_refusal(session, principal, refused)
-            raise refused.problem from None
+            raise refused.refusal from None
         chunks = (content[i:i + CHUNK] for i in range(0, len(content), CHUNK))
         return Response(chunks, mimetype=media_type, headers={
             "Content-Disposition": f'attachment; filename="research-export-{made:%Y%m%d}.zip"',

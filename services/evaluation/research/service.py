@@ -24,7 +24,7 @@ from sqlalchemy import orm
 from services.evaluation.research import export as export_module
 from services.evaluation.research.models import AuditEntry, DataRequest, DownloadLink, Export
 from shared.auth import Principal, visible_or_404
-from shared.errors import Problem, conflict
+from shared.domain_errors import Refused, not_found
 from shared.events import record_event
 
 
@@ -83,9 +83,9 @@ def decide(session: orm.Session, principal: Principal, request_id: uuid.UUID, de
     makes two operators deciding at once decide once: the second gets 409."""
     req = get_request(session, principal, request_id, lock=True)
     if req.status != "submitted":
-        raise conflict("already-decided", f"This request was already {req.status}.")
+        raise Refused("already-decided", f"This request was already {req.status}.")
     if req.requester_id == principal.id:
-        raise Problem(403, "own-request", "Forbidden", "Another operator must decide a request of yours.")
+        raise Refused("own-request", "Another operator must decide a request of yours.")
     at = now()
     req.status, req.decided_by, req.decided_at, req.reason = decision, principal.id, at, reason.strip()
     record_event(session, "DataRequestDecided", {
@@ -115,9 +115,9 @@ def create_link(session: orm.Session, ttl: timedelta, principal: Principal, requ
     """A one-time link for the requester of an approved request; the token is returned once, never stored."""
     req = get_request(session, principal, request_id)
     if req.requester_id != principal.id:
-        raise Problem(403, "not-requester", "Forbidden", "Only the requester may download the export.")
+        raise Refused("not-requester", "Only the requester may download the export.")
     if req.status != "approved" or req.export is None:
-        raise conflict("not-approved", f"The request is {req.status}: only an approved request has an export.")
+        raise Refused("not-approved", f"The request is {req.status}: only an approved request has an export.")
     token, at = secrets.token_urlsafe(32), now()
     link = DownloadLink(token_hash=_hash(token), export_id=req.export.id, created_by=principal.id, created_at=at,
                         expires_at=at + ttl)
@@ -127,12 +127,12 @@ def create_link(session: orm.Session, ttl: timedelta, principal: Principal, requ
     return token, link
 
 
-class Refused(Exception):
-    """A download refused: the problem for the caller and what the audit log says of it."""
+class DownloadRefused(Exception):
+    """A download refused: the refusal for the caller and what the audit log says of it."""
 
-    def __init__(self, problem: Problem, request_id: uuid.UUID, detail: str, export_id: uuid.UUID | None = None):
+    def __init__(self, refusal: Refused, request_id: uuid.UUID, detail: str, export_id: uuid.UUID | None = None):
         super().__init__(detail)
-        self.problem, self.request_id, self.detail, self.export_id = problem, request_id, detail, export_id
+        self.refusal, self.request_id, self.detail, self.export_id = refusal, request_id, detail, export_id
 
 
 def download(session: orm.Session, principal: Principal, request_id: uuid.UUID, token: str) -> Export:
@@ -141,29 +141,28 @@ def download(session: orm.Session, principal: Principal, request_id: uuid.UUID, 
     with one token serve one."""
     req = session.get(DataRequest, request_id)
     if req is None or req.requester_id != principal.id:
-        raise Refused(Problem(404, "not-found", "Not Found", "No such data request."), request_id,
-                      "no such request" if req is None else "not the requester")
+        raise DownloadRefused(not_found("data request"), request_id,
+                              "no such request" if req is None else "not the requester")
     exp = req.export
     link = None if exp is None else session.scalar(
         sa.select(DownloadLink).where(DownloadLink.token_hash == _hash(token), DownloadLink.export_id == exp.id)
         .with_for_update())
     if link is None:
-        raise Refused(Problem(404, "not-found", "Not Found", "No such download link."), request_id,
-                      "unknown link", exp.id if exp else None)
+        raise DownloadRefused(not_found("download link"), request_id, "unknown link", exp.id if exp else None)
     at = now()
     if link.used_at is not None:
-        raise Refused(Problem(410, "link-used", "Gone", "This link was used; ask for a new one."), request_id,
-                      "link already used", exp.id)
+        raise DownloadRefused(Refused("link-used", "This link was used; ask for a new one."), request_id,
+                              "link already used", exp.id)
     if link.expires_at <= at:
-        raise Refused(Problem(410, "link-expired", "Gone", "This link has expired; ask for a new one."), request_id,
-                      "link expired", exp.id)
+        raise DownloadRefused(Refused("link-expired", "This link has expired; ask for a new one."), request_id,
+                              "link expired", exp.id)
     link.used_at = at
     audit(session, principal, "export_downloaded", request_id=req.id, export_id=exp.id, at=at,
           detail=f"{exp.size_bytes} bytes")
     return exp
 
 
-def record_refusal(session: orm.Session, principal: Principal, refused: Refused) -> None:
+def record_refusal(session: orm.Session, principal: Principal, refused: DownloadRefused) -> None:
     audit(session, principal, "download_refused", request_id=refused.request_id, export_id=refused.export_id,
           detail=refused.detail)
 

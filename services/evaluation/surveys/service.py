@@ -28,7 +28,8 @@ from services.evaluation.settings import Settings
 from services.evaluation.surveys import rules
 from services.evaluation.surveys.models import Survey, SurveyAssignment, SurveyResponse, SurveyVersion
 from shared.auth import Principal, visible_or_404
-from shared.errors import Problem, conflict
+from shared.domain_errors import Refused
+from shared.errors import Problem, invalid_field, invalid_fields
 from shared.events import record_event, record_events
 
 BATCH = 1000  # assignments per INSERT (and their events): bounded statements, however large the audience
@@ -43,8 +44,7 @@ def _escape(token: str) -> str:
 
 
 def _invalid(errors: dict[str, list[str]], base: str) -> Problem:
-    return Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                   errors=[{"pointer": f"#/{base}/{_escape(str(k))}", "detail": m}
+    return invalid_fields([{"pointer": f"#/{base}/{_escape(str(k))}", "detail": m}
                            for k, messages in errors.items() for m in messages])
 
 
@@ -116,15 +116,13 @@ def update_survey(session: orm.Session, principal: Principal, survey_id: uuid.UU
     already assigned never change); the audience may change only while the survey is a draft."""
     s = _survey(session, survey_id, lock=True)
     if s.status == "closed":
-        raise conflict("survey-closed", "A closed survey cannot be changed.")
+        raise Refused("survey-closed", "A closed survey cannot be changed.")
     if "audience" in data:
         if s.status != "draft":
-            raise conflict("survey-open", "The audience of an open survey cannot change: close it and make a new one.")
+            raise Refused("survey-open", "The audience of an open survey cannot change: close it and make a new one.")
         roles, institutions = _audience(s.kind, data["audience"])
         if s.kind == rules.CAREER_UPDATE and set(roles) - set(rules.CAREER_ROLES):
-            raise Problem(422, "validation-error", "Validation failed", "One or more fields are invalid.",
-                          errors=[{"pointer": "#/audience/roles",
-                                   "detail": "Career updates are asked of mentees and alumni only."}])
+            raise invalid_field("Career updates are asked of mentees and alumni only.", pointer="audience/roles")
         s.audience_roles, s.audience_institution_ids = roles, institutions
     for field in ("title", "description", "response_days"):
         if field in data:
@@ -161,20 +159,20 @@ def open_survey(session: orm.Session, principal: Principal, survey_id: uuid.UUID
     (checked here; the partial unique index settles a race between two operators)."""
     s = _survey(session, survey_id, lock=True)
     if s.status == "closed":
-        raise conflict("survey-closed", "A closed survey cannot be opened again: make a new one.")
+        raise Refused("survey-closed", "A closed survey cannot be opened again: make a new one.")
     if s.status == "draft":
         if s.kind == rules.CAREER_UPDATE:
             other = session.scalar(sa.select(Survey.id).where(Survey.kind == rules.CAREER_UPDATE,
                                                               Survey.status == "open", Survey.id != s.id))
             if other is not None:
-                raise conflict("career-survey-open", "Another career-update survey is open: close it first.",
-                               open_survey_id=str(other))
+                raise Refused("career-survey-open", "Another career-update survey is open: close it first.",
+                              open_survey_id=str(other))
         s.status, s.opened_at = "open", now()
         try:
             with session.begin_nested():
                 session.flush()
         except sa.exc.IntegrityError:
-            raise conflict("career-survey-open", "Another career-update survey was opened meanwhile.") from None
+            raise Refused("career-survey-open", "Another career-update survey was opened meanwhile.") from None
     newly = _assign_all(session, s, settings, now(), batch)
     return _survey_view(session, s, newly=newly)
 
@@ -343,9 +341,9 @@ def submit_response(session: orm.Session, principal: Principal, assignment_id: u
     a = _own_assignment(session, principal, assignment_id, lock=True)
     s = session.scalar(sa.select(Survey).where(Survey.id == a.survey_id).with_for_update(read=True))
     if a.completed_at is not None:
-        raise conflict("already-completed", "You have already answered this survey.")
+        raise Refused("already-completed", "You have already answered this survey.")
     if s.status != "open":
-        raise conflict("survey-closed", "This survey is closed.")
+        raise Refused("survey-closed", "This survey is closed.")
     version = session.get(SurveyVersion, (a.survey_id, a.version))
     clean, errors = rules.judge_answers(version.questions, answers)
     if errors:
