@@ -441,18 +441,28 @@ class RolledBack:
         self._held: list = []  # (database, its own session factory)
 
     def hold(self, database) -> None:
+        """From now on, `database`'s sessions run inside the test's transaction; its connection is opened at
+        the first session, so that a database the test never uses (an app of an earlier test, through a
+        server gone since) costs nothing."""
         if any(held is database for held, _ in self._held):
             return
+        self._held.append((database, database.sessions))
         url = database.engine.url
+
+        def sessions() -> orm.Session:
+            return orm.Session(bind=self._connection(url), expire_on_commit=False,
+                               join_transaction_mode="create_savepoint")
+
+        database.sessions = sessions
+
+    def _connection(self, url):
         if url not in self._transactions:
             engine = self._engines.get(url)
             if engine is None:
                 engine = self._engines[url] = sa.create_engine(url, pool_size=1, max_overflow=0)
             connection = engine.connect()
             self._transactions[url] = (connection, connection.begin())
-        self._held.append((database, database.sessions))
-        database.sessions = orm.sessionmaker(bind=self._transactions[url][0], expire_on_commit=False,
-                                             join_transaction_mode="create_savepoint")
+        return self._transactions[url][0]
 
     def close(self) -> None:
         for database, sessions in self._held:

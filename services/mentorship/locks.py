@@ -5,7 +5,8 @@ Every transaction locks rows in this order, so that no two transactions can wait
 
 1. the member the transaction is about: the mentee making a request (FOR SHARE), the member an event is
    about (FOR UPDATE; the row is created first when this is the first event about them). One row, before
-   any other. A mentee's row is locked only here, so mentees' rows come before mentors' rows.
+   any other (in a consumer's batch, one per event: `event_locks`). A mentee's row is locked only here, so
+   mentees' rows come before mentors' rows.
 2. mentors' `members` rows, in id order when there are several. The capacity ledger (active_mentees,
    R11) is a column of the mentor's row: accepting and concluding move it only while holding the row.
 3. requests, each after its mentor's row; in any order among themselves, since their mentor's row (held)
@@ -169,6 +170,19 @@ def locks(session: orm.Session) -> Locks:
     held = session.info.get(_KEY)
     if held is None or held.transaction is not transaction:
         held = session.info[_KEY] = Locks(session, transaction)
+    return held
+
+
+def event_locks(session: orm.Session, user_id: uuid.UUID) -> Locks:
+    """The locks of a consumed event's handler, about the member `user_id`. A consumer handles a batch of
+    events one after another in one transaction (shared/events/consumer.py), so the handler of each event
+    about another member starts the order afresh, while the rows of the batch's earlier events stay locked
+    until it commits. Two consumers whose batches lock the same members in different orders can therefore
+    deadlock, as before this helper: PostgreSQL ends one, and its consumer handles that batch again (a
+    database error, so nothing is acknowledged and nothing is lost)."""
+    held = locks(session)
+    if held.subject is not None and held.subject != user_id:
+        held = session.info[_KEY] = Locks(session, held.transaction)
     return held
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import orm
 from sqlalchemy.dialects.postgresql import insert
 
 from services.mentorship import rules
-from services.mentorship.locks import lock, locks
+from services.mentorship.locks import event_locks, lock, locks
 from services.mentorship.models import MAX_ACTIVE_MENTEES, Institution, Member, Mentorship, MentorshipRequest
 from services.mentorship.settings import Settings
 from shared.auth import Principal, visible_or_404
@@ -40,7 +40,7 @@ def member_for_event(session: orm.Session, user_id: uuid.UUID, role: str, instit
     session.execute(insert(Member).values(
         user_id=user_id, role=role, institution_id=institution_id, status="pending",
     ).on_conflict_do_nothing(index_elements=["user_id"]))
-    return locks(session).member(user_id)
+    return event_locks(session, user_id).member(user_id)
 
 
 def name_institution(session: orm.Session, institution_id: uuid.UUID, name: str, at: datetime) -> None:

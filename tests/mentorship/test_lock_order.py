@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from services.mentorship import service
+from services.mentorship.events import handlers
+from shared.events import envelope
 from services.mentorship.locks import LockOrderError, lock, locks
 from services.mentorship.models import Mentorship, MentorshipRequest
 
@@ -96,6 +98,27 @@ def test_several_mentors_are_locked_in_id_order(world, mentorship_db):
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     assert locked[:4] == sorted(mentors), locked
+
+
+def test_a_consumer_batch_handles_events_about_several_members_in_one_transaction(mentorship_db):
+    """As the consumer's fast path does: one transaction, the events one after another, whatever their
+    members' ids; each event's handler starts the lock order afresh (locks.event_locks)."""
+    institution = uuid.uuid4()
+    people = sorted(uuid.uuid4() for _ in range(3))
+    bodies = [envelope.build("MentorEnrolled", {"user_id": uid, "institution_id": institution, "name": f"Dr. {n}",
+                                                "email": f"batch-{uid.hex[:8]}@example.org"})
+              for n, uid in enumerate(reversed(people))]
+    bodies.append(envelope.build("TrainingCompleted", {
+        "user_id": people[-1], "institution_id": institution, "track": "mentor", "curriculum_version": 1,
+        "completed_at": "2026-01-01T00:00:00+00:00"}))
+    events = [envelope.parse(body) for body in bodies]
+    with transaction(mentorship_db) as session:
+        with handlers.batch(session, events):
+            for event in events:
+                handlers.get(event.type.type)(session, event)
+        statuses = session.execute(sa.text("SELECT user_id, status, trained_at IS NOT NULL FROM members "
+                                           "WHERE user_id = ANY(:ids) ORDER BY user_id"), {"ids": people}).all()
+    assert [(s, t) for _, s, t in statuses] == [("active", False), ("active", False), ("active", True)]
 
 
 def _locking_calls(path: Path) -> list[str]:
