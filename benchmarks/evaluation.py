@@ -46,13 +46,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PREFIX = f"mmmb_{int(time.time())}_{secrets.token_hex(3)}"
-os.environ["MMM_DATABASE_PREFIX"] = PREFIX
-os.environ["MMM_BROKER_PREFIX"] = PREFIX
+from shared import config  # noqa: E402 - the run's prefixes are set before anything reads them
+
+config.export(MMM_DATABASE_PREFIX=PREFIX, MMM_BROKER_PREFIX=PREFIX)
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
-from shared import config, db, migrations, testing  # noqa: E402
+from shared import db, migrations, testing  # noqa: E402
 from shared.events import envelope  # noqa: E402
 
 

@@ -32,24 +32,25 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main() -> int:
+    from shared import config
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--relays", type=int, default=int(os.environ.get("MMM_RELAYS", "2")))
-    parser.add_argument("--consumers", type=int, default=int(os.environ.get("MMM_CONSUMERS", "2")))
+    parser.add_argument("--relays", type=int, default=int(config.env("MMM_RELAYS", "2")))
+    parser.add_argument("--consumers", type=int, default=int(config.env("MMM_CONSUMERS", "2")))
     parser.add_argument("--producers", type=int, default=2, help="threads committing events, like API processes")
     args = parser.parse_args()
 
     from shared import testing
 
     run_id = testing.new_run_id()
-    os.environ.update(MMM_DATABASE_PREFIX=run_id, MMM_BROKER_PREFIX=run_id, MMM_RELAYS=str(args.relays),
-                      MMM_CONSUMERS=str(args.consumers))
+    config.export(MMM_DATABASE_PREFIX=run_id, MMM_BROKER_PREFIX=run_id, MMM_RELAYS=str(args.relays),
+                  MMM_CONSUMERS=str(args.consumers))
 
     import sqlalchemy as sa
 
-    from shared import config
     from shared.events import broker
     from tests.platform import events_support as support
     from tests.platform import probe

@@ -46,8 +46,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PREFIX = f"mmmb_{int(time.time())}_{secrets.token_hex(3)}"
-os.environ["MMM_DATABASE_PREFIX"] = PREFIX
-os.environ["MMM_BROKER_PREFIX"] = PREFIX
+from shared import config  # noqa: E402 - the run's prefixes are set before anything reads them
+
+config.export(MMM_DATABASE_PREFIX=PREFIX, MMM_BROKER_PREFIX=PREFIX)
 
 import contextlib  # noqa: E402
 import subprocess  # noqa: E402
@@ -55,7 +56,7 @@ from collections import Counter  # noqa: E402
 
 import requests  # noqa: E402
 
-from shared import config, db, gateway, migrations, testing  # noqa: E402
+from shared import db, gateway, migrations, testing  # noqa: E402
 from shared.events import envelope  # noqa: E402
 
 DIRECTORY_PROFILE = {

@@ -61,6 +61,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from shared import config  # noqa: E402
 
 SEED = 20251129
 ADMINS_PER_INSTITUTION = 3
@@ -338,7 +339,7 @@ def handle_in_process(database, bodies: list[dict], per_transaction: int = 50) -
 def start_worker(env: dict, log_path: Path) -> subprocess.Popen:
     with open(log_path, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "mmm.cli", "worker", "notifications"], cwd=REPO,
-                                env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+                                env=config.environment(**env), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
 
 
@@ -590,7 +591,7 @@ def webhooks(database, mix: Mix, args, concurrency: int, receiver: Receiver, sec
     from services.notifications import jobs
     from services.notifications import settings as settings_module
 
-    os.environ["NOTIFICATIONS_WEBHOOK_CONCURRENCY"] = str(concurrency)
+    config.export(NOTIFICATIONS_WEBHOOK_CONCURRENCY=str(concurrency))
     settings = settings_module.load()
     # Events until their feed copies (one delivery each: every institution subscribes to every type) reach M.
     bodies, copies = [], 0
@@ -746,11 +747,11 @@ def main() -> int:
     from shared import testing
 
     run_id = testing.new_run_id()
-    os.environ.update(MMM_DATABASE_PREFIX=run_id, MMM_BROKER_PREFIX=run_id, LOG_LEVEL="WARNING",
-                      NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE="on", NOTIFICATIONS_PUBLIC_URL="https://mentormemed.example")
+    config.export(MMM_DATABASE_PREFIX=run_id, MMM_BROKER_PREFIX=run_id, LOG_LEVEL="WARNING",
+                  NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE="on", NOTIFICATIONS_PUBLIC_URL="https://mentormemed.example")
 
     from services.notifications.events import handlers
-    from shared import config, db, migrations
+    from shared import db, migrations
     from shared.events import broker
 
     import shutil

@@ -27,6 +27,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from demo.mailbox import wait_for_invitation_token  # noqa: E402
+from shared import config  # noqa: E402
 
 PASSWORD = "benchmark-password-2025"
 
@@ -123,8 +124,8 @@ def run(base: str, emails: list[str], duration: float, warmup: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", nargs="?", default="http://127.0.0.1:8080/api/v1/identity")
-    parser.add_argument("--operator-email", default=os.environ.get("MMM_OPERATOR_EMAIL"), required=False)
-    parser.add_argument("--operator-password", default=os.environ.get("MMM_OPERATOR_PASSWORD"), required=False)
+    parser.add_argument("--operator-email", default=config.env("MMM_OPERATOR_EMAIL"), required=False)
+    parser.add_argument("--operator-password", default=config.env("MMM_OPERATOR_PASSWORD"), required=False)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=2.0)

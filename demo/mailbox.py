@@ -10,7 +10,6 @@ response has no token (unless identity runs with IDENTITY_INVITATION_TOKEN_IN_RE
 from __future__ import annotations
 
 import mailbox
-import os
 import re
 import time
 from email.message import Message
@@ -18,6 +17,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from demo.client import DemoError
+from shared import config
 
 REPO = Path(__file__).resolve().parents[1]
 INVITATION_LINK = re.compile(r"/accept-invitation#token=([A-Za-z0-9_-]+)")
@@ -31,7 +31,7 @@ class NoInvitationMail(DemoError, TimeoutError):
 
 
 def mail_dir() -> Path:
-    return Path(os.environ.get("MMM_RUN_DIR") or REPO / ".run") / "mail"
+    return Path(config.env("MMM_RUN_DIR") or REPO / ".run") / "mail"
 
 
 def _recipients(message: Message) -> set[str]:

@@ -76,17 +76,15 @@ def up(demo: bool = False) -> int:
     if demo:
         # The demo loader signs in some forty times; the production-like 10/min sign-in limit would
         # stretch that to minutes. A demo platform is local and throwaway: relax it unless set.
-        os.environ.setdefault("GATEWAY_SIGNIN_RATE", "600r/m")
-        os.environ.setdefault("GATEWAY_SIGNIN_BURST", "100")
+        config.export_default(GATEWAY_SIGNIN_RATE="600r/m", GATEWAY_SIGNIN_BURST="100")
     # Inherited by every process of the Procfile. Links in mails lead to this gateway. Webhook URLs
     # may name loopback and private addresses: on a local run the receivers an integrator tries out
     # are local too (in production such URLs are refused, against requests into the private network).
-    os.environ.setdefault("NOTIFICATIONS_PUBLIC_URL", gateway_url())
-    os.environ.setdefault("NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE", "on")
+    config.export_default(NOTIFICATIONS_PUBLIC_URL=gateway_url(), NOTIFICATIONS_WEBHOOK_ALLOW_PRIVATE="on")
     if not config.env("NOTIFICATIONS_SMTP_HOST") and not config.env("NOTIFICATIONS_SMTP_PORT"):
         # No mail server configured: mails go to the local sink, wherever MMM_SMTP_LISTEN put it.
         host, port = smtp_address()
-        os.environ["NOTIFICATIONS_SMTP_HOST"], os.environ["NOTIFICATIONS_SMTP_PORT"] = host, str(port)
+        config.export(NOTIFICATIONS_SMTP_HOST=host, NOTIFICATIONS_SMTP_PORT=str(port))
     runtime = RUN_DIR / "gateway"
     runtime.mkdir(parents=True, exist_ok=True)
     conf = gateway.render(gateway.local_values(runtime, listen=gateway_listen()), out=runtime / "nginx.conf")
@@ -96,7 +94,7 @@ def up(demo: bool = False) -> int:
         # The services' pooled connections go through PgBouncer (transaction mode); migrations (above)
         # and the relays' LISTEN connect to PostgreSQL directly.
         pgbouncer_cmd = pgbouncer.command(pgbouncer.render(RUN_DIR / "pgbouncer"))
-        os.environ["MMM_PGBOUNCER_URL"] = pgbouncer.client_url()
+        config.export(MMM_PGBOUNCER_URL=pgbouncer.client_url())
     procfile = RUN_DIR / "Procfile"
     procfile.write_text(_procfile(gateway.nginx_command(runtime, conf), demo, pgbouncer_cmd))
     PID_FILE.write_text(str(os.getpid()))
