@@ -48,7 +48,8 @@ export default function Account() {
           ["Name", user.name],
           ["E-mail address", user.email],
           ["Role", roleName(user.role)],
-          ["Institution", !user.institution_id ? "The MentorMeMed program" : institution.isPending ? "Loading…"
+          ["Institution", !user.institution_id ? "The MentorMeMed program" : institution.isPending
+            ? <span key="i" className="loading" role="status">Loading…</span>
             : institution.isError ? "Could not be loaded" : institution.data?.name],
           ["Status", <Badge key="s" tone={status.tone}>{status.label}</Badge>],
           ["Member since", formatDate(user.created_at)],
