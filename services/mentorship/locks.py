@@ -86,9 +86,6 @@ class Locks:
             out.append(self._lock_member(user_id, shared, MENTOR))
         return out
 
-    def holds(self, user_id: uuid.UUID) -> bool:
-        return user_id in self.members
-
     def require(self, user_id: uuid.UUID) -> None:
         """For a write to a member's row (the capacity ledger): the transaction must already hold it."""
         if user_id not in self.members or self.members[user_id]:

@@ -22,7 +22,7 @@ def load(overrides: dict | None = None) -> Settings:
         return config.setting(name, default, overrides)
 
     def dur(name: str, default: str) -> timedelta:
-        return config.parse_duration(get(name, default))
+        return config.duration(name, default, overrides)
 
     settings = Settings(
         respond_by=dur("MENTORSHIP_RESPOND_BY", "P14D"),
